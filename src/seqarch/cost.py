@@ -26,7 +26,7 @@ def estimate(
     dtype: str = "float32",
     **config: Any,
 ) -> Cost:
-    """The cost of model ``name`` built with ``config``, at length ``seq_len`` and ``batch_size``."""
+    """The cost of model ``name`` built with ``config`` at length ``seq_len``, ``batch_size``."""
     if dtype not in BYTES:
         raise ValueError(f"dtype {dtype!r} is not accepted; expected one of {', '.join(BYTES)}")
     with torch.device("meta"):

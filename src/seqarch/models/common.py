@@ -124,8 +124,8 @@ class SequenceModel(nn.Module):
 
     def _init_readout(self, output_size: int | None) -> None:
         # y_t = W_hy h_t + b_y ; absent when the model returns its hidden sequence.
-        self.output_size = None if output_size is None else check_positive_int(
-            "output_size", output_size
+        self.output_size = (
+            None if output_size is None else check_positive_int("output_size", output_size)
         )
         self.readout = None if output_size is None else nn.Linear(self.hidden_size, output_size)
 
@@ -244,7 +244,9 @@ class RecurrentModel(SequenceModel):
         check_positive_int("batch_size", batch_size)
         p = self.cells[0].W_h
         zeros = [
-            torch.zeros(self.num_layers, batch_size, self.hidden_size, dtype=p.dtype, device=p.device)
+            torch.zeros(
+                self.num_layers, batch_size, self.hidden_size, dtype=p.dtype, device=p.device
+            )
             for _ in range(self.state_tensors)
         ]
         return zeros[0] if self.state_tensors == 1 else tuple(zeros)
@@ -261,7 +263,9 @@ class RecurrentModel(SequenceModel):
         ):
             shape = "tensor" if self.state_tensors == 1 else f"tuple of {self.state_tensors}"
             got = [tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in tensors]
-            raise ValueError(f"state {got} is not accepted; expected a {shape} of shape (L, B, H) = {want}")
+            raise ValueError(
+                f"state {got} is not accepted; expected a {shape} of shape (L, B, H) = {want}"
+            )
         return state
 
     def _layer_state(self, state: Any, l: int) -> Any:
@@ -420,7 +424,7 @@ class RecurrentModel(SequenceModel):
             bytes_per_value=bytes_per_value,
             formulas={
                 "params": f"{first}{rest}{r_pf}  [G={G}]",
-                "flops_per_token": f"2·G·H·(D+H)"
+                "flops_per_token": "2·G·H·(D+H)"
                 + (" + (L−1)·2·G·H·2H" if L > 1 else "")
                 + r_ff
                 + f"  [G={G}, independent of T]",

@@ -47,7 +47,14 @@ class GRU(RecurrentModel):
     def _fused(self, x: Tensor, h0: Tensor) -> tuple[Tensor, Tensor]:
         # PyTorch's fused kernel on our weights (what nn.GRU.forward calls).
         y, h_T = torch.gru(
-            x, h0, self._flat_weights(), True, self.num_layers, self.dropout, self.training,
-            False, True,  # bidirectional, batch_first
+            x,
+            h0,
+            self._flat_weights(),
+            True,
+            self.num_layers,
+            self.dropout,
+            self.training,
+            False,
+            True,  # bidirectional, batch_first
         )
         return y, h_T

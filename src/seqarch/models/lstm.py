@@ -63,7 +63,14 @@ class LSTM(RecurrentModel):
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         # PyTorch's fused kernel on our weights (what nn.LSTM.forward calls).
         y, h_T, C_T = torch.lstm(
-            x, state, self._flat_weights(), True, self.num_layers, self.dropout, self.training,
-            False, True,  # bidirectional, batch_first
+            x,
+            state,
+            self._flat_weights(),
+            True,
+            self.num_layers,
+            self.dropout,
+            self.training,
+            False,
+            True,  # bidirectional, batch_first
         )
         return y, (h_T, C_T)

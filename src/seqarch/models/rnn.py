@@ -52,8 +52,15 @@ class RNN(RecurrentModel):
         # PyTorch's fused kernel on our weights (what nn.RNN.forward calls).
         kernel = torch.rnn_tanh if self.nonlinearity == "tanh" else torch.rnn_relu
         y, h_T = kernel(
-            x, h0, self._flat_weights(), True, self.num_layers, self.dropout, self.training,
-            False, True,  # bidirectional, batch_first
+            x,
+            h0,
+            self._flat_weights(),
+            True,
+            self.num_layers,
+            self.dropout,
+            self.training,
+            False,
+            True,  # bidirectional, batch_first
         )
         return y, h_T
 

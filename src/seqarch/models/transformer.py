@@ -96,7 +96,9 @@ class CausalSelfAttention(nn.Module):
 class Block(nn.Module):
     """Pre-LN block: e += Attn(LN_1 e); e += MLP(LN_2 e)."""
 
-    def __init__(self, d: int, num_heads: int, d_ff: int, dropout: float, activation: str, impl: str):
+    def __init__(
+        self, d: int, num_heads: int, d_ff: int, dropout: float, activation: str, impl: str
+    ):
         super().__init__()
         self.ln_1 = nn.LayerNorm(d)
         self.attn = CausalSelfAttention(d, num_heads, dropout, impl)
@@ -130,7 +132,7 @@ def _tensor_pairs(block: Block, layer: nn.TransformerEncoderLayer) -> list[tuple
 
 
 class Transformer(SequenceModel):
-    """Causal pre-LN Transformer: ``Transformer(input_size, hidden_size, num_layers, num_heads)``."""
+    """Causal pre-LN Transformer over feature sequences, with a KV-cache ``step``."""
 
     arch: ClassVar[str] = "transformer"
 
@@ -196,7 +198,11 @@ class Transformer(SequenceModel):
                 f"{self.max_len} (build with a larger max_len)"
             )
         t = torch.arange(start, start + T, device=x.device)
-        p = self.pos(t) if self.positions == "learned" else sinusoidal_positions(t, self.hidden_size)
+        p = (
+            self.pos(t)
+            if self.positions == "learned"
+            else sinusoidal_positions(t, self.hidden_size)
+        )
         return self.drop(self.W_in(x) + p.to(x.dtype))
 
     def forward(self, x: Tensor, state: KVCache | None = None) -> tuple[Tensor, KVCache]:
@@ -240,8 +246,13 @@ class Transformer(SequenceModel):
         w = self.W_in.weight
         layers = nn.ModuleList(
             nn.TransformerEncoderLayer(
-                self.hidden_size, self.num_heads, self.ffn_size, dropout=self.dropout,
-                activation=self.activation, batch_first=True, norm_first=True,
+                self.hidden_size,
+                self.num_heads,
+                self.ffn_size,
+                dropout=self.dropout,
+                activation=self.activation,
+                batch_first=True,
+                norm_first=True,
             )
             for _ in range(self.num_layers)
         ).to(dtype=w.dtype, device=w.device)

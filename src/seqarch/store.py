@@ -1,0 +1,373 @@
+r"""The results store: one SQLite file (WAL mode) holding runs and measurements.
+
+Where: ``--db PATH`` on the command line, else the environment variable ``SEQARCH_DB``, else
+``./seqarch.db`` in the current directory (:func:`default_path`).
+
+Schema, version ``SCHEMA_VERSION`` (kept in ``PRAGMA user_version``; the file is marked as
+ours by ``PRAGMA application_id`` = 0x53514152, "SQAR")::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)             -- 'schema_version', 'created'
+    runs(
+        id       TEXT PRIMARY KEY,   -- run_id(config): sha256 of the canonical config JSON, 16 hex
+        arch     TEXT,               -- config["arch"]            (copied out for filtering)
+        task     TEXT,               -- config["task"]
+        seq_len  INTEGER,            -- config["task_config"]["seq_len"], else metrics["seq_len"]
+        seed     INTEGER,            -- config["seed"]
+        status   TEXT,               -- 'done' (only these count as finished) or 'failed'
+        config   TEXT,               -- canonical JSON of the run config
+        metrics  TEXT,               -- JSON {name: value}
+        curve    TEXT,               -- JSON [{step, train_loss, val_metric, seconds}, ...]
+        env      TEXT,               -- JSON environment(): versions, CPU, threads, git revision
+        started  REAL, finished REAL -- Unix seconds
+    )
+    measurements(
+        id TEXT PRIMARY KEY,         -- hash of (kind, key, machine): one row per thing measured
+        kind TEXT, key TEXT, value TEXT, env TEXT,   -- key/value/env are JSON
+        created REAL                 -- Unix seconds; a newer measurement replaces the older
+    )
+
+Every write is one transaction, so a process killed mid-way leaves either the whole row or
+nothing; WAL plus a busy timeout lets several processes write at once. A file that is not
+SQLite, or an SQLite file that is not a seqarch store, is refused and never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
+BUSY_TIMEOUT_S = 60.0
+STATUSES = ("done", "failed")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    arch TEXT NOT NULL,
+    task TEXT NOT NULL,
+    seq_len INTEGER,
+    seed INTEGER,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    curve TEXT NOT NULL,
+    env TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_task ON runs (task, arch, seq_len);
+CREATE TABLE IF NOT EXISTS measurements (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    env TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS measurements_by_kind ON measurements (kind);
+"""
+
+
+def default_path() -> Path:
+    """``$SEQARCH_DB`` if set, else ``./seqarch.db``."""
+    return Path(os.environ.get("SEQARCH_DB") or "seqarch.db")
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys and no spaces: equal configs give equal strings."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+
+def run_id(config: dict) -> str:
+    """sha256 of the canonical JSON of ``config``, first 16 hex characters."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_revision() -> str | None:
+    """The commit of the checkout this package runs from; None outside a git repository."""
+    try:
+        r = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if r.returncode != 0:
+        return None
+    return r.stdout.strip() or None
+
+
+def environment() -> dict:
+    """Where a number was measured: versions, CPU model, cores, torch threads, git revision."""
+    import numpy
+    import torch
+
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "git_revision": _git_revision(),
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+    }
+
+
+def _seq_len(config: dict, metrics: dict) -> int | None:
+    value = (config.get("task_config") or {}).get("seq_len", metrics.get("seq_len"))
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _refuse(path: Path, why: str) -> ValueError:
+    return ValueError(
+        f"{path} is not accepted as a results store: {why}; expected a seqarch store "
+        "(or a new path; it is left unchanged)"
+    )
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse a foreign or corrupt file before anything could write to it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if path.is_dir():
+        raise _refuse(path, "it is a directory")
+    with path.open("rb") as f:
+        if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise _refuse(path, "it is not an SQLite file")
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            app_id = con.execute("PRAGMA application_id").fetchone()[0]
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        raise _refuse(path, f"SQLite cannot read it ({e})") from None
+    if app_id != APPLICATION_ID:
+        if tables:
+            raise _refuse(path, f"it is another application's SQLite file (tables {tables})")
+        if app_id != 0:
+            raise _refuse(path, f"its application_id is {app_id:#x}")
+    elif version > SCHEMA_VERSION:
+        raise _refuse(path, f"its schema version {version} is newer than {SCHEMA_VERSION}")
+
+
+class Store:
+    """A seqarch results store at ``path`` (created if missing)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        _check_existing(self.path)
+        if not self.path.parent.exists():
+            raise ValueError(f"directory {self.path.parent} of {self.path} does not exist")
+        self._con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        self._con.row_factory = sqlite3.Row
+        try:
+            self._init()
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _init(self) -> None:
+        con = self._con
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        for attempt in range(50):  # switching to WAL needs a moment without other writers
+            try:
+                con.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        con.execute("PRAGMA synchronous = NORMAL")
+        with self._transaction():
+            # Re-check under the write lock: another process may have created it meanwhile.
+            app_id = con.execute("PRAGMA application_id").fetchone()[0]
+            if app_id == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                con.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('created', ?)",
+                    (str(SCHEMA_VERSION), str(time.time())),
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
+        self._con.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether a finished (status 'done') run with this id is stored."""
+        row = self._con.execute(
+            "SELECT 1 FROM runs WHERE id = ? AND status = 'done'", (run_id,)
+        ).fetchone()
+        return row is not None
+
+    def put_run(
+        self,
+        run_id: str,
+        config: dict,
+        metrics: dict,
+        curve: list[dict],
+        env: dict,
+        started: float,
+        finished: float,
+        status: str = "done",
+    ) -> None:
+        """Store one run in one transaction. A finished run is never replaced (idempotent);
+        a failed one is replaced by the next attempt."""
+        if status not in STATUSES:
+            raise ValueError(f"status {status!r} is not accepted; expected one of {STATUSES}")
+        row = (
+            run_id,
+            str(config.get("arch", "")),
+            str(config.get("task", "")),
+            _seq_len(config, metrics),
+            config.get("seed"),
+            status,
+            canonical_json(config),
+            canonical_json(metrics),
+            canonical_json(curve),
+            canonical_json(env),
+            float(started),
+            float(finished),
+        )
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO runs (id, arch, task, seq_len, seed, status, config, metrics, "
+                "curve, env, started, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET arch=excluded.arch, task=excluded.task, "
+                "seq_len=excluded.seq_len, seed=excluded.seed, status=excluded.status, "
+                "config=excluded.config, metrics=excluded.metrics, curve=excluded.curve, "
+                "env=excluded.env, started=excluded.started, finished=excluded.finished "
+                "WHERE runs.status != 'done'",
+                row,
+            )
+
+    @staticmethod
+    def _run_dict(row: sqlite3.Row) -> dict:
+        return {
+            "id": row["id"],
+            "config": json.loads(row["config"]),
+            "metrics": json.loads(row["metrics"]),
+            "curve": json.loads(row["curve"]),
+            "env": json.loads(row["env"]),
+            "status": row["status"],
+            "started": row["started"],
+            "finished": row["finished"],
+        }
+
+    def get_run(self, run_id: str) -> dict | None:
+        row = self._con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else self._run_dict(row)
+
+    def runs(
+        self,
+        task: str | None = None,
+        arch: str | None = None,
+        seq_len: int | None = None,
+        status: str | None = "done",
+    ) -> list[dict]:
+        """Stored runs, oldest first, filtered by any of task, arch, seq_len, status (None = any)."""
+        where, args = [], []
+        for column, value in (("task", task), ("arch", arch), ("seq_len", seq_len)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._con.execute(sql + " ORDER BY finished, id", args).fetchall()
+        return [self._run_dict(r) for r in rows]
+
+    # -- measurements ------------------------------------------------------------------------
+
+    def put_measurement(self, kind: str, key: dict, value: dict, env: dict | None = None) -> str:
+        """Store a measurement; the same (kind, key) on the same machine replaces the older one.
+
+        id = run_id({kind, key, machine}) with machine = (hostname, CPU model).
+        """
+        env = environment() if env is None else env
+        machine = {"hostname": env.get("hostname"), "cpu": env.get("cpu")}
+        mid = run_id({"kind": kind, "key": key, "machine": machine})
+        with self._transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO measurements VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    mid,
+                    kind,
+                    canonical_json(key),
+                    canonical_json(value),
+                    canonical_json(env),
+                    time.time(),
+                ),
+            )
+        return mid
+
+    def measurements(self, kind: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM measurements", ()
+        if kind is not None:
+            sql, args = sql + " WHERE kind = ?", (kind,)
+        rows = self._con.execute(sql + " ORDER BY created, id", args).fetchall()
+        return [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "key": json.loads(r["key"]),
+                "value": json.loads(r["value"]),
+                "env": json.loads(r["env"]),
+                "created": r["created"],
+            }
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
