@@ -1,0 +1,142 @@
+"""A practice session: ask, read, grade, give feedback, record — until done or interrupted.
+
+The session never touches the terminal. It takes a ``read`` callable (the CLI's prompt, or the
+lines of an answers file) and a ``show`` callable for events, so the same loop runs a rich
+interactive drill, a scripted file and the tests:
+
+    read(question, error) -> str | None     the answer text; None ends the session (EOF);
+                                            error is the last unreadable attempt's message
+    show(event)                              Asked | Retry | Graded | Skipped
+
+Ctrl-C (KeyboardInterrupt) inside ``read`` ends the session; everything graded so far is
+already in the history (one transaction per answer) and in the returned :class:`Summary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .checkers import Advisor, Unreadable, check, model_answer
+from .history import History
+from .question import CATEGORIES, Grade, Question
+
+MAX_ATTEMPTS = 5  # unreadable answers in a row before the question counts as missed
+
+
+@dataclass(frozen=True)
+class Asked:
+    index: int
+    total: int
+    question: Question
+
+
+@dataclass(frozen=True)
+class Retry:
+    question: Question
+    message: str
+
+
+@dataclass(frozen=True)
+class Graded:
+    question: Question
+    answer: str
+    grade: Grade
+
+
+@dataclass(frozen=True)
+class Skipped:
+    question: Question
+    why: str
+
+
+Event = Asked | Retry | Graded | Skipped
+
+
+@dataclass
+class Summary:
+    """Scores by category; ``interrupted`` when Ctrl-C or the end of input stopped it early."""
+
+    graded: list[Graded] = field(default_factory=list)
+    skipped: int = 0
+    interrupted: bool = False
+
+    def by_category(self) -> dict[str, tuple[int, float]]:
+        """{category: (answered, total score)} in CATEGORIES order."""
+        out: dict[str, tuple[int, float]] = {}
+        for c in CATEGORIES:
+            scores = [g.grade.score for g in self.graded if g.question.category == c]
+            if scores:
+                out[c] = (len(scores), sum(scores))
+        return out
+
+    @property
+    def score(self) -> float:
+        return sum(g.grade.score for g in self.graded)
+
+
+def default_advisor(db: str | None = None) -> Advisor | None:
+    """``seqarch.advise`` on a scenario (formulas and stored measurements, no new runs), or
+    None when the advisor is not available (scenario questions are then skipped)."""
+    try:
+        from ..advise import ProblemSpec, advise
+    except ImportError:
+        return None
+
+    def advisor(spec: dict):
+        return advise(ProblemSpec(**spec), db=db, run=False)
+
+    return advisor
+
+
+def run(
+    questions: list[Question],
+    read: Callable[[Question, str | None], str | None],
+    show: Callable[[Event], None],
+    history: History | None = None,
+    advisor: Advisor | None = None,
+) -> Summary:
+    """Ask every question in turn; return what was graded."""
+    summary = Summary()
+    try:
+        for i, q in enumerate(questions, 1):
+            if q.kind == "scenario" and advisor is None:
+                summary.skipped += 1
+                show(Skipped(q, "scenario skipped: `seqarch advise` is not available here"))
+                continue
+            show(Asked(i, len(questions), q))
+            graded = _ask(q, read, show, advisor)
+            if graded is None:  # end of input
+                summary.interrupted = True
+                break
+            if graded.grade.skipped:
+                summary.skipped += 1
+                show(Skipped(q, graded.grade.explanation))
+                continue
+            if history is not None:
+                history.record(q, graded.answer, graded.grade)
+            summary.graded.append(graded)
+            show(graded)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    return summary
+
+
+def _ask(
+    q: Question,
+    read: Callable[[Question, str | None], str | None],
+    show: Callable[[Event], None],
+    advisor: Advisor | None,
+) -> Graded | None:
+    error = None
+    for _ in range(MAX_ATTEMPTS):
+        text = read(q, error)
+        if text is None:
+            return None
+        try:
+            return Graded(q, text.strip(), check(q, text, advisor))
+        except Unreadable as e:
+            error = str(e)
+            show(Retry(q, error))
+    missed = Grade(0.0, model_answer(q), q.explanation, [f"no readable answer: {error}"])
+    return Graded(q, "", missed)
