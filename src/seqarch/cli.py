@@ -93,6 +93,256 @@ def models(
     out.print(t)
 
 
+# ---------------------------------------------------------------------------------------------
+# seqarch derive: hand-derived backward passes, walkthroughs, measured gradient flow.
+
+derive_app = typer.Typer(
+    help="Derive: hand-written BPTT checked against finite differences and autograd, "
+    "step-by-step walkthroughs, measured gradient flow.",
+    no_args_is_help=True,
+)
+app.add_typer(derive_app, name="derive")
+
+
+@derive_app.command("check")
+def derive_check(
+    seeds: Annotated[int, typer.Option(help="Seeds per architecture.")] = 3,
+) -> None:
+    """Check every hand-written backward pass; exit 1 if any check fails."""
+    from .derive import AUTOGRAD_TOLERANCE, FD_TOLERANCE, check_all
+
+    with one_line_errors():
+        if seeds <= 0:
+            raise ValueError(f"seeds={seeds} is not accepted; expected a positive integer")
+        results = check_all(seeds=tuple(range(seeds)))
+    worst: dict[tuple[str, str], list] = {}
+    for r in results:
+        worst.setdefault((r.arch, r.tensor), []).append(r)
+    t = Table(
+        title=f"Hand backward vs central finite differences (relative error < {FD_TOLERANCE:g}) "
+        f"and vs torch autograd through seqarch.models, reference and fused (max |Δ| < "
+        f"{AUTOGRAD_TOLERANCE:g}); float64, worst of {seeds} seed(s)"
+    )
+    for col in ("arch", "tensor", "shape", "finite-diff rel. error", "autograd max |Δ|", ""):
+        t.add_column(col, justify="right" if "error" in col or "|" in col else "left")
+    for (arch, tensor), rs in worst.items():
+        ok = all(r.passed for r in rs)
+        t.add_row(
+            arch,
+            tensor,
+            str(rs[0].shape),
+            f"{max(r.fd_relative_error for r in rs):.1e}",
+            f"{max(r.autograd_abs_error for r in rs):.1e}",
+            "[green]ok[/]" if ok else "[bold red]FAIL[/]",
+        )
+    out.print(t)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        err.print(f"[bold red]{len(failed)} of {len(results)} gradient checks failed[/]")
+        raise typer.Exit(1)
+    out.print(f"all {len(results)} gradient checks passed")
+
+
+def _derive_walkthrough(arch: str, input_size: int, hidden_size: int, markdown: str | None) -> None:
+    from .derive import walkthrough
+    from .derive.render import to_markdown, to_rich
+
+    with one_line_errors():
+        w = walkthrough(arch, input_size=input_size, hidden_size=hidden_size)
+    out.print(to_rich(w))
+    if markdown:
+        from pathlib import Path
+
+        Path(markdown).write_text(to_markdown(w), encoding="utf-8")
+        out.print(f"wrote {markdown}")
+
+
+WalkInput = Annotated[int, typer.Option(help="Features per time step (D).")]
+WalkHidden = Annotated[int, typer.Option(help="Hidden width (H, or d for attention).")]
+WalkMarkdown = Annotated[
+    str | None, typer.Option("--markdown", help="Also write Markdown with LaTeX to FILE.")
+]
+
+
+@derive_app.command("rnn")
+def derive_rnn(
+    input_size: WalkInput = 32, hidden_size: WalkHidden = 128, markdown: WalkMarkdown = None
+) -> None:
+    """The Elman RNN derived step by step, with live numbers at these sizes."""
+    _derive_walkthrough("rnn", input_size, hidden_size, markdown)
+
+
+@derive_app.command("lstm")
+def derive_lstm(
+    input_size: WalkInput = 32, hidden_size: WalkHidden = 128, markdown: WalkMarkdown = None
+) -> None:
+    """The LSTM derived step by step, with live numbers at these sizes."""
+    _derive_walkthrough("lstm", input_size, hidden_size, markdown)
+
+
+@derive_app.command("gru")
+def derive_gru(
+    input_size: WalkInput = 32, hidden_size: WalkHidden = 128, markdown: WalkMarkdown = None
+) -> None:
+    """The GRU derived step by step, with live numbers at these sizes."""
+    _derive_walkthrough("gru", input_size, hidden_size, markdown)
+
+
+@derive_app.command("attention")
+def derive_attention(
+    input_size: WalkInput = 32, hidden_size: WalkHidden = 128, markdown: WalkMarkdown = None
+) -> None:
+    """Single-head causal self-attention derived step by step, with live numbers."""
+    _derive_walkthrough("attention", input_size, hidden_size, markdown)
+
+
+@derive_app.command("flow")
+def derive_flow(
+    arch: Annotated[
+        list[str] | None, typer.Option(help="Architecture (repeat for several; default all).")
+    ] = None,
+    seq_len: Annotated[int, typer.Option("--seq-len", help="Sequence length T.")] = 100,
+    k: Annotated[int, typer.Option("--k", help="Largest lag K (< T).")] = 50,
+    hidden_size: Annotated[int, typer.Option(help="Hidden width H.")] = 32,
+    input_size: Annotated[int, typer.Option(help="Features per time step D.")] = 8,
+    seeds: Annotated[int, typer.Option(help="Seeds to average over.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    plot: Annotated[
+        str | None, typer.Option(help="Write a log-scale plot: FILE.png and .svg.")
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Also save the results in this store.")] = None,
+) -> None:
+    """Measured ‖∂h_T/∂h_{T−k}‖ and ‖∂h_T/∂x_{T−k}‖ for k = 1..K at initialisation."""
+    import torch
+    from rich import box
+
+    from .derive import gradient_flow
+    from .derive.flow import check_flow_args, store_flow
+    from .models import MODELS
+
+    archs = arch or list(MODELS)
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest and spares a shared CPU
+    with one_line_errors():
+        if seeds <= 0:
+            raise ValueError(f"seeds={seeds} is not accepted; expected a positive integer")
+        for a in archs:
+            check_flow_args(a, seq_len, k, hidden_size, input_size)
+        results = [
+            gradient_flow(a, seq_len, k, hidden_size, input_size, seeds=tuple(range(seeds)))
+            for a in archs
+        ]
+        written = []
+        if plot:
+            from .derive.plot import plot_flow
+
+            written = plot_flow(results, plot)
+        ids = [store_flow(r, db) for r in results] if db else []
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        lags = sorted({j for j in (1, 5, 10, 20, 50, 100, 200, 500, 1000) if j <= k} | {k})
+        t = Table(
+            title=f"Gradient flow at initialisation, measured (torch autograd), T={seq_len}, "
+            f"H={hidden_size}, D={input_size}, mean over {seeds} seed(s): "
+            "‖∂h_T/∂h_T−k‖ (state) and ‖∂h_T/∂x_T−k‖ (input)",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 1),
+        )
+        t.add_column("arch / norm", no_wrap=True)
+        for j in lags:
+            t.add_column(f"k={j}", justify="right", no_wrap=True, min_width=7)
+        for measure in ("state", "input"):
+            for r in results:
+                if r[measure] is not None:
+                    values = (f"{r[measure][j - 1]:.1e}" for j in lags)
+                    t.add_row(f"{r['arch']} {measure}", *values)
+        out.print(t)
+    for path in written:
+        err.print(f"wrote {path}")
+    if ids:
+        err.print(f"stored {len(ids)} gradient_flow measurement(s) in {db}")
+
+
+@app.command()
+def practice(
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the drill (same seed, same questions).")
+    ] = None,
+    count: Annotated[int, typer.Option(help="Number of questions.")] = 10,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="derivations, comparison or tradeoffs (repeat for several)."),
+    ] = None,
+    focus: Annotated[
+        str | None, typer.Option(help="'weak': draw the categories missed most, from history.")
+    ] = None,
+    answers: Annotated[
+        str | None,
+        typer.Option(help="Read answers from this file, one per line ('-' = stdin), not a prompt."),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option(help="Store file (default $SEQARCH_DB or ./seqarch.db).")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option(help="Show progress over past sessions and exit.")
+    ] = False,
+) -> None:
+    """Interview drills — derivations, comparisons, trade-offs — checked by the code."""
+    import random
+    from pathlib import Path
+
+    from rich.prompt import Prompt
+
+    from . import practice as drills
+    from .practice.render import render_event, render_progress, render_summary
+    from .store import default_path
+
+    with one_line_errors():
+        if focus not in (None, "weak"):
+            raise ValueError(f"focus={focus!r} is not accepted; expected 'weak'")
+        path = str(db or default_path())
+        seed = random.randrange(10**6) if seed is None else seed
+        history = drills.History(path, seed=seed)
+        if progress:
+            out.print(render_progress(history.sessions(), history.weak_weights()))
+            history.close()
+            return
+        weights = history.weak_weights() if focus == "weak" else None
+        questions = drills.generate(seed, count, category, weights)
+        if answers is not None:
+            text = sys.stdin.read() if answers == "-" else Path(answers).read_text()
+    out.print(f"[dim]seqarch practice --seed {seed} (repeat it with this seed)[/]")
+    if answers is not None:
+        lines = iter(
+            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        )
+
+        def read(q, error):
+            answer = next(lines, None)
+            if answer is not None:
+                out.print(f"[bold]answer>[/] {escape(answer)}", highlight=False)
+            return answer
+    else:
+
+        def read(q, error):
+            try:
+                return Prompt.ask("[bold]answer[/] ('skip' to see it)", console=out)
+            except EOFError:
+                return None
+
+    summary = drills.run(
+        questions,
+        read,
+        lambda event: out.print(render_event(event)),
+        history=history,
+        advisor=drills.default_advisor(path),
+    )
+    history.close()
+    out.print(render_summary(summary, path))
+    if summary.interrupted and answers is None:
+        raise typer.Exit(130)
+
+
 def main() -> None:
     app()
 

@@ -1,7 +1,7 @@
 """The few NumPy helpers every hand-derived model shares: σ, PyTorch's initialisation, checks.
 
-    σ(a) = 1 / (1 + e^{−a})          σ'(a) = σ(a) (1 − σ(a))
-    tanh'(a) = 1 − tanh²(a)
+σ(a) = 1 / (1 + e^{−a})          σ'(a) = σ(a) (1 − σ(a))
+tanh'(a) = 1 − tanh²(a)
 """
 
 from __future__ import annotations

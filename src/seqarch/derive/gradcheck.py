@@ -125,7 +125,9 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 def autograd_gradients(p: Problem, impl: str = "reference") -> dict[str, np.ndarray]:
     """∂L/∂(every tensor) by PyTorch autograd through seqarch.models on the same weights."""
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.tensors().items()}
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.tensors().items()
+    }
     if p.arch == "attention":
         d = p.x.shape[-1]
         attn = CausalSelfAttention(d, num_heads=1, dropout=0.0, impl=impl).double()

@@ -1,9 +1,9 @@
 """The registry of hand-derived NumPy models: ``NUMPY_MODELS[name]`` is a module with
 
-    init_params(input_size, hidden_size, rng) -> params        PyTorch's layout and init
-    forward(params, x, **state) -> (h, cache)                   x (B, T, D) -> h (B, T, H)
-    backward(params, cache, dh) -> grads                        dh = ∂L/∂h from the loss
-    STATE                                                       names of the initial state
+init_params(input_size, hidden_size, rng) -> params        PyTorch's layout and init
+forward(params, x, **state) -> (h, cache)                   x (B, T, D) -> h (B, T, H)
+backward(params, cache, dh) -> grads                        dh = ∂L/∂h from the loss
+STATE                                                       names of the initial state
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""Walkthroughs rendered: Markdown with real LaTeX for documents, rich renderables for terminals.
+
+Nothing here prints; the CLI prints what :func:`to_rich` returns and writes what
+:func:`to_markdown` returns.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .walkthrough import Walkthrough
+
+TITLES = {"rnn": "Elman RNN", "lstm": "LSTM", "gru": "GRU", "attention": "Causal self-attention"}
+
+
+def _sizes(w: Walkthrough) -> str:
+    return f"D = {w.input_size}, H = {w.hidden_size}"
+
+
+def to_markdown(w: Walkthrough) -> str:
+    """The walkthrough as Markdown: equations in $$…$$ display LaTeX, live numbers in tables."""
+    lines = [f"# {TITLES[w.arch]}: derived step by step ({_sizes(w)})", ""]
+    for section in w.sections:
+        lines += [f"## {section.title}", ""]
+        if section.intro:
+            lines += [section.intro, ""]
+        for n, step in enumerate(section.steps, 1):
+            lines += [f"**{n}.**", "", "$$", step.latex, "$$", ""]
+            if step.shapes:
+                lines += [f"*At these sizes:* `{step.shapes}`", ""]
+            if step.meaning:
+                lines += [step.meaning, ""]
+    lines += ["## Parameters per matrix (counted from a freshly built seqarch model)", ""]
+    lines += ["| tensor | parameters |", "|---|---:|"]
+    lines += [f"| `{k}` | {v:,} |" for k, v in w.param_counts.items()]
+    lines += [
+        f"| **total** | **{w.total_params:,}** |",
+        f"| model's own count | {w.model_params:,} |",
+    ]
+    lines += ["", "## Live numbers", "", "| quantity | value |", "|---|---:|"]
+    lines += [f"| `{k}` | {v:.4g} |" for k, v in w.numbers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def to_rich(w: Walkthrough) -> Group:
+    """The walkthrough as rich renderables: one panel per section, then the parameter table."""
+    parts: list = [Text(f"{TITLES[w.arch]} — derived step by step ({_sizes(w)})", style="bold")]
+    for section in w.sections:
+        body = Table.grid(padding=(0, 1))  # a number column, so wrapped lines keep their indent
+        body.add_column(style="bold", no_wrap=True)
+        body.add_column()
+        if section.intro:
+            body.add_row("", Text(section.intro, style="italic"))
+        for n, step in enumerate(section.steps, 1):
+            cell = Text(step.text, style="bold cyan")
+            if step.shapes:
+                cell.append(f"\nat these sizes: {step.shapes}", style="dim")
+            if step.meaning:
+                cell.append(f"\n{step.meaning}")
+            body.add_row(f"{n}.", cell)
+            if n < len(section.steps):
+                body.add_row("", "")
+        parts.append(Panel(body, title=section.title, title_align="left"))
+    table = Table(title="Parameters per matrix (counted from a fresh seqarch model)")
+    table.add_column("tensor")
+    table.add_column("parameters", justify="right")
+    for k, v in w.param_counts.items():
+        table.add_row(escape(k), f"{v:,}")
+    table.add_row("total", f"{w.total_params:,}", style="bold")
+    table.add_row("model's own count", f"{w.model_params:,}")
+    parts.append(table)
+    return Group(*parts)
