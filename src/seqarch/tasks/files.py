@@ -1,0 +1,383 @@
+r"""The user's own data: CSV or NPZ files as sequence classification, regression or forecasting.
+
+``from_files(path, kind=...)`` reads the file once, checks every value, and returns a task.
+
+Layouts
+-------
+kind="classify" | "regress", CSV: one sequence per row, its values in order, the target in the
+last column (``target="first"`` for the first). An optional header row (detected: none of its
+sequence cells is a number). Class labels may be any text; regression targets are numbers.
+
+    t0,t1,t2,t3,label          ← header (optional)
+    0.1,0.5,0.9,1.2,up
+    1.0,0.7,0.2,0.1,down
+
+kind="classify" | "regress", NPZ: arrays ``x`` (N, T) or (N, T, D), ``y`` (N,) labels or (N,) /
+(N, O) numbers, and optionally ``lengths`` (N,) for right-padded variable-length sequences
+(values after a sequence's end are ignored, NaN allowed there).
+
+kind="forecast", CSV: one value per row (time runs down), in the only column or the one named
+by ``column`` (a header name, or a 1-based number as text); NPZ: a 1-D array ``series`` (or the
+one named by ``column``).
+
+Every value must be a finite number; the first bad one stops the load with an error naming the
+file, the row and the column (CSV: 1-based, as a spreadsheet shows them, the header is row 1;
+NPZ: the array and its 0-based indices). Ragged rows (a different number of columns), empty
+cells, empty files, text where a number belongs, and NaN are refused.
+
+Splits: classification and regression rows are split by a seeded permutation
+(``val_fraction``, ``test_fraction``); a forecast series is split by time.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import os
+import zipfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import check_choice, check_range
+from .forecast import Forecasting
+from .labelled import LabelledSequences, Split
+
+FILE_KINDS = ("classify", "regress", "forecast")
+SUFFIXES = (".csv", ".npz")
+TARGETS = ("last", "first")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking
+
+
+def _number(path: str, row: int, col: int, cell: str) -> float:
+    """A CSV cell as a finite float, or an error naming file, row and column (1-based)."""
+    text = cell.strip()
+    if text == "":
+        raise ValueError(f"{path}: row {row}, column {col} is empty; expected a number")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{path}: row {row}, column {col}: {text!r} is not a number") from None
+    if math.isnan(value):
+        raise ValueError(f"{path}: row {row}, column {col} is NaN; expected a number")
+    if math.isinf(value):
+        raise ValueError(f"{path}: row {row}, column {col} is {text!r}; expected a finite number")
+    return value
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_csv(path: str) -> list[tuple[int, list[str]]]:
+    """[(row number, cells)], blank lines skipped; every row must have the same width."""
+    with open(path, newline="") as f:
+        rows = [(i, r) for i, r in enumerate(csv.reader(f), start=1) if any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path}: the file is empty; expected rows of comma-separated numbers")
+    width = len(rows[0][1])
+    for i, r in rows:
+        if len(r) != width:
+            raise ValueError(
+                f"{path}: row {i}, column {min(len(r), width) + 1}: the row has {len(r)} "
+                f"columns, expected {width} as in row {rows[0][0]} (ragged rows are refused; "
+                f"pad them, or use NPZ with a 'lengths' array)"
+            )
+    return rows
+
+
+def _split_header(
+    rows: list[tuple[int, list[str]]], cols: list[int]
+) -> tuple[list[str] | None, list]:
+    """Take the first row as a header when none of its cells in ``cols`` is a number."""
+    first = rows[0][1]
+    if not any(_is_number(first[c]) for c in cols):
+        return first, rows[1:]
+    return None, rows
+
+
+def _load_npz(path: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+            raise ValueError(
+                f"{path}: holds a ragged or object array; expected equal-length numeric arrays "
+                f"(right-pad variable-length sequences and add a 'lengths' array)"
+            ) from None
+        raise ValueError(f"{path}: is not a readable NPZ file ({e})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ValueError(f"{path}: is not a readable NPZ file ({e})") from None
+
+
+def _check_numeric(
+    path: str, name: str, a: np.ndarray, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """``a`` as float64, or an error naming the array and the index of its first bad value."""
+    if a.size == 0:
+        raise ValueError(f"{path}: array {name!r} is empty; expected at least one value")
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        for idx in np.ndindex(a.shape):
+            if not _is_number(str(a[idx])):
+                where = ", ".join(map(str, idx))
+                col = idx[1] if len(idx) > 1 else 0
+                raise ValueError(
+                    f"{path}: array {name!r} row {idx[0]}, column {col}: {str(a[idx])!r} is "
+                    f"not a number ({name}[{where}])"
+                )
+    f = a.astype(np.float64)
+    bad = ~np.isfinite(f) if valid is None else ~np.isfinite(f) & valid
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = ", ".join(map(str, idx))
+        what = "NaN" if np.isnan(f[idx]) else "not finite"
+        col = idx[1] if len(idx) > 1 else 0
+        raise ValueError(
+            f"{path}: array {name!r} row {idx[0]}, column {col} is {what} ({name}[{where}])"
+        )
+    return f
+
+
+def _check_path(path: str) -> str:
+    p = Path(path)
+    if p.suffix.lower() not in SUFFIXES:
+        raise ValueError(
+            f"file {path!r} is not accepted; expected a name ending in {', '.join(SUFFIXES)}"
+        )
+    if not p.is_file():
+        raise ValueError(f"file {path!r} does not exist or is not a file")
+    return p.suffix.lower()
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size  # a changed file is read again
+
+
+@functools.lru_cache(maxsize=16)
+def read_sequences(
+    path: str, problem: str, target: str, stamp: tuple[int, int]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """(sequences (T_n, D) float64, targets: label strings (N,) or floats (N, O))."""
+    if _check_path(path) == ".csv":
+        rows = _read_csv(path)
+        width = len(rows[0][1])
+        if width < 2:
+            raise ValueError(f"{path}: rows have {width} column; expected values and a target")
+        t_col = width - 1 if target == "last" else 0
+        seq_cols = [c for c in range(width) if c != t_col]
+        _, rows = _split_header(rows, seq_cols)
+        if not rows:
+            raise ValueError(f"{path}: has a header but no data rows")
+        seqs, targets = [], []
+        for i, r in rows:
+            seqs.append(np.array([[_number(path, i, c + 1, r[c])] for c in seq_cols]))
+            if problem == "classify":
+                if not r[t_col].strip():
+                    raise ValueError(f"{path}: row {i}, column {t_col + 1} (the label) is empty")
+                targets.append(r[t_col].strip())
+            else:
+                targets.append([_number(path, i, t_col + 1, r[t_col])])
+        return seqs, np.array(targets)
+    arrays = _load_npz(path)
+    for key in ("x", "y"):
+        if key not in arrays:
+            raise ValueError(f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'}")
+    x, y = arrays["x"], arrays["y"]
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{path}: array 'x' of shape {x.shape}; expected (N, T) or (N, T, D)")
+    x = x[..., None] if x.ndim == 2 else x
+    N, T = x.shape[:2]
+    if len(y) != N:
+        raise ValueError(f"{path}: array 'y' has {len(y)} rows, expected {N} as 'x'")
+    lengths = np.full(N, T)
+    if "lengths" in arrays:
+        lengths = _check_numeric(path, "lengths", arrays["lengths"]).astype(np.int64)
+        bad = np.flatnonzero((lengths < 1) | (lengths > T))
+        if lengths.shape != (N,) or len(bad):
+            row = int(bad[0]) if len(bad) else 0
+            raise ValueError(
+                f"{path}: array 'lengths' row {row} is not accepted; expected N = {N} "
+                f"integers in [1, {T}]"
+            )
+    valid = (np.arange(T)[None, :] < lengths[:, None])[..., None].repeat(x.shape[2], axis=2)
+    xf = _check_numeric(path, "x", x, valid)
+    seqs = [xf[n, : lengths[n]] for n in range(N)]
+    if problem == "classify":
+        if y.ndim != 1:
+            raise ValueError(f"{path}: array 'y' of shape {y.shape}; expected (N,) labels")
+        return seqs, y.astype(str)
+    yf = _check_numeric(path, "y", y)
+    return seqs, yf.reshape(N, -1)
+
+
+@functools.lru_cache(maxsize=16)
+def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.ndarray:
+    """A 1-D float64 series from a CSV column or an NPZ array."""
+    if _check_path(path) == ".npz":
+        arrays = _load_npz(path)
+        key = column or ("series" if "series" in arrays else None)
+        if key is None and len(arrays) == 1:
+            key = next(iter(arrays))
+        if key not in arrays:
+            raise ValueError(
+                f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'} "
+                f"(name one with column=...)"
+            )
+        a = arrays[key]
+        if a.ndim != 1:
+            raise ValueError(f"{path}: array {key!r} of shape {a.shape}; expected a 1-D series")
+        return _check_numeric(path, key, a)
+    rows = _read_csv(path)
+    width = len(rows[0][1])
+    first = rows[0][1]
+    if column is None:
+        if width != 1:
+            raise ValueError(f"{path}: has {width} columns; name the series with column=...")
+        col = 0
+    elif column in first:
+        col = first.index(column)
+    elif column.isdigit() and 1 <= int(column) <= width:
+        col = int(column) - 1
+    else:
+        raise ValueError(
+            f"column={column!r} is not accepted; expected one of {', '.join(first)} "
+            f"or a number 1-{width}"
+        )
+    _, rows = _split_header(rows, [col])
+    if not rows:
+        raise ValueError(f"{path}: has a header but no data rows")
+    return np.array([_number(path, i, col + 1, r[col]) for i, r in rows])
+
+
+# ---------------------------------------------------------------------------------------------
+# The tasks
+
+
+@dataclass(frozen=True)
+class FileSequences(LabelledSequences):
+    """Classify or regress whole sequences read from the user's CSV or NPZ file."""
+
+    name: ClassVar[str] = "file_sequences"
+
+    path: str = ""
+    problem: str = "classify"  # "classify" | "regress"
+    target: str = "last"  # CSV: the target column, "last" or "first"
+    seq_len: int | None = None  # crop to the first seq_len steps (None = whole)
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    normalize: bool = True
+    seed: int = 0  # which rows fall in which split
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice("problem", self.problem, ("classify", "regress"))
+        check_choice("target", self.target, TARGETS)
+        check_range("val_fraction", self.val_fraction, 0.0, 0.9)
+        check_range("test_fraction", self.test_fraction, 0.0, 0.9 - self.val_fraction)
+        self._splits()  # read and check the file now, so bad data fails at construction
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.problem
+
+    @property
+    def metric(self) -> str:  # type: ignore[override]
+        return "accuracy" if self.problem == "classify" else "mse"
+
+    @property
+    def higher_is_better(self) -> bool:  # type: ignore[override]
+        return self.problem == "classify"
+
+    def _version(self) -> object:
+        return _stamp(self.path)  # an edited file is read again
+
+    def _read(self) -> tuple[list[np.ndarray], np.ndarray]:
+        return read_sequences(self.path, self.problem, self.target, _stamp(self.path))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        from .ucr import _label_order
+
+        return tuple(sorted(set(self._read()[1].tolist()), key=_label_order))
+
+    def _load_splits(self) -> dict[str, Split]:
+        seqs, targets = self._read()
+        N = len(seqs)
+        n_test, n_val = round(self.test_fraction * N), round(self.val_fraction * N)
+        if N - n_test - n_val < 1:
+            raise ValueError(f"{self.path}: {N} rows leave none to train on; expected more rows")
+        if self.problem == "classify":
+            ids = {c: i for i, c in enumerate(self.classes)}
+            targets = np.array([ids[t] for t in targets])
+        order = np.random.default_rng(self.seed).permutation(N)
+        parts = {
+            "test": order[:n_test],
+            "val": order[n_test : n_test + n_val],
+            "train": order[n_test + n_val :],
+        }
+        for split, idx in parts.items():
+            if len(idx) == 0:
+                raise ValueError(
+                    f"{self.path}: {N} rows give an empty {split} split; expected more rows "
+                    f"or a larger {split}_fraction"
+                )
+        return {s: ([seqs[i] for i in idx], targets[idx]) for s, idx in parts.items()}
+
+
+@dataclass(frozen=True)
+class FileForecast(Forecasting):
+    """Forecast the user's own series (one CSV column or a 1-D NPZ array), MASE-scored."""
+
+    name: ClassVar[str] = "file_forecast"
+
+    path: str = ""
+    column: str | None = None  # CSV header name or 1-based number; NPZ array name
+    season: int = 1  # m of the seasonal-naive baseline (1 = the naive last-value forecast)
+    seq_len: int = 24
+    steps_ahead: int = 1
+    train_fraction: float = 0.7
+    val_fraction: float = 0.15
+    seed: int = 0  # unused: windows are not sampled
+
+    def series_values(self) -> np.ndarray:
+        return read_series(self.path, self.column, _stamp(self.path))
+
+    @property
+    def season_length(self) -> int:
+        return self.season
+
+
+def from_files(
+    path: str | os.PathLike, kind: str = "classify", **opts: Any
+) -> FileSequences | FileForecast:
+    """A task over the user's CSV or NPZ file; ``kind`` is "classify", "regress" or "forecast".
+
+    Options are the fields of :class:`FileSequences` (classify, regress) or :class:`FileForecast`
+    (forecast). Bad data raises ValueError naming the file, the row and the column.
+    """
+    check_choice("kind", kind, FILE_KINDS)
+    cls = FileForecast if kind == "forecast" else FileSequences
+    accepted = [f.name for f in fields(cls) if f.name not in ("path", "problem")]
+    unknown = [k for k in opts if k not in accepted]
+    if unknown:
+        raise ValueError(
+            f"option {unknown[0]!r} is not accepted by from_files(kind={kind!r}); "
+            f"expected any of {', '.join(accepted)}"
+        )
+    path = os.fspath(path)
+    _check_path(path)
+    if kind == "forecast":
+        return FileForecast(path=path, **opts)
+    return FileSequences(path=path, problem=kind, **opts)
