@@ -343,6 +343,159 @@ def practice(
         raise typer.Exit(130)
 
 
+# ---------------------------------------------------------------------------------------------
+# seqarch study / seqarch results: run studies into the SQLite store, list what it holds.
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+@app.command()
+def study(
+    preset: Annotated[
+        str, typer.Option(help="quick, full, ablation, or the path of a study .toml file.")
+    ] = "quick",
+    db: Annotated[
+        str | None, typer.Option(help="Results database (default: $SEQARCH_DB, else ./seqarch.db).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="local (worker processes) or ray.")] = "local",
+    workers: Annotated[
+        int | None, typer.Option(help="Parallel runs (default: CPU cores / threads per run).")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
+    ] = None,
+) -> None:
+    """Run a study's runs that are not yet stored, in parallel; then summarise it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from . import study as study_lib
+    from .store import Store, default_path
+
+    path = db or str(default_path())
+    with one_line_errors():
+        runs = study_lib.load_study(preset)
+        Store(path).close()  # a foreign file is refused before anything runs
+        progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        )
+        bar = progress.add_task("runs", total=0)
+
+        def on_event(e: study_lib.Event) -> None:
+            label = f"{e.run.arch} {e.run.task} {e.run.task_config.get('seq_len', '')}".strip()
+            if e.kind == "queued":
+                progress.update(bar, total=progress.tasks[0].total + 1)
+            elif e.kind == "start":
+                progress.update(bar, description=f"running {label}")
+            else:
+                progress.advance(bar)
+                name = e.metrics.get("metric")
+                result = f"{name}={e.metrics[name]:.4g}" if e.kind == "done" else e.kind
+                if e.kind == "failed":
+                    result += f": {e.metrics.get('error', '')}"
+                progress.console.print(f"{e.kind:>6}  {label}  seed {e.run.seed}  {escape(result)}")
+
+        try:
+            with progress:
+                outcome = study_lib.run_study(runs, path, backend, workers, address, on_event)
+        except KeyboardInterrupt:
+            err.print(
+                f"interrupted: finished runs are stored in {path}; run the same command again "
+                "to resume"
+            )
+            raise typer.Exit(130) from None
+        with Store(path) as store:
+            rows = study_lib.summarize(study_lib.study_rows(store, runs))
+    t = Table(title=f"Study {preset}: test metric (mean ± std over seeds) beside the baseline")
+    for col in ("task", "T", "arch", "metric", "value", "baseline", "seeds", "train s", "params"):
+        t.add_column(col, justify="left" if col in ("task", "arch", "metric") else "right")
+    for r in rows:
+        arrow = "↑" if r.higher_is_better else "↓"
+        value = _fmt(r.mean) + (f" ± {r.std:.2g}" if r.seeds > 1 else "")
+        t.add_row(
+            r.task,
+            str(r.seq_len or "—"),
+            r.arch,
+            f"{r.metric} {arrow}",
+            value,
+            _fmt(r.baseline),
+            str(r.seeds),
+            f"{r.seconds:.1f}",
+            f"{r.params:,}",
+        )
+    out.print(t)
+    out.print(
+        f"{outcome.done} run(s) trained, {outcome.skipped} already stored, {outcome.failed} "
+        f"failed, {outcome.lost} lost (rerun to retry) — in {path}",
+        highlight=False,
+    )
+    if outcome.failed or outcome.lost:
+        raise typer.Exit(1)
+
+
+@app.command()
+def results(
+    db: Annotated[
+        str | None, typer.Option(help="Results database (default: $SEQARCH_DB, else ./seqarch.db).")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
+    arch: Annotated[str | None, typer.Option(help="Only this architecture.")] = None,
+    seq_len: Annotated[int | None, typer.Option("--seq-len", help="Only this length T.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the finished runs stored in the results database."""
+    from pathlib import Path
+
+    from .store import Store, default_path
+
+    path = Path(db) if db else default_path()
+    with one_line_errors():
+        if not path.exists():
+            raise ValueError(f"database {path} does not exist; expected --db PATH of a store")
+        with Store(path) as store:
+            rows = store.runs(task=task, arch=arch, seq_len=seq_len)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    t = Table(title=f"{len(rows)} finished run(s) in {path}")
+    for col in (
+        "id",
+        "task",
+        "T",
+        "arch",
+        "seed",
+        "metric",
+        "value",
+        "baseline",
+        "steps",
+        "train s",
+        "stopped",
+    ):
+        t.add_column(col, justify="left" if col in ("id", "task", "arch", "metric") else "right")
+    for r in rows:
+        c, m = r["config"], r["metrics"]
+        name = m.get("metric", "")
+        t.add_row(
+            r["id"],
+            c["task"],
+            str(c["task_config"].get("seq_len", m.get("seq_len", "—"))),
+            c["arch"],
+            str(c["seed"]),
+            name,
+            _fmt(m.get(name)),
+            _fmt(m.get(f"baseline_{name}")),
+            str(m.get("steps", "—")),
+            f"{m.get('train_seconds', 0):.1f}",
+            str(m.get("stopped", "")),
+        )
+    out.print(t)
+
+
 def main() -> None:
     app()
 

@@ -164,11 +164,15 @@ def _check_existing(path: Path) -> None:
         if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise _refuse(path, "it is not an SQLite file")
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        con = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
+        )
         try:
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
             version = con.execute("PRAGMA user_version").fetchone()[0]
-            tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            tables = [
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
@@ -309,7 +313,7 @@ class Store:
         seq_len: int | None = None,
         status: str | None = "done",
     ) -> list[dict]:
-        """Stored runs, oldest first, filtered by any of task, arch, seq_len, status (None = any)."""
+        """Stored runs, oldest first, filtered by task, arch, seq_len and status (None = any)."""
         where, args = [], []
         for column, value in (("task", task), ("arch", arch), ("seq_len", seq_len)):
             if value is not None:

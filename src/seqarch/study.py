@@ -1,0 +1,425 @@
+r"""A study: a list of run configs, run where they are not yet stored, locally or on Ray.
+
+A study is written as a table (a preset in :mod:`seqarch.presets`, or a TOML file)::
+
+    [defaults]                      # merged under every sweep (a sweep's own keys win)
+    seed = [0, 1, 2]
+    model_config = { hidden_size = 32 }
+    train = { lr = 1e-2, batch_size = 32, max_steps = 1000 }
+
+    [[sweep]]                       # keys: task, arch, seed, task_config, model_config, train
+    task = "adding"
+    arch = ["rnn", "lstm", "gru"]
+    task_config = { seq_len = [50, 200] }
+
+A list value sweeps over its items (for arch, seed and any value inside task_config,
+model_config or train): the sweep above is 3 archs × 2 lengths × 3 seeds = 18 runs. Each run's
+id is the hash of its canonical config, so running a study twice trains nothing twice, and a
+study interrupted (Ctrl-C, a killed worker) resumes where it stopped.
+
+Backends:
+    local  worker processes (spawned); each trains a run and writes it to the store itself, in
+           one transaction, so a killed worker loses only the run it was training.
+    ray    ``ray.init(address)`` or a local Ray of ``workers`` CPUs; each task trains a run and
+           returns it, and the driver writes it (the store need not be shared with the cluster).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing as mp
+import os
+import queue
+import signal
+import statistics
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import presets
+from .store import Store, environment
+from .train import RunConfig, TrainConfig, train
+
+BACKENDS = ("local", "ray")
+SWEEP_KEYS = ("task", "arch", "seed", "task_config", "model_config", "train")
+TABLE_KEYS = ("task_config", "model_config", "train")
+
+
+# -- reading a study -----------------------------------------------------------------------------
+
+
+def _grid(table: dict) -> list[dict]:
+    """{a: [1, 2], b: 3} -> [{a: 1, b: 3}, {a: 2, b: 3}]: lists sweep, scalars stay."""
+    keys = list(table)
+    values = [v if isinstance(v, list) else [v] for v in table.values()]
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def expand(spec: dict) -> list[RunConfig]:
+    """The run configs of a study table (see the module docstring), duplicates dropped."""
+    unknown = sorted(set(spec) - {"defaults", "sweep"})
+    if unknown:
+        raise ValueError(
+            f"study key {unknown[0]!r} is not accepted; expected 'defaults' and 'sweep'"
+        )
+    defaults = spec.get("defaults", {})
+    sweeps = spec.get("sweep", [])
+    if not sweeps:
+        raise ValueError("a study with no [[sweep]] is not accepted; expected at least one")
+    runs: dict[str, RunConfig] = {}
+    for i, sweep in enumerate([defaults, *sweeps]):
+        bad = sorted(set(sweep) - set(SWEEP_KEYS))
+        if bad:
+            where = "defaults" if i == 0 else f"sweep {i}"
+            raise ValueError(
+                f"key {bad[0]!r} in {where} is not accepted; "
+                f"expected any of {', '.join(SWEEP_KEYS)}"
+            )
+    for sweep in sweeps:
+        merged = {**defaults, **sweep}
+        for key in TABLE_KEYS:
+            merged[key] = {**defaults.get(key, {}), **sweep.get(key, {})}
+        for key in ("task", "arch"):
+            if key not in merged:
+                raise ValueError(f"a sweep without {key!r} is not accepted; expected {key} = ...")
+        outer = {"task": merged["task"], "arch": merged["arch"], "seed": merged.get("seed", 0)}
+        for o, tc, mc, tr in itertools.product(
+            _grid(outer),
+            _grid(merged["task_config"]),
+            _grid(merged["model_config"]),
+            _grid(merged["train"]),
+        ):
+            run = RunConfig(
+                arch=o["arch"],
+                task=o["task"],
+                task_config=tc,
+                model_config=mc,
+                train=TrainConfig.from_dict(tr),
+                seed=o["seed"],
+            )
+            runs.setdefault(run.id, run)
+    for run in runs.values():
+        check_task(run)
+    return list(runs.values())
+
+
+def check_task(run: RunConfig) -> None:
+    """Unknown task names or options fail now, in one line, not inside a worker later."""
+    from .tasks import make_task
+
+    task = make_task(run.task, **run.task_config)
+    augmenting = run.train.jitter_sigma or run.train.scaling_sigma or run.train.window_slice < 1
+    if augmenting and getattr(task, "inputs", "signal") != "signal":
+        raise ValueError(
+            f"temporal augmentation is not accepted for task {run.task!r}, whose inputs are "
+            f"{task.inputs}; expected a task with real-valued signal inputs"
+        )
+
+
+def load_study(name_or_path: str | Path) -> list[RunConfig]:
+    """A preset name (quick, full, ablation) or the path of a study TOML file."""
+    name = str(name_or_path)
+    if name in presets.PRESETS:
+        return expand(presets.PRESETS[name])
+    path = Path(name)
+    if path.suffix != ".toml" or not path.is_file():
+        raise ValueError(
+            f"study {name!r} is not accepted; expected a preset "
+            f"({', '.join(presets.PRESETS)}) or an existing .toml file"
+        )
+    try:
+        spec = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{path} is not valid TOML: {e}") from None
+    return expand(spec)
+
+
+# -- running one run -----------------------------------------------------------------------------
+
+
+def execute(config: dict) -> dict:
+    """Train one run (a RunConfig dict) and return the record the store keeps.
+
+    An exception inside training gives a record with status "failed" and the error, so one bad
+    run does not stop a study (and is retried when the study runs again).
+    """
+    run = RunConfig.from_dict(config)
+    started = time.time()
+    try:
+        result = train(run)
+        metrics, curve, status = result.metrics, result.curve, "done"
+    except Exception as e:  # noqa: BLE001 - recorded, the study goes on
+        metrics, curve, status = {"error": f"{type(e).__name__}: {e}"}, [], "failed"
+    return {
+        "run_id": run.id,
+        "config": run.to_dict(),
+        "metrics": metrics,
+        "curve": curve,
+        "env": environment(),
+        "started": started,
+        "finished": time.time(),
+        "status": status,
+    }
+
+
+def save(store: Store, record: dict) -> None:
+    store.put_run(**record)
+
+
+@dataclass
+class Event:
+    """What the caller hears about each run: 'queued', 'start', then 'done', 'failed' or 'lost'."""
+
+    kind: str
+    run: RunConfig
+    metrics: dict = field(default_factory=dict)
+    worker: int | None = None  # local backend: the worker's number and process id
+    pid: int | None = None
+
+
+@dataclass
+class Outcome:
+    total: int  # runs in the study
+    skipped: int  # already stored before this call
+    done: int = 0
+    failed: int = 0
+    lost: int = 0  # their worker died; they run again next time
+
+
+def _local_worker(tasks: Any, events: Any, db: str, worker: int) -> None:
+    """Take runs from ``tasks`` until None; train, store, report. Ctrl-C is the parent's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    store = Store(db)
+    while (config := tasks.get()) is not None:
+        events.put(("start", config, {}, worker, os.getpid()))
+        record = execute(config)
+        save(store, record)
+        events.put((record["status"], config, record["metrics"], worker, os.getpid()))
+    store.close()
+
+
+def _context() -> Any:
+    """Fresh worker processes: forked from a server that imported torch once (else spawned).
+
+    Never a plain fork of the caller, whose torch thread pools may already be running.
+    """
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["seqarch.study"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _run_local(pending: list[RunConfig], db: Path, workers: int, emit: Callable) -> None:
+    ctx = _context()
+    tasks, events = ctx.Queue(), ctx.Queue()
+    for run in pending:
+        tasks.put(run.to_dict())
+    n = max(1, min(workers, len(pending)))
+    for _ in range(n):
+        tasks.put(None)
+    procs = {
+        w: ctx.Process(target=_local_worker, args=(tasks, events, str(db), w), daemon=True)
+        for w in range(n)
+    }
+    for p in procs.values():
+        p.start()
+    running: dict[int, dict] = {}  # worker -> the config it is training
+    finished = 0
+    try:
+        while finished < len(pending):
+            try:
+                kind, config, metrics, w, pid = events.get(timeout=0.5)
+            except queue.Empty:
+                finished += _replace_dead(procs, running, emit, ctx, tasks, events, db)
+                if not any(p.is_alive() for p in procs.values()):
+                    break
+                continue
+            if kind == "start":
+                running[w] = config
+            else:
+                running.pop(w, None)
+                finished += 1
+            emit(Event(kind, RunConfig.from_dict(config), metrics, w, pid))
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.terminate()  # a half-trained run is simply not stored
+        for p in procs.values():
+            p.join(5)
+
+
+def _replace_dead(procs, running, emit, ctx, tasks, events, db) -> int:
+    """A worker that died (killed, out of memory) loses its run; a new worker takes its place."""
+    lost = 0
+    for w, p in list(procs.items()):
+        if p.is_alive() or p.exitcode == 0:
+            continue
+        config = running.pop(w, None)
+        if config is not None:
+            lost += 1
+            emit(Event("lost", RunConfig.from_dict(config), {"exitcode": p.exitcode}, w, p.pid))
+        procs[w] = ctx.Process(target=_local_worker, args=(tasks, events, str(db), w), daemon=True)
+        procs[w].start()
+    return lost
+
+
+def _run_ray(
+    pending: list[RunConfig], store: Store, workers: int, address: str | None, emit: Callable
+) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError(
+            "backend 'ray' is not available (ray is not installed); expected "
+            "`pip install 'seqarch[ray]'` or backend 'local'"
+        ) from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        else:
+            ray.init(
+                num_cpus=workers,
+                include_dashboard=False,
+                logging_level="ERROR",
+                log_to_driver=False,
+            )
+    remote = ray.remote(execute)
+    try:
+        refs = {}
+        for run in pending:
+            refs[remote.options(num_cpus=run.train.threads).remote(run.to_dict())] = run
+            emit(Event("start", run))
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for ref in ready:
+                run = refs.pop(ref)
+                try:
+                    record = ray.get(ref)
+                except ray.exceptions.RayError as e:
+                    emit(Event("lost", run, {"error": str(e).splitlines()[0]}))
+                    continue
+                save(store, record)
+                emit(Event(record["status"], run, record["metrics"]))
+    except BaseException:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_study(
+    runs: Iterable[RunConfig],
+    db: str | Path,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> Outcome:
+    """Run every run of ``runs`` not yet stored in ``db``; ``on_event`` hears each start/end.
+
+    ``workers`` defaults to the CPU cores divided by the runs' threads (at least 1).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r} is not accepted; expected one of {BACKENDS}")
+    runs = list({r.id: r for r in runs}.values())
+    if workers is None:
+        threads = max((r.train.threads for r in runs), default=1)
+        workers = max(1, (os.cpu_count() or 1) // threads)
+    if workers < 1:
+        raise ValueError(f"workers={workers} is not accepted; expected a positive integer")
+    with Store(db) as store:
+        pending = [r for r in runs if not store.has_run(r.id)]
+        outcome = Outcome(total=len(runs), skipped=len(runs) - len(pending))
+        for run in pending:
+            if on_event is not None:
+                on_event(Event("queued", run))
+
+        def emit(event: Event) -> None:
+            if event.kind in ("done", "failed", "lost"):
+                setattr(outcome, event.kind, getattr(outcome, event.kind) + 1)
+            if on_event is not None:
+                on_event(event)
+
+        if pending and backend == "local":
+            _run_local(pending, Path(db), workers, emit)
+        elif pending:
+            _run_ray(pending, store, workers, address, emit)
+    return outcome
+
+
+# -- the summary ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """One row of the summary: an architecture on a task at one length, over its seeds."""
+
+    arch: str
+    task: str
+    seq_len: int | None
+    metric: str
+    higher_is_better: bool
+    mean: float
+    std: float  # over seeds (0 for one seed)
+    baseline: float | None
+    seconds: float  # mean training wall clock per run
+    params: int
+    seeds: int
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def summarize(stored: list[dict]) -> list[Summary]:
+    """Group stored runs by (arch, task, length): the headline metric's mean ± std over seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in stored:
+        c, m = r["config"], r["metrics"]
+        seq_len = c.get("task_config", {}).get("seq_len", m.get("seq_len"))
+        groups.setdefault((c["task"], seq_len, c["arch"]), []).append(r)
+    rows = []
+    for (task, seq_len, arch), group in sorted(groups.items(), key=lambda kv: _order(kv[0])):
+        ms = [g["metrics"] for g in group]
+        name = ms[0]["metric"]
+        values = [m[name] for m in ms]
+        rows.append(
+            Summary(
+                arch=arch,
+                task=task,
+                seq_len=seq_len,
+                metric=name,
+                higher_is_better=bool(ms[0].get("higher_is_better", True)),
+                mean=statistics.fmean(values),
+                std=statistics.stdev(values) if len(values) > 1 else 0.0,
+                baseline=ms[0].get(f"baseline_{name}"),
+                seconds=statistics.fmean(m["train_seconds"] for m in ms),
+                params=int(ms[0]["params"]),
+                seeds=len(group),
+            )
+        )
+    return rows
+
+
+def _order(key: tuple) -> tuple:
+    task, seq_len, arch = key
+    archs = ("rnn", "lstm", "gru", "transformer")
+    return (
+        task,
+        seq_len if seq_len is not None else math.inf,
+        archs.index(arch) if arch in archs else len(archs),
+        arch,
+    )
+
+
+def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[dict]:
+    """The stored (finished) records of ``runs``."""
+    found = (store.get_run(r.id) for r in runs)
+    return [r for r in found if r is not None and r["status"] == "done"]

@@ -1,0 +1,389 @@
+r"""The one training loop, for every model and every task.
+
+A run is a frozen :class:`RunConfig` (architecture, task, sizes, training options, seed); its
+id is the hash of its canonical JSON, so the same run is never trained twice.
+
+The loop, for step s = 1 .. S (S = max_steps, or epochs · ⌈N / batch_size⌉):
+
+    x, y, mask = augment(next mini-batch)         training batches only
+    ℓ = task.loss(model(x), batch)
+    g = ∇ℓ;  g ← g · min(1, c / ‖g‖₂)             global-norm clipping at c = clip_norm
+    θ ← AdamW(θ, g, η_s, weight_decay)
+    η_s = η · s / W                               warmup, W = ⌈warmup · S⌉ steps
+    η_s = η · ½ (1 + cos(π (s − W) / (S − W)))    then cosine decay to 0 (schedule="cosine")
+
+Every ``eval_every`` steps the validation metric is computed; the best parameters are kept and
+restored at the end, and training stops early after ``patience`` evaluations without
+improvement, or when ``time_budget_s`` of wall clock is spent. The final metrics are on the
+held-out test split, next to the task's trivial baseline.
+
+Temporal augmentation (training batches only; Um et al. 2017, Le Guennec et al. 2016):
+    jitter   x ← x + ε,              ε ~ N(0, σ_j²) per value
+    scaling  x ← x ⊙ s,              s ~ N(1, σ_s²) per sequence and feature
+    window   x ← stretch(x[a : a+W]) W = ⌈f · T_i⌉, a ~ U{0 .. T_i − W}, stretched back to T_i
+             by linear interpolation (labels and mask untouched: for sequence-level targets)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from . import models
+from .store import run_id
+
+SCHEDULES = ("cosine", "constant")
+SPLITS = ("train", "val", "test")
+EVAL_BATCH = 256  # sequences per forward pass at evaluation; memory only, not results
+MODEL_DEFAULTS: dict[str, Any] = {"hidden_size": 64, "num_layers": 1}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float = 1e-3  # peak learning rate η
+    weight_decay: float = 0.01  # AdamW's decoupled weight decay
+    batch_size: int = 64
+    max_steps: int | None = 1000  # optimiser steps; or set epochs (and max_steps=None)
+    epochs: int | None = None  # passes over the training split
+    warmup: float = 0.05  # fraction of the steps with a linear warmup
+    schedule: str = "cosine"  # after warmup: "cosine" decay to 0, or "constant"
+    clip_norm: float | None = 1.0  # global gradient-norm clipping threshold c; None = off
+    dropout: float = 0.0  # passed to the model
+    layer_norm: bool = False  # passed to the model
+    patience: int | None = None  # evaluations without improvement before stopping; None = off
+    eval_every: int = 50  # steps between validation evaluations
+    time_budget_s: float | None = None  # wall-clock budget of the run; None = unlimited
+    threads: int = 1  # torch.set_num_threads for the run
+    jitter_sigma: float = 0.0  # augmentation: additive Gaussian noise σ_j
+    scaling_sigma: float = 0.0  # augmentation: multiplicative scale σ_s
+    window_slice: float = 1.0  # augmentation: fraction f of each sequence kept; 1 = off
+
+    def __post_init__(self) -> None:
+        # Canonical types, so {"lr": 1} and {"lr": 1.0} are the same run (same id).
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if "float" in str(f.type) and isinstance(v, int) and not isinstance(v, bool):
+                object.__setattr__(self, f.name, float(v))
+        if (self.max_steps is None) == (self.epochs is None):
+            raise ValueError(
+                f"max_steps={self.max_steps} and epochs={self.epochs} are not accepted together; "
+                "expected exactly one of them set"
+            )
+        positive = ("lr", "batch_size", "eval_every", "threads", "max_steps", "epochs")
+        positive += ("patience", "time_budget_s", "clip_norm")  # these may also be None (off)
+        for name in positive:
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"{name}={v} is not accepted; expected a positive number")
+        for name in ("weight_decay", "jitter_sigma", "scaling_sigma", "dropout"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)} is not accepted; expected ≥ 0")
+        if not 0 <= self.warmup < 1:
+            raise ValueError(f"warmup={self.warmup} is not accepted; expected 0 ≤ warmup < 1")
+        if not 0 < self.window_slice <= 1:
+            raise ValueError(
+                f"window_slice={self.window_slice} is not accepted; expected 0 < fraction ≤ 1"
+            )
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule {self.schedule!r} is not accepted; expected {SCHEDULES}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(
+                f"training option {unknown[0]!r} is not accepted; expected any of "
+                f"{', '.join(sorted(known))}"
+            )
+        if "epochs" in d and "max_steps" not in d:
+            d = {**d, "max_steps": None}
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run. ``id`` = sha256 of the canonical JSON of ``to_dict()``, 16 hex."""
+
+    arch: str  # a key of seqarch.models.MODELS
+    task: str  # a key of seqarch.tasks.TASKS
+    task_config: dict = field(default_factory=dict)  # make_task(task, **task_config)
+    model_config: dict = field(default_factory=dict)  # hidden_size, num_layers, arch options
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0  # model initialisation, batch order and augmentation
+
+    def __post_init__(self) -> None:
+        models.model_class(self.arch)  # unknown names: one-line ValueError
+        object.__setattr__(self, "model_config", {**MODEL_DEFAULTS, **self.model_config})
+        for owned in ("input_size", "output_size", "dropout", "layer_norm"):
+            if owned in self.model_config:
+                raise ValueError(
+                    f"model option {owned!r} is not accepted in model_config; it comes from "
+                    "the task (sizes) or the training config (dropout, layer_norm)"
+                )
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ValueError(f"seed={self.seed!r} is not accepted; expected an integer")
+
+    def to_dict(self) -> dict:
+        return {
+            "arch": self.arch,
+            "task": self.task,
+            "task_config": dict(self.task_config),
+            "model_config": dict(self.model_config),
+            "train": asdict(self.train),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        return cls(
+            arch=d["arch"],
+            task=d["task"],
+            task_config=dict(d.get("task_config", {})),
+            model_config=dict(d.get("model_config", {})),
+            train=TrainConfig.from_dict(dict(d.get("train", {}))),
+            seed=d.get("seed", 0),
+        )
+
+    @property
+    def id(self) -> str:
+        return run_id(self.to_dict())
+
+
+@dataclass
+class RunResult:
+    metrics: dict  # test metrics, val_<m>, baseline_<m>, params, train_seconds, steps, ...
+    curve: list[dict]  # [{step, train_loss, val_metric, seconds}] at every evaluation
+
+
+def make_task(name: str, config: dict) -> Any:
+    from .tasks import make_task as _make_task
+
+    return _make_task(name, **config)
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def as_tensors(batch: Any) -> Any:
+    """The same Batch with torch tensors (x float32, y as given, mask bool, lengths int64)."""
+    lengths = None if batch.lengths is None else torch.as_tensor(batch.lengths, dtype=torch.int64)
+    return replace(
+        batch,
+        x=torch.as_tensor(batch.x, dtype=torch.float32),
+        y=torch.as_tensor(batch.y),
+        mask=torch.as_tensor(batch.mask, dtype=torch.bool),
+        lengths=lengths,
+    )
+
+
+def take(batch: Any, idx: Tensor) -> Any:
+    """Rows ``idx`` of a batch, trimmed to the longest sequence among them."""
+    lengths = None if batch.lengths is None else batch.lengths[idx]
+    T = batch.x.shape[1] if lengths is None else max(int(lengths.max()), 1)
+    return replace(
+        batch,
+        x=batch.x[idx, :T],
+        y=batch.y[idx, :T],
+        mask=batch.mask[idx, :T],
+        lengths=lengths,
+    )
+
+
+def window_slice(
+    x: Tensor, lengths: Tensor | None, fraction: float, gen: torch.Generator
+) -> Tensor:
+    """Crop each sequence to a random window of ⌈f·T_i⌉ steps and stretch it back to T_i."""
+    N, T, _ = x.shape
+    L = torch.full((N,), T) if lengths is None else lengths.clamp(min=1)  # (N,)
+    W = torch.ceil(fraction * L).long().clamp(min=1)  # (N,)
+    start = torch.floor(torch.rand(N, generator=gen) * (L - W + 1)).long()  # (N,)
+    j = torch.arange(T)  # (T,)
+    scale = (W - 1).double() / (L - 1).clamp(min=1).double()  # (N,)
+    src = start[:, None] + j[None, :] * scale[:, None]  # (N, T): source position of each step
+    src = torch.where(j[None, :] < L[:, None], src, j[None, :].double())  # padding stays put
+    lo = src.floor().long().clamp(max=T - 1)
+    hi = (lo + 1).clamp(max=T - 1)
+    w = (src - lo).to(x.dtype)[..., None]  # (N, T, 1)
+    gather = lambda i: torch.gather(x, 1, i[..., None].expand(-1, -1, x.shape[2]))  # noqa: E731
+    return gather(lo) * (1 - w) + gather(hi) * w
+
+
+def augment(batch: Any, cfg: TrainConfig, gen: torch.Generator) -> Any:
+    """Jitter, scaling and window slicing of x (see the module docstring); y and mask kept."""
+    x = batch.x  # (B, T, D)
+    if cfg.window_slice < 1:
+        x = window_slice(x, batch.lengths, cfg.window_slice, gen)
+    if cfg.scaling_sigma > 0:
+        s = 1 + cfg.scaling_sigma * torch.randn(x.shape[0], 1, x.shape[2], generator=gen)
+        x = x * s
+    if cfg.jitter_sigma > 0:
+        x = x + cfg.jitter_sigma * torch.randn(x.shape, generator=gen)
+    return replace(batch, x=x) if x is not batch.x else batch
+
+
+# -- model and schedule ----------------------------------------------------------------------
+
+
+def build_model(run: RunConfig, task: Any, max_len: int) -> torch.nn.Module:
+    config = dict(run.model_config)
+    if "max_len" in models.accepted_options(run.arch):
+        config["max_len"] = max(max_len, config.get("max_len", 0))
+    return models.build(
+        run.arch,
+        input_size=task.input_size,
+        output_size=task.output_size,
+        dropout=run.train.dropout,
+        layer_norm=run.train.layer_norm,
+        **config,
+    )
+
+
+def lr_factor(step: int, total: int, warmup_steps: int, schedule: str) -> float:
+    """η_s / η: linear warmup over W steps, then cosine decay to 0 (or constant)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if schedule == "constant":
+        return 1.0
+    progress = (step - warmup_steps) / max(total - warmup_steps, 1)
+    return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, batch: Any) -> Tensor:
+    """y_pred (N, T, O) in evaluation mode, EVAL_BATCH sequences at a time."""
+    model.eval()
+    outs = [model(batch.x[i : i + EVAL_BATCH])[0] for i in range(0, batch.x.shape[0], EVAL_BATCH)]
+    return torch.cat(outs)
+
+
+def _floats(d: dict) -> dict:
+    return {k: float(v) for k, v in d.items()}
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult:
+    """Train ``run`` and return its test metrics and learning curve.
+
+    ``task`` overrides ``make_task(run.task, **run.task_config)`` (an already built Task).
+    """
+    cfg = run.train
+    torch.set_num_threads(cfg.threads)
+    task = make_task(run.task, run.task_config) if task is None else task
+    data = {split: as_tensors(task.data(split)) for split in SPLITS}
+    tr = data["train"]
+    N = tr.x.shape[0]
+    steps_per_epoch = math.ceil(N / cfg.batch_size)
+    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
+    warmup_steps = math.ceil(cfg.warmup * total)
+
+    torch.manual_seed(run.seed)
+    gen = torch.Generator().manual_seed(run.seed)
+    model = build_model(run, task, max(b.x.shape[1] for b in data.values()))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, warmup_steps, cfg.schedule)
+    )
+    sign = 1.0 if task.higher_is_better else -1.0  # larger sign·metric is better
+
+    curve: list[dict] = []
+    best_score, best_step, best_state = -math.inf, 0, None
+    evals_since_best, stopped = 0, "max_steps"
+    losses: list[float] = []
+    order = torch.randperm(N, generator=gen)
+    bar = _progress_bar(run, total) if progress else None
+    t0 = time.perf_counter()
+    step = 0
+    while step < total:
+        pos = (step % steps_per_epoch) * cfg.batch_size
+        if step and pos == 0:
+            order = torch.randperm(N, generator=gen)
+        batch = augment(take(tr, order[pos : pos + cfg.batch_size]), cfg, gen)
+        model.train()
+        loss = task.loss(model(batch.x)[0], batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(float(loss.detach()))
+        if not math.isfinite(losses[-1]):
+            stopped = "diverged"
+        elapsed = time.perf_counter() - t0
+        if cfg.time_budget_s is not None and elapsed > cfg.time_budget_s:
+            stopped = "time_budget"
+        last = step == total or stopped != "max_steps"
+        if step % cfg.eval_every == 0 or last:
+            val = _floats(task.evaluate(predict(model, data["val"]), data["val"]))
+            score = sign * val[task.metric]
+            curve.append(
+                {
+                    "step": step,
+                    "train_loss": sum(losses) / len(losses),
+                    "val_metric": val[task.metric],
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
+            losses = []
+            if score > best_score:
+                best_score, best_step, evals_since_best = score, step, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                evals_since_best += 1
+                if cfg.patience is not None and evals_since_best >= cfg.patience:
+                    stopped = "early_stopping"
+            if bar is not None:
+                bar[0].update(
+                    bar[1],
+                    description=f"{run.arch} {run.task} {task.metric}={val[task.metric]:.4g}",
+                )
+        if bar is not None:
+            bar[0].update(bar[1], completed=step)
+        if stopped != "max_steps":
+            break
+    train_seconds = time.perf_counter() - t0
+    if bar is not None:
+        bar[0].stop()
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    val = _floats(task.evaluate(predict(model, data["val"]), data["val"]))
+    test = _floats(task.evaluate(predict(model, data["test"]), data["test"]))
+    metrics: dict[str, Any] = dict(test)
+    metrics |= {f"val_{k}": v for k, v in val.items()}
+    metrics |= {f"baseline_{k}": v for k, v in _floats(task.baseline()).items()}
+    metrics |= {
+        "metric": task.metric,
+        "higher_is_better": bool(task.higher_is_better),
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_seconds": train_seconds,
+        "steps": step,
+        "epochs": step * cfg.batch_size / N,
+        "best_step": best_step,
+        "stopped": stopped,
+        "seq_len": int(tr.x.shape[1]),
+    }
+    return RunResult(metrics=metrics, curve=curve)
+
+
+def _progress_bar(run: RunConfig, total: int) -> tuple[Any, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
+    bar.start()
+    return bar, bar.add_task(f"{run.arch} {run.task}", total=total)

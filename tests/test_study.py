@@ -1,0 +1,250 @@
+"""Studies: expansion, presets, TOML files, local and Ray backends, kills and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from seqarch.presets import PRESETS
+from seqarch.store import Store
+from seqarch.study import expand, load_study, run_study, study_rows, summarize
+
+TINY = {"seq_len": 10, "n_train": 64, "n_val": 32, "n_test": 32}
+
+
+def tiny_study(archs=("rnn", "gru"), **train) -> dict:
+    return {
+        "defaults": {
+            "task": "adding",
+            "task_config": TINY,
+            "model_config": {"hidden_size": 8},
+            "train": {"max_steps": 5, "eval_every": 5, "batch_size": 16, **train},
+        },
+        "sweep": [{"arch": list(archs)}],
+    }
+
+
+def test_lists_sweep_and_duplicates_collapse():
+    spec = {
+        "defaults": {"seed": [0, 1], "task": "adding"},
+        "sweep": [
+            {"arch": ["rnn", "lstm"], "task_config": {"seq_len": [10, 20]}},
+            {"arch": "rnn", "task_config": {"seq_len": 10}},  # already in the first sweep
+        ],
+    }
+    runs = expand(spec)
+    assert len(runs) == 2 * 2 * 2
+    assert len({r.id for r in runs}) == 8
+    assert {(r.arch, r.task_config["seq_len"], r.seed) for r in runs} == {
+        (a, t, s) for a in ("rnn", "lstm") for t in (10, 20) for s in (0, 1)
+    }
+
+
+def test_bad_studies_are_refused_in_one_line(tmp_path):
+    with pytest.raises(ValueError, match="key 'model' in sweep 1 is not accepted"):
+        expand({"sweep": [{"arch": "rnn", "task": "adding", "model": {}}]})
+    with pytest.raises(ValueError, match="task 'sorting' is not known"):
+        expand({"sweep": [{"arch": "rnn", "task": "sorting"}]})
+    with pytest.raises(ValueError, match="option 'length' is not accepted by task adding"):
+        expand({"sweep": [{"arch": "rnn", "task": "adding", "task_config": {"length": 5}}]})
+    with pytest.raises(ValueError, match="augmentation is not accepted for task 'copy'"):
+        expand({"sweep": [{"arch": "rnn", "task": "copy", "train": {"jitter_sigma": 0.1}}]})
+    with pytest.raises(ValueError, match="study 'quik' is not accepted.*quick"):
+        load_study("quik")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[sweep]\narch = 1")
+    with pytest.raises(ValueError, match="bad.toml is not valid TOML"):
+        load_study(bad)
+
+
+def test_a_toml_study_reads_like_its_python_twin(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            [defaults]
+            task = "adding"
+            task_config = { seq_len = 10, n_train = 64, n_val = 32, n_test = 32 }
+            model_config = { hidden_size = 8 }
+            train = { max_steps = 5, eval_every = 5, batch_size = 16 }
+
+            [[sweep]]
+            arch = ["rnn", "gru"]
+            """
+        )
+    )
+    assert [r.id for r in load_study(path)] == [r.id for r in expand(tiny_study())]
+
+
+def test_presets_cover_the_textbook_picture():
+    quick = load_study("quick")
+    adding = {r.arch for r in quick if r.task == "adding" and r.task_config["seq_len"] == 200}
+    assert adding == {"rnn", "lstm", "gru", "transformer"}
+    assert any(r.arch == "rnn" and r.task == "stream_events" for r in quick)
+    assert all(r.train.time_budget_s is not None for r in quick)  # bounded wall clock
+    full = load_study("full")
+    assert {r.seed for r in full} == {0, 1, 2}
+    assert len({(r.task, r.task_config.get("seq_len")) for r in full}) >= 6
+    ablation = load_study("ablation")
+    assert {r.task for r in ablation} == {"ucr"} and {r.seed for r in ablation} == {0, 1, 2}
+    regularised = [r for r in ablation if r.train.layer_norm]
+    assert regularised and all(r.train.clip_norm and r.train.jitter_sigma for r in regularised)
+    assert set(PRESETS) == {"quick", "full", "ablation"}
+
+
+def test_local_study_stores_every_run_once_and_resumes(tmp_path):
+    db = tmp_path / "s.db"
+    runs = expand(tiny_study())
+    events = []
+    outcome = run_study(runs, db, workers=2, on_event=events.append)
+    assert (outcome.done, outcome.skipped, outcome.failed) == (2, 0, 0)
+    assert sorted(e.kind for e in events) == ["done", "done", "queued", "queued", "start", "start"]
+    with Store(db) as s:
+        first = {r["id"]: r["finished"] for r in s.runs()}
+        assert set(first) == {r.id for r in runs}
+        assert {r["env"]["torch_threads"] for r in s.runs()} == {1}
+    again = run_study(runs, db, workers=2)  # nothing left to do
+    assert (again.done, again.skipped) == (0, 2)
+    with Store(db) as s:
+        assert {r["id"]: r["finished"] for r in s.runs()} == first
+        rows = summarize(study_rows(s, runs))
+    assert [(r.arch, r.task, r.seq_len, r.metric) for r in rows] == [
+        ("rnn", "adding", 10, "mse"),
+        ("gru", "adding", 10, "mse"),
+    ]
+    assert rows[0].baseline == pytest.approx(1 / 6) and rows[0].seeds == 1
+
+
+def test_a_killed_worker_loses_only_its_run(tmp_path):
+    db = tmp_path / "s.db"
+    # the GRU run is long (stopped by its budget); it is killed as soon as it starts
+    runs = expand(tiny_study())
+    slow = expand(tiny_study(archs=("gru",), max_steps=10**6, time_budget_s=1.0))
+    study = [runs[0], slow[0]]
+
+    def kill_the_slow_one(event):
+        if event.kind == "start" and event.run.id == slow[0].id:
+            os.kill(event.pid, signal.SIGKILL)
+
+    outcome = run_study(study, db, workers=1, on_event=kill_the_slow_one)
+    assert (outcome.done, outcome.lost) == (1, 1)
+    with Store(db) as s:
+        assert [r["id"] for r in s.runs(status=None)] == [runs[0].id]  # no half record
+    again = run_study(study, db, workers=1)  # the same study again completes the rest
+    assert (again.skipped, again.done) == (1, 1)
+    with Store(db) as s:
+        assert sorted(r["id"] for r in s.runs()) == sorted(r.id for r in study)
+
+
+def test_a_killed_study_resumes_without_duplicates(tmp_path):
+    db = tmp_path / "s.db"
+    study = tmp_path / "study.toml"
+    study.write_text(
+        textwrap.dedent(
+            """
+            [defaults]
+            task = "adding"
+            task_config = { seq_len = 10, n_train = 64, n_val = 32, n_test = 32 }
+            model_config = { hidden_size = 8 }
+            train = { max_steps = 5, eval_every = 5, batch_size = 16 }
+
+            [[sweep]]
+            arch = "rnn"
+
+            [[sweep]]
+            arch = "gru"
+            train = { max_steps = 1000000, time_budget_s = 1.0 }
+            """
+        )
+    )
+    code = (
+        "import sys; from seqarch.study import load_study, run_study; "
+        "run_study(load_study(sys.argv[1]), sys.argv[2], workers=1)"
+    )
+    cmd = [sys.executable, "-c", code, str(study), str(db)]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait for the first run to be stored, then kill everything
+        time.sleep(0.2)
+        if db.exists():
+            with Store(db) as s:
+                if s.runs():
+                    break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    with Store(db) as s:
+        assert [r["config"]["arch"] for r in s.runs(status=None)] == ["rnn"]
+    assert subprocess.run(cmd, timeout=120).returncode == 0  # the same command again
+    with Store(db) as s:
+        assert sorted(r["config"]["arch"] for r in s.runs(status=None)) == ["gru", "rnn"]
+
+
+@pytest.mark.slow
+def test_ray_backend_writes_the_same_rows_as_local(tmp_path):
+    pytest.importorskip("ray")
+    runs = expand(tiny_study())
+    run_study(runs, tmp_path / "local.db", backend="local", workers=2)
+    run_study(runs, tmp_path / "ray.db", backend="ray", workers=2)
+    with Store(tmp_path / "local.db") as a, Store(tmp_path / "ray.db") as b:
+        local, ray_rows = a.runs(), b.runs()
+    assert sorted(r["id"] for r in local) == sorted(r["id"] for r in ray_rows)
+
+    def comparable(rows):
+        out = {}
+        for r in rows:
+            metrics = {k: v for k, v in r["metrics"].items() if k != "train_seconds"}
+            losses = [c["train_loss"] for c in r["curve"]]
+            out[r["id"]] = (r["config"], metrics, losses, r["status"])
+        return out
+
+    assert comparable(local) == comparable(ray_rows)
+
+
+def test_cli_study_then_results(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from seqarch.cli import app
+
+    study = tmp_path / "tiny.toml"
+    study.write_text(
+        textwrap.dedent(
+            """
+            [defaults]
+            task = "adding"
+            task_config = { seq_len = 10, n_train = 64, n_val = 32, n_test = 32 }
+            model_config = { hidden_size = 8 }
+            train = { max_steps = 5, eval_every = 5, batch_size = 16 }
+
+            [[sweep]]
+            arch = ["rnn", "gru"]
+            """
+        )
+    )
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    r = runner.invoke(app, ["study", "--preset", str(study), "--db", db, "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    assert "2 run(s) trained, 0 already stored" in r.output and "baseline" in r.output
+    r = runner.invoke(app, ["study", "--preset", str(study), "--db", db])
+    assert "0 run(s) trained, 2 already stored" in r.output
+    r = runner.invoke(app, ["results", "--db", db, "--json", "--arch", "gru"])
+    rows = json.loads(r.output)
+    assert [row["config"]["arch"] for row in rows] == ["gru"] and "mse" in rows[0]["metrics"]
+    r = runner.invoke(app, ["results", "--db", db, "--seq-len", "10"])
+    assert r.exit_code == 0 and "2 finished run(s)" in r.output
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database")
+    for args in (["results", "--db", str(foreign)], ["study", "--db", str(foreign)]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and "not an SQLite file" in r.output
+    assert foreign.read_text() == "not a database"
+    r = runner.invoke(app, ["study", "--preset", "nope", "--db", db])
+    assert r.exit_code == 2 and "expected a preset" in r.output
