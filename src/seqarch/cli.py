@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -494,6 +495,115 @@ def results(
             str(m.get("stopped", "")),
         )
     out.print(t)
+
+
+@app.command()
+def advise(
+    seq_len: Annotated[int | None, typer.Option("--seq-len", help="Typical length T.")] = None,
+    max_len: Annotated[int | None, typer.Option(help="Longest sequence served.")] = None,
+    horizon: Annotated[
+        str, typer.Option(help="How far back the signal lies (steps), or 'unknown'.")
+    ] = "unknown",
+    streaming: Annotated[bool, typer.Option(help="An output per arriving step.")] = False,
+    latency_us: Annotated[
+        float | None, typer.Option(help="Budget: per step if streaming, else per sequence.")
+    ] = None,
+    memory_mb: Annotated[float | None, typer.Option(help="Budget: weights + state.")] = None,
+    train_minutes: Annotated[float | None, typer.Option(help="Training budget here.")] = None,
+    input_size: Annotated[int, typer.Option(help="Features per step.")] = 1,
+    output_size: Annotated[int, typer.Option(help="Classes or regression width.")] = 1,
+    task_kind: Annotated[str, typer.Option(help="classify | regress | forecast | lm")] = "classify",
+    hidden_size: Annotated[int, typer.Option(help="Model width to evaluate.")] = 128,
+    num_layers: Annotated[int, typer.Option(help="Stacked layers.")] = 1,
+    data: Annotated[str | None, typer.Option(help="Your own CSV / NPZ data.")] = None,
+    spec: Annotated[str | None, typer.Option("--spec", help="A TOML problem file.")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLite store (default $SEQARCH_DB).")] = None,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Use only stored evidence.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON advice.")] = False,
+    markdown: Annotated[str | None, typer.Option(help="Also write the advice here.")] = None,
+    report: Annotated[
+        str | None, typer.Option(help="Refresh the HTML report in this folder.")
+    ] = "seqarch-report",
+) -> None:
+    """Which architecture fits this problem, and why — measured on this machine."""
+    from . import advise as advisor
+
+    with one_line_errors():
+        if spec is not None:
+            problem = advisor.ProblemSpec.from_toml(spec)
+        else:
+            if seq_len is None:
+                raise ValueError("--seq-len is required (or give --spec FILE); expected T ≥ 1")
+            h = None if horizon == "unknown" else _int_option("horizon", horizon)
+            problem = advisor.ProblemSpec(
+                seq_len=seq_len,
+                max_len=max_len,
+                horizon=h,
+                streaming=streaming,
+                latency_us=latency_us,
+                memory_mb=memory_mb,
+                train_minutes=train_minutes,
+                input_size=input_size,
+                output_size=output_size,
+                task_kind=task_kind,
+                hidden_size=hidden_size,
+                num_layers=num_layers,
+                data=data,
+            )
+        say = None if as_json else (lambda msg: err.print(f"[dim]{escape(msg)}[/]"))
+        rec = advisor.advise(problem, db=db, run=not no_run, progress=say)
+    if markdown:
+        Path(markdown).write_text(advisor.to_markdown(rec), encoding="utf-8")
+    if as_json:
+        print(json.dumps(rec.to_dict(), indent=2, default=str))
+    else:
+        _print_advice(rec)
+    if report:
+        _refresh_report(db, report)
+
+
+def _print_advice(rec) -> None:  # noqa: ANN001 - a seqarch.advise.Recommendation
+    from rich.panel import Panel
+
+    from .advise import ranking_rows
+
+    rows = ranking_rows(rec)
+    t = Table(title=f"Ranking (confidence: {rec.confidence})")
+    for col in rows[0]:
+        t.add_column(col, justify="right" if col in ("rank", "latency", "params") else "left")
+    for r in rows:
+        t.add_row(*(escape(v) for v in r.values()))
+    out.print(t)
+    title = f"[bold]{rec.recommendation}[/] (runner-up: {rec.runner_up})"
+    out.print(Panel(escape(rec.defense), title=title, border_style="green"))
+    for head, items in (
+        ("Common misunderstandings", rec.misunderstandings),
+        ("Caveats", rec.caveats),
+        ("Missing evidence", rec.missing_evidence),
+    ):
+        if items:
+            out.print(f"[bold]{head}[/]")
+            for item in items:
+                out.print(f"  • {escape(item)}")
+
+
+def _int_option(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(
+            f"{name}={value!r} is not accepted; expected an integer or 'unknown'"
+        ) from None
+
+
+def _refresh_report(db: str | None, out_dir: str) -> None:
+    try:
+        from .report import write_report
+        from .store import default_path
+    except ImportError:  # pragma: no cover - the report is part of the package
+        return
+    path = write_report(db or default_path(), out_dir)
+    err.print(f"report: {path}")
 
 
 def main() -> None:

@@ -1,0 +1,288 @@
+"""The advisor on synthetic evidence: verdicts, ranking, defense, flips, misunderstandings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from seqarch import advise as A
+from seqarch.store import Store
+
+CLASSIC = ["rnn", "lstm", "gru", "transformer"]
+
+
+def evidence(
+    spec: A.ProblemSpec,
+    skills: dict[str, float],
+    step_us: dict[str, float] | None = None,
+    seq_us: dict[str, float] | None = None,
+    spread: float = 0.01,
+    train_seconds: float = 30.0,
+) -> dict[str, A.Evidence]:
+    """Formula evidence for the classic four, plus made-up quality and latency."""
+    out = {}
+    for arch in CLASSIC:
+        ev = A.formula_evidence(spec, arch)
+        if arch in skills:
+            s = skills[arch]
+            ev.quality = A.Quality(
+                skill=A.Figure(s, "", f"run:{arch}0001"),
+                spread=spread,
+                metric="mse",
+                value=(1 - s) / 6,
+                baseline=1 / 6,
+                task="adding",
+                horizon=min(spec.effective_horizon, 200),
+                seq_len=spec.seq_len,
+                run_ids=[f"{arch}0001aaaa", f"{arch}0002bbbb"],
+                train_seconds=train_seconds,
+            )
+        if step_us and arch in step_us:
+            ev.step_us = A.Figure(step_us[arch], "µs", f"measurement:{arch}-step")
+        if seq_us and arch in seq_us:
+            ev.seq_us = A.Figure(seq_us[arch], "µs", f"measurement:{arch}-seq")
+        out[arch] = ev
+    return out
+
+
+STREAM_STEPS = {"rnn": 4.0, "gru": 9.0, "lstm": 8.0, "transformer": 410.0}
+
+
+def test_streaming_short_horizon_picks_the_cheapest_adequate_model():
+    spec = A.ProblemSpec(seq_len=2000, horizon=5, streaming=True, latency_us=50, input_size=8)
+    ev = evidence(spec, {"rnn": 0.95, "lstm": 0.96, "gru": 0.96, "transformer": 0.97}, STREAM_STEPS)
+    rec = A.recommend(spec, ev)
+    assert rec.recommendation == "rnn"
+    assert [v.arch for v in rec.ranking][-1] == "transformer"  # over the latency budget
+    t = next(v for v in rec.ranking if v.arch == "transformer")
+    assert not t.feasible and t.blocked_by == ["latency"]
+    assert rec.key_reason in ("latency", "short_range")
+    assert any("Transformers are always better" in m for m in rec.misunderstandings)
+
+
+def test_long_horizon_rules_out_the_rnn_and_says_why():
+    spec = A.ProblemSpec(seq_len=300, horizon=250, input_size=2, output_size=1)
+    ev = evidence(
+        spec,
+        {"rnn": 0.01, "lstm": 0.99, "gru": 0.98, "transformer": 0.90},
+        seq_us={"rnn": 500, "lstm": 900, "gru": 1500, "transformer": 700},
+    )
+    rec = A.recommend(spec, ev)
+    assert rec.recommendation == "lstm"  # adequate and cheaper than the GRU here
+    assert rec.key_reason == "long_range"
+    rnn = next(v for v in rec.ranking if v.arch == "rnn")
+    assert rnn.feasible and not rnn.adequate
+    assert "rnn is not enough here" in rec.defense
+    # and the GRU-is-faster textbook claim is called out where it breaks on this machine
+    gru_note = next(m for m in rec.misunderstandings if "compressed LSTMs" in m)
+    assert "does not hold on this machine" in gru_note
+
+
+def test_a_better_model_blocked_by_latency_makes_latency_the_reason_and_a_flip():
+    spec = A.ProblemSpec(seq_len=1000, horizon=500, streaming=True, latency_us=100)
+    ev = evidence(spec, {"rnn": 0.0, "lstm": 0.4, "gru": 0.3, "transformer": 0.9}, STREAM_STEPS)
+    rec = A.recommend(spec, ev)
+    assert rec.recommendation == "lstm"
+    assert rec.key_reason == "latency"
+    assert any("rose above 410 µs" in f and "transformer" in f for f in rec.flips)
+
+
+def test_memory_budget_rules_out_a_growing_kv_cache():
+    spec = A.ProblemSpec(seq_len=4096, max_len=100_000, horizon=50, memory_mb=8, hidden_size=128)
+    ev = evidence(spec, {a: 0.9 for a in CLASSIC})
+    rec = A.recommend(spec, ev)
+    t = next(v for v in rec.ranking if v.arch == "transformer")
+    assert t.blocked_by == ["memory"]
+    assert any("KV cache grows" in f and "no longer fit" in f for f in rec.flips)
+    # the KV cache flip is the formula's: 2·L·d·4 bytes per step
+    assert "1 KiB per step" in " ".join(rec.flips)
+
+
+def test_impossible_budget_is_refused_not_silently_picked():
+    spec = A.ProblemSpec(seq_len=100, horizon=5, streaming=True, latency_us=0.5)
+    ev = evidence(spec, {a: 0.9 for a in CLASSIC}, STREAM_STEPS)
+    with pytest.raises(ValueError, match="no architecture meets"):
+        A.recommend(spec, ev)
+
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _allowed_numbers(spec: A.ProblemSpec, ev: dict[str, A.Evidence]) -> set[str]:
+    """Every number the defense may print: spec fields and evidence figures, as formatted."""
+    allowed: set[str] = set()
+
+    def add(text: str) -> None:
+        allowed.update(NUMBER.findall(text))
+
+    for v in spec.to_dict().values():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            add(f"{v:g}")
+            add(A.fmt(v, "µs"))
+    for e in ev.values():
+        for f in (e.params, e.flops_per_token, e.state_bytes, e.weights_bytes, e.step_us):
+            if f is not None:
+                add(f.text())
+        if e.quality is not None:
+            q = e.quality
+            add(f"{q.skill.value:.2f} {q.spread:.2f} {q.value:.3g} {q.baseline:.3g} {q.horizon}")
+            add(str(len(q.run_ids)))
+            add(" ".join(r[:8] for r in q.run_ids))
+    return allowed
+
+
+@pytest.mark.parametrize(
+    "spec,skills",
+    [
+        (
+            A.ProblemSpec(seq_len=2000, horizon=5, streaming=True, latency_us=50, input_size=8),
+            {"rnn": 0.95, "lstm": 0.96, "gru": 0.96, "transformer": 0.97},
+        ),
+        (
+            A.ProblemSpec(seq_len=1000, horizon=500, streaming=True, latency_us=100),
+            {"rnn": 0.0, "lstm": 0.4, "gru": 0.3, "transformer": 0.9},
+        ),
+    ],
+)
+def test_the_defense_cites_only_numbers_from_the_evidence(spec, skills):
+    ev = evidence(spec, skills, STREAM_STEPS)
+    rec = A.recommend(spec, ev)
+    allowed = _allowed_numbers(spec, ev)
+    body = rec.defense.split("When the answer would flip")[0]  # flips derive new thresholds
+    body = re.sub(r"\[[^\]]*\]", "", body)  # sources in brackets are ids, not figures
+    cited = NUMBER.findall(body)
+    assert cited, "a defense without numbers is not a defense"
+    assert set(cited) <= allowed, set(cited) - allowed
+
+
+def test_misunderstandings_appear_exactly_when_they_apply(tmp_path):
+    # a Transformer win: no "Transformers are always better" note
+    spec = A.ProblemSpec(seq_len=512, horizon=400)
+    ev = evidence(spec, {"rnn": 0.0, "lstm": 0.3, "gru": 0.2, "transformer": 0.95})
+    rec = A.recommend(spec, ev)
+    assert rec.recommendation == "transformer"
+    assert not any("Transformers are always better" in m for m in rec.misunderstandings)
+    assert not any("Dropout" in m for m in rec.misunderstandings)  # no user data: no note
+    # user data given: the dropout note appears
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n1,2,0\n3,4,1\n")
+    spec_d = A.ProblemSpec(seq_len=2, data=str(data))
+    rec_d = A.recommend(spec_d, evidence(spec_d, {a: 0.5 for a in CLASSIC}))
+    assert any("Dropout alone" in m for m in rec_d.misunderstandings)
+
+
+def test_json_schema_is_stable():
+    spec = A.ProblemSpec(seq_len=200, horizon=20, streaming=True, latency_us=100)
+    rec = A.recommend(spec, evidence(spec, {a: 0.9 for a in CLASSIC}, STREAM_STEPS))
+    d = json.loads(json.dumps(rec.to_dict()))
+    for key in (
+        "spec",
+        "recommendation",
+        "runner_up",
+        "ranking",
+        "flips",
+        "caveats",
+        "defense",
+        "missing_evidence",
+    ):
+        assert key in d
+    assert {r["arch"] for r in d["ranking"]} == set(CLASSIC)
+    for r in d["ranking"]:
+        assert set(r) >= {"arch", "feasible", "reasons", "expected", "cost", "evidence"}
+        assert any(e.startswith("formula:") for e in r["evidence"])
+
+
+def test_no_run_with_an_empty_store_says_what_is_missing(tmp_path):
+    spec = A.ProblemSpec(seq_len=100, horizon=10, streaming=True, latency_us=100)
+    rec = A.advise(spec, db=tmp_path / "empty.db", run=False, names=CLASSIC)
+    assert rec.confidence == "low"
+    assert any("no stored training runs" in m for m in rec.missing_evidence)
+    assert any("latency not measured" in m for m in rec.missing_evidence)
+    assert any("cost alone" in c for c in rec.caveats)
+
+
+def test_stored_runs_are_read_back_at_the_nearest_horizon(tmp_path):
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        for arch, mse in (("rnn", 0.16), ("lstm", 0.002)):
+            for h, seed in ((20, 0), (180, 0), (180, 1)):
+                config = {
+                    "arch": arch,
+                    "task": "adding",
+                    "seed": seed,
+                    "task_config": {"seq_len": h + 5, "distance": h},
+                    "model_config": {"hidden_size": 32},
+                    "train": {"lr": 0.01},
+                }
+                rid = f"{arch}{h}{seed}".ljust(16, "0")
+                value = mse if h == 180 else 0.01
+                store.put_run(
+                    rid,
+                    config,
+                    {"mse": value, "train_seconds": 12.0},
+                    [],
+                    {},
+                    time.time(),
+                    time.time(),
+                )
+    spec = A.ProblemSpec(seq_len=300, horizon=150)
+    rec = A.advise(spec, db=db, run=False, names=["rnn", "lstm"])
+    lstm = next(v for v in rec.ranking if v.arch == "lstm")
+    assert lstm.expected["horizon"] == 180 and lstm.expected["seeds"] == 2
+    assert rec.recommendation == "lstm"
+    assert "lstm1800" in " ".join(lstm.evidence)
+
+
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        (dict(seq_len=0), "seq_len=0"),
+        (dict(seq_len=100, horizon=100), "horizon=100"),
+        (dict(seq_len=100, max_len=50), "max_len=50"),
+        (dict(seq_len=100, latency_us=-1), "latency_us=-1"),
+        (dict(seq_len=100, task_kind="translate"), "translate"),
+        (dict(seq_len=100, data="/no/such.csv"), "/no/such.csv"),
+    ],
+)
+def test_bad_specs_are_refused(kwargs, needle):
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        A.ProblemSpec(**kwargs)
+
+
+def test_cli_bad_spec_is_one_line_exit_2(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqarch.cli",
+            "advise",
+            "--seq-len",
+            "50",
+            "--horizon",
+            "80",
+            "--no-run",
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "horizon=80" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_spec_from_toml(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text('[problem]\nseq-len = 400\nhorizon = "unknown"\nstreaming = true\n')
+    spec = A.ProblemSpec.from_toml(f)
+    assert spec.seq_len == 400 and spec.horizon is None and spec.streaming
+    f.write_text("[problem]\nseq_len = 400\nwidth = 3\n")
+    with pytest.raises(ValueError, match="'width'"):
+        A.ProblemSpec.from_toml(f)
