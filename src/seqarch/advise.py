@@ -823,7 +823,9 @@ def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:
     return by_horizon[h]
 
 
-def calibration_runs(spec: ProblemSpec, names: list[str], seeds: int = 1) -> list[Any]:
+def calibration_runs(
+    spec: ProblemSpec, names: list[str], seeds: int = 1, max_steps: int = 3000
+) -> list[Any]:
     """The small study that measures quality at the spec's horizon: the adding problem with its
     first marker ``h`` steps before the end, one short run per architecture and seed."""
     from .train import RunConfig, TrainConfig
@@ -840,8 +842,8 @@ def calibration_runs(spec: ProblemSpec, names: list[str], seeds: int = 1) -> lis
             train=TrainConfig(
                 lr=3e-3,
                 batch_size=64,
-                max_steps=3000,
-                eval_every=100,
+                max_steps=max_steps,
+                eval_every=min(100, max_steps),
                 patience=8,
                 time_budget_s=budget,
                 threads=1,
@@ -907,6 +909,7 @@ def gather(
     run: bool = True,
     names: list[str] | None = None,
     progress: Progress | None = None,
+    max_steps: int = 3000,
 ) -> dict[str, Evidence]:
     """Formulas, stored measurements and stored runs for every architecture; with ``run``,
     whatever is missing is measured and trained first (and stored)."""
@@ -919,7 +922,9 @@ def gather(
     if run:
         from .study import run_study
 
-        planned = data_runs(spec, names) if spec.data else calibration_runs(spec, names)
+        planned = (
+            data_runs(spec, names) if spec.data else calibration_runs(spec, names, 1, max_steps)
+        )
         missing = [r for r in planned if not store.has_run(r.id)]
         if missing:
             what = "your data" if spec.data else f"the adding problem at distance {h}"
@@ -1036,6 +1041,7 @@ def advise(
     run: bool = True,
     names: list[str] | None = None,
     progress: Progress | None = None,
+    max_steps: int = 3000,
 ) -> Recommendation:
     """Gather the evidence (running what is missing unless ``run=False``), rank, defend; the
     advice is stored (kind "advice") so the report can show the latest one."""
@@ -1043,7 +1049,9 @@ def advise(
 
     db = Path(db) if db is not None else default_path()
     with Store(db) as store:
-        evidence = gather(spec, store, db, run=run, names=names, progress=progress)
+        evidence = gather(
+            spec, store, db, run=run, names=names, progress=progress, max_steps=max_steps
+        )
         rec = recommend(spec, evidence)
         store.put_measurement("advice", spec.to_dict(), rec.to_dict())
     return rec
@@ -1092,3 +1100,170 @@ def to_markdown(rec: Recommendation) -> str:
         if items:
             parts += [f"## {title}", "\n".join(f"- {x}" for x in items)]
     return "\n\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The source document's trade-off table, measured.
+
+TEXTBOOK = (
+    # (task type, the textbook's best choice, its "why", the spec that stands for the row)
+    (
+        "Streaming / real-time",
+        ("rnn",),
+        "minimal latency",
+        dict(seq_len=1000, horizon=5, streaming=True, input_size=8, hidden_size=64),
+    ),
+    (
+        "Medium sequences",
+        ("lstm", "gru"),
+        "balanced memory & speed",
+        dict(seq_len=120, horizon=60, input_size=8, hidden_size=64),
+    ),
+    (
+        "Long sequences",
+        ("transformer",),
+        "global context, parallelism",
+        dict(seq_len=400, horizon=CALIBRATION_MAX_HORIZON, input_size=8, hidden_size=64),
+    ),
+)
+
+
+@dataclass
+class TableRow:
+    task_type: str
+    textbook: str
+    textbook_why: str
+    measured: str
+    measured_why: str
+    holds: bool
+    evidence: list[str]
+
+
+def textbook_table(
+    db: str | Path | None = None,
+    run: bool = True,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+) -> list[TableRow]:
+    """Each row of the source's trade-off table, re-decided by the advisor on this machine."""
+    rows = []
+    for task_type, choice, why, spec_kw in TEXTBOOK:
+        spec = ProblemSpec(**spec_kw)
+        rec = advise(spec, db=db, run=run, names=names, progress=progress)
+        top = rec.ranking[0]
+        measured_why = "; ".join(top.reasons[:2])
+        rows.append(
+            TableRow(
+                task_type=task_type,
+                textbook=" / ".join(c.upper() for c in choice),
+                textbook_why=why,
+                measured=rec.recommendation,
+                measured_why=measured_why,
+                holds=rec.recommendation in choice,
+                evidence=top.evidence,
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-evaluation: the advisor's cheap calibration against an exhaustive measurement.
+
+SUITES = Path(__file__).parent / "suites"
+
+
+def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
+    """A suite: a TOML file of ``[[spec]]`` tables (or the name of a shipped suite)."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        shipped = SUITES / f"{name_or_path}.toml"
+        if not shipped.is_file():
+            names = ", ".join(p.stem for p in SUITES.glob("*.toml"))
+            raise ValueError(
+                f"suite {str(name_or_path)!r} is neither a file nor a shipped suite; expected a "
+                f"TOML file or one of {names}"
+            )
+        path = shipped
+    with open(path, "rb") as f:
+        try:
+            specs = tomllib.load(f).get("spec", [])
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"suite {str(path)!r} is not valid TOML: {e}") from None
+    if not specs:
+        raise ValueError(f"suite {str(path)!r} has no [[spec]] tables; expected at least one")
+    return [ProblemSpec.from_dict(s) for s in specs]
+
+
+def truth_runs(
+    spec: ProblemSpec, names: list[str], seeds: int = 3, max_steps: int = 3000
+) -> list[Any]:
+    """The exhaustive measurement: every architecture at the spec's exact distance, 3 seeds,
+    twice the calibration's training budget."""
+    from dataclasses import replace
+
+    h = spec.effective_horizon
+    out = []
+    for r in calibration_runs(spec, names, seeds=seeds, max_steps=max_steps):
+        task_config = {**r.task_config, "distance": h, "seq_len": max(spec.seq_len, h + 2)}
+        budget = 2 * (r.train.time_budget_s or 20.0)
+        out.append(
+            replace(r, task_config=task_config, train=replace(r.train, time_budget_s=budget))
+        )
+    return out
+
+
+def spearman(a: list[str], b: list[str]) -> float:
+    """Spearman's rank correlation of two orderings of the same items."""
+    n = len(a)
+    if n < 2:
+        return 1.0
+    pos = {x: i for i, x in enumerate(b)}
+    d2 = sum((i - pos[x]) ** 2 for i, x in enumerate(a))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+@dataclass
+class EvalRow:
+    spec: ProblemSpec
+    advised: list[str]
+    truth: list[str]
+    top1: bool
+    rho: float
+
+
+def evaluate(
+    suite: str | Path,
+    db: str | Path | None = None,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+    max_steps: int = 3000,
+) -> list[EvalRow]:
+    """Run the advisor on every spec of ``suite``, then measure the truth exhaustively and
+    rank it by the same rule; report top-1 agreement and rank correlation."""
+    from .store import Store, default_path
+    from .study import run_study
+
+    specs = load_suite(suite)
+    names = archs(names)
+    db = Path(db) if db is not None else default_path()
+    say = progress or (lambda _msg: None)
+    rows = []
+    for spec in specs:
+        rec = advise(spec, db=db, run=True, names=names, progress=progress, max_steps=max_steps)
+        planned = truth_runs(spec, names, max_steps=max_steps)
+        say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(planned)} runs")
+        run_study(planned, db)
+        ids = {r.id for r in planned}
+        with Store(db) as store:
+            runs = [r for r in store.runs(task=CALIBRATION_TASK) if r["id"] in ids]
+            truth_ev = {}
+            for arch in names:
+                ev = formula_evidence(spec, arch)
+                ev.by_horizon = qualities_by_horizon(runs, arch)
+                ev.quality = nearest(ev.by_horizon, spec.effective_horizon)
+                truth_ev[arch] = ev
+            attach_latency(spec, store, truth_ev, run=True, say=say)
+        truth = [v.arch for v in rank(spec, truth_ev)]
+        advised = [v.arch for v in rec.ranking]
+        rows.append(EvalRow(spec, advised, truth, advised[0] == truth[0], spearman(advised, truth)))
+    return rows

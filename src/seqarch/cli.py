@@ -524,10 +524,27 @@ def advise(
     report: Annotated[
         str | None, typer.Option(help="Refresh the HTML report in this folder.")
     ] = "seqarch-report",
+    table: Annotated[
+        bool, typer.Option("--table", help="The source's trade-off table, measured here.")
+    ] = False,
+    evaluate: Annotated[
+        str | None, typer.Option(help="Score the advisor on a suite (TOML or 'default').")
+    ] = None,
 ) -> None:
     """Which architecture fits this problem, and why — measured on this machine."""
     from . import advise as advisor
 
+    say = None if as_json else (lambda msg: err.print(f"[dim]{escape(msg)}[/]"))
+    if table:
+        with one_line_errors():
+            rows = advisor.textbook_table(db=db, run=not no_run, progress=say)
+        _print_textbook(rows, as_json)
+        return
+    if evaluate is not None:
+        with one_line_errors():
+            rows = advisor.evaluate(evaluate, db=db, progress=say)
+        _print_evaluation(rows, as_json)
+        return
     with one_line_errors():
         if spec is not None:
             problem = advisor.ProblemSpec.from_toml(spec)
@@ -550,7 +567,6 @@ def advise(
                 num_layers=num_layers,
                 data=data,
             )
-        say = None if as_json else (lambda msg: err.print(f"[dim]{escape(msg)}[/]"))
         rec = advisor.advise(problem, db=db, run=not no_run, progress=say)
     if markdown:
         Path(markdown).write_text(advisor.to_markdown(rec), encoding="utf-8")
@@ -587,6 +603,75 @@ def _print_advice(rec) -> None:  # noqa: ANN001 - a seqarch.advise.Recommendatio
                 out.print(f"  • {escape(item)}")
 
 
+def _print_textbook(rows, as_json: bool) -> None:  # noqa: ANN001 - advise.TableRow list
+    if as_json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    t = Table(title="The source's trade-off table, re-decided on this machine", show_lines=True)
+    for col in ("task type", "textbook", "measured here", "why (measured)", "claim"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        verdict = "[green]holds[/]" if r.holds else "[red]breaks[/]"
+        t.add_row(
+            r.task_type,
+            f"{r.textbook} ({r.textbook_why})",
+            r.measured,
+            escape(r.measured_why),
+            verdict,
+        )
+    out.print(t)
+
+
+def _print_evaluation(rows, as_json: bool) -> None:  # noqa: ANN001 - advise.EvalRow list
+    top1 = sum(r.top1 for r in rows) / len(rows)
+    rho = sum(r.rho for r in rows) / len(rows)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "top1_agreement": top1,
+                    "mean_spearman": rho,
+                    "specs": [
+                        {
+                            "spec": r.spec.to_dict(),
+                            "advised": r.advised,
+                            "truth": r.truth,
+                            "top1": r.top1,
+                            "spearman": r.rho,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    t = Table(title=f"Advisor vs exhaustive truth: top-1 {top1:.0%}, mean Spearman ρ {rho:.2f}")
+    for col in ("T", "horizon", "streaming", "budget", "advised", "truth", "top-1", "ρ"):
+        t.add_column(col)
+    for r in rows:
+        s = r.spec
+        budget = ", ".join(
+            x
+            for x in (
+                f"{s.latency_us:g} µs" if s.latency_us else "",
+                f"{s.memory_mb:g} MB" if s.memory_mb else "",
+            )
+            if x
+        )
+        t.add_row(
+            str(s.seq_len),
+            str(s.horizon),
+            "yes" if s.streaming else "no",
+            budget or "—",
+            " > ".join(r.advised[:3]),
+            " > ".join(r.truth[:3]),
+            "✓" if r.top1 else "✗",
+            f"{r.rho:.2f}",
+        )
+    out.print(t)
+
+
 def _int_option(name: str, value: str) -> int:
     try:
         return int(value)
@@ -604,6 +689,170 @@ def _refresh_report(db: str | None, out_dir: str) -> None:
         return
     path = write_report(db or default_path(), out_dir)
     err.print(f"report: {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# seqarch report: the self-contained HTML page of the trade-offs.
+
+
+@app.command()
+def report(
+    db: Annotated[
+        str | None, typer.Option(help="Results database (default: $SEQARCH_DB, else ./seqarch.db).")
+    ] = None,
+    out_dir: Annotated[
+        str, typer.Option("--out", help="Folder to write index.html into (created if missing).")
+    ] = "seqarch-report",
+    interpret_steps: Annotated[
+        int,
+        typer.Option(
+            help="Adam steps for the tiny models whose gates and attention are shown "
+            "(0 = skip that figure)."
+        ),
+    ] = 400,
+) -> None:
+    """Write DIR/index.html: every stored result as charts and tables, readable offline."""
+    from .report import write_report
+    from .store import default_path
+
+    with one_line_errors():
+        if interpret_steps < 0:
+            raise ValueError(
+                f"--interpret-steps {interpret_steps} is not accepted; expected ≥ 0 (0 = skip)"
+            )
+        path = write_report(db or default_path(), out_dir, interpret_steps or None)
+    out.print(f"report: {path}")
+
+
+# -- bench / export (issue 5) --------------------------------------------------------------------
+
+
+def _num(v: float | None, fmt: str = ".3g") -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.0f}" if abs(v) >= 1000 and fmt == ".3g" else format(v, fmt)
+
+
+@app.command()
+def bench(
+    arch: Annotated[
+        list[str] | None, typer.Option("--arch", help="Architecture (repeatable; default: all).")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option(help="Small sizes and few repeats (under a minute).")
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option(help="Results database (default: $SEQARCH_DB, else ./seqarch.db).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Measure latency, throughput and memory against this machine's own limits; store them."""
+    from . import measure
+    from .store import Store, default_path
+
+    with one_line_errors(), Store(db or default_path()) as store:
+        result = measure.run_bench(
+            arch, quick=quick, store=store, progress=lambda m: err.print(f"[dim]{m}…[/]")
+        )
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    lim = result["limits"]
+    out.print(
+        f"[bold]Machine[/] {result['machine']['cpu']}, {lim['threads_all']} threads "
+        f"({'cached' if lim['cached'] else 'measured now'}): GEMV {lim['gemv_gflops_1t']:.3g} / "
+        f"{lim['gemv_gflops_all']:.3g} GFLOP/s (1 / all threads), GEMM {lim['gemm_gflops_1t']:.3g}"
+        f" / {lim['gemm_gflops_all']:.3g} GFLOP/s, copy bandwidth {lim['bandwidth_gbs']:.3g} GB/s"
+    )
+    t = Table(title="Per-step latency at batch 1, state carried (1 thread)")
+    for col in ("arch", "H", "how", "T", "p50 µs", "p99 µs", "floor µs", "×floor", "recompute µs"):
+        t.add_column(col, justify="left" if col in ("arch", "how") else "right")
+    for r in result["latency"]:
+        t.add_row(
+            r["arch"],
+            str(r["hidden_size"]),
+            r["how"],
+            _num(r["context"], "d"),
+            _num(r["p50_us"]),
+            _num(r["p99_us"]),
+            _num(r["floor_gemv_us"]),
+            _num(r["ratio_to_floor"], ".2f"),
+            _num(r.get("recompute_p50_us")),
+        )
+    out.print(t)
+    t = Table(title="Throughput (tokens/s) and MFU vs measured all-thread GEMM peak")
+    for col in ("arch", "mode", "T", "B", "tokens/s", "GFLOP/s", "MFU"):
+        t.add_column(col, justify="left" if col in ("arch", "mode") else "right")
+    for r in result["throughput"]:
+        if "skipped" in r:
+            t.add_row(
+                r["arch"],
+                r["mode"],
+                str(r["seq_len"]),
+                str(r["batch_size"]),
+                "skipped",
+                escape(r["skipped"]),
+                "",
+            )
+            continue
+        t.add_row(
+            r["arch"],
+            r["mode"],
+            str(r["seq_len"]),
+            str(r["batch_size"]),
+            human(r["tokens_per_s"]),
+            _num(r["gflops"]),
+            f"{r['mfu']:.1%}",
+        )
+    out.print(t)
+    t = Table(
+        title="Memory vs T: training activations (measured: autograd saved tensors) "
+        "and inference state (measured: state tensors), beside the formulas"
+    )
+    for col in ("arch", "T", "B", "activations", "formula", "state", "formula"):
+        t.add_column(col, justify="left" if col == "arch" else "right")
+    for r in result["memory"]:
+        act = r["measured_activation_bytes"]
+        t.add_row(
+            r["arch"],
+            str(r["seq_len"]),
+            str(r["batch_size"]),
+            "skipped" if act is None else human(act, "B"),
+            human(r["formula_activation_bytes"], "B"),
+            human(r["measured_state_bytes"], "B"),
+            human(r["formula_state_bytes"], "B"),
+        )
+    out.print(t)
+    for c in result["crossover"]:
+        measured = "—" if c["measured_T"] is None else f"{c['measured_T']:.0f}"
+        out.print(
+            f"[bold]{c['arch']}[/]: the T-dependent (attention) term dominates its FLOPs past "
+            f"T* = {c['formula_T']:.0f} (formula: {escape(c['formula'])}); measured on this "
+            f"machine (fit of time/token = a + b·T): T* ≈ {measured}"
+        )
+
+
+@app.command("export")
+def export_onnx(
+    arch: Annotated[str, typer.Argument(help="rnn, lstm or gru.")],
+    path: Annotated[str, typer.Argument(help="Where to write the .onnx file.")],
+    input_size: Annotated[int, typer.Option(help="Features per time step (D).")] = 32,
+    hidden_size: Annotated[int, typer.Option(help="Hidden width (H).")] = 128,
+    num_layers: Annotated[int, typer.Option(help="Stacked layers (L).")] = 1,
+) -> None:
+    """Export a freshly initialised recurrent model to ONNX and check it with onnxruntime."""
+    from . import export as export_lib
+    from .models import build
+
+    with one_line_errors():
+        model = build(arch, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        written = export_lib.to_onnx(model, path)
+        error = export_lib.check(model, written)
+    ins, outs = export_lib.state_names(model)
+    out.print(
+        f"wrote {written}: inputs x, {', '.join(ins)} → outputs y, {', '.join(outs)}; "
+        f"max |onnxruntime − PyTorch| = {error:.2g}"
+    )
 
 
 def main() -> None:

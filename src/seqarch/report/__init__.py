@@ -1,0 +1,57 @@
+"""The report: one self-contained HTML page of the trade-offs, read from the results store.
+
+    path = write_report("seqarch.db", "report/")      # -> report/index.html
+
+``seqarch report --db PATH --out DIR`` calls it; ``seqarch study`` and ``seqarch advise`` can
+call it to refresh the page. Modules: :mod:`.data` (the store as plain tables),
+:mod:`.figures` (which charts, from those tables), :mod:`.charts` (a chart spec drawn as plotly
+and as static SVG), :mod:`.interpret` (gates and attention of tiny trained models),
+:mod:`.page` (the HTML, escaped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import figures
+from .charts import Chart
+from .data import ReportData, load
+from .interpret import ARCHS, interpret
+from .page import render_page
+
+INTERPRET_STEPS = 400  # Adam steps per tiny model: about a second each on one CPU thread
+
+
+def build_charts(data: ReportData, interpret_steps: int | None = INTERPRET_STEPS) -> list[Chart]:
+    """Every figure of the report; ``interpret_steps=None`` skips training the tiny models."""
+    results = [] if interpret_steps is None else [interpret(a, interpret_steps) for a in ARCHS]
+    return [
+        figures.quality(data),
+        figures.pareto(data),
+        figures.gradient_flow(data),
+        figures.latency(data),
+        figures.throughput_memory(data),
+        figures.interpretability(results),
+    ]
+
+
+def write_report(
+    db: str | Path, out_dir: str | Path, interpret_steps: int | None = INTERPRET_STEPS
+) -> Path:
+    """Write ``out_dir/index.html`` from the store at ``db``; returns its path."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; expected a directory (created if missing)")
+    if interpret_steps is not None and interpret_steps < 1:
+        raise ValueError(f"interpret_steps={interpret_steps} is not accepted; expected ≥ 1 or None")
+    data = load(db)
+    html = render_page(data, build_charts(data, interpret_steps))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "index.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a page
+    return path
+
+
+__all__ = ["build_charts", "load", "render_page", "write_report"]

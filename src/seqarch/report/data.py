@@ -1,0 +1,548 @@
+r"""The store, read into plain tables for the report: one row type per kind of evidence.
+
+Nothing here draws or formats; every row keeps the id of the run or measurement it came from,
+so each chart can say where its numbers are from.
+
+Quality. A run's *dependency length* is its task's horizon (how far back the signal lies,
+``make_task(task, **task_config).horizon``), else its sequence length. Its *skill* closes the
+gap from the trivial baseline to perfect (the advisor's definition, seqarch.advise.skill_of):
+
+    skill = 1 − metric / baseline                      for an error (lower is better)
+    skill = (metric − baseline) / (1 − baseline)       for a score (higher is better)
+
+Runs of one (task, arch, horizon) form a :class:`QualityPoint`: mean, standard deviation,
+min and max over seeds.
+
+The measured trade-off table (:func:`tradeoff_rows`) puts the source document's table
+
+    | Task Type | Best Choice | Why |  Streaming → RNN, Medium → LSTM / GRU, Long → Transformer
+
+beside what the store says: streaming is decided by the measured per-step latency; medium
+(MEDIUM_MIN ≤ horizon < LONG_MIN) and long (horizon ≥ LONG_MIN) sequences by skill, the
+cheapest model within ADEQUATE_MARGIN of the best winning (the advisor's rule).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..advise import ADEQUATE_MARGIN, skill_of
+from ..store import Store, canonical_json
+
+MEDIUM_MIN = 10  # horizons (steps back) from here are "medium sequences"
+LONG_MIN = 100  # and from here "long sequences"
+
+
+# Measurement kinds read here (written by seqarch.derive.flow, seqarch.measure, seqarch.advise).
+FLOW_KIND = "gradient_flow"
+ADVICE_KIND = "advice"
+LIMITS_KIND = "machine_limits"
+LATENCY_KIND = "latency"
+THROUGHPUT_KIND = "throughput"
+MEMORY_KIND = "memory"
+CROSSOVER_KIND = "crossover"
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality from training runs
+
+
+@dataclass
+class QualityRow:
+    run_id: str
+    task: str
+    arch: str
+    horizon: int | None
+    seq_len: int | None
+    seed: int | None
+    metric: str
+    value: float
+    baseline: float | None
+    higher_is_better: bool
+    hidden_size: int | None
+    train_seconds: float | None
+
+    @property
+    def skill(self) -> float | None:
+        if self.baseline is None:
+            return None
+        return skill_of(self.value, self.baseline, self.higher_is_better)
+
+
+@lru_cache(maxsize=256)
+def _task_facts(task: str, task_config_json: str) -> tuple[int | None, str | None, bool | None]:
+    """(horizon, metric, higher_is_better) of a stored task config; Nones if it won't build."""
+    import json
+
+    from ..tasks import TASKS, make_task
+
+    cls = TASKS.get(task)
+    if cls is None:
+        return None, None, None
+    try:
+        horizon = make_task(task, **json.loads(task_config_json)).horizon
+    except (ValueError, TypeError, OSError):
+        horizon = None
+    return horizon, cls.metric, cls.higher_is_better
+
+
+def quality_rows(runs: list[dict]) -> list[QualityRow]:
+    """One row per finished run that has its task's headline metric."""
+    rows = []
+    for r in runs:
+        config, m = r["config"], r["metrics"]
+        task_config = config.get("task_config") or {}
+        horizon, metric, hib = _task_facts(str(config.get("task")), canonical_json(task_config))
+        metric = m.get("metric", metric)
+        hib = m.get("higher_is_better", hib)
+        if metric is None or not _is_number(m.get(metric)):
+            continue
+        seq_len = task_config.get("seq_len", m.get("seq_len"))
+        baseline = m.get(f"baseline_{metric}")
+        rows.append(
+            QualityRow(
+                run_id=r["id"],
+                task=task_label(str(config.get("task")), task_config),
+                arch=str(config.get("arch")),
+                horizon=horizon if horizon is not None else seq_len,
+                seq_len=seq_len,
+                seed=config.get("seed"),
+                metric=str(metric),
+                value=float(m[metric]),
+                baseline=float(baseline) if _is_number(baseline) else None,
+                higher_is_better=bool(hib),
+                hidden_size=(config.get("model_config") or {}).get("hidden_size"),
+                train_seconds=m.get("train_seconds"),
+            )
+        )
+    return rows
+
+
+LABEL_FIELDS = ("dataset", "series", "path")  # task options that name the data
+
+
+def task_label(task: str, task_config: dict) -> str:
+    """The task's name, with the data it ran on when that is an option (``ucr (GunPoint)``)."""
+    for name in LABEL_FIELDS:
+        if task_config.get(name):
+            value = str(task_config[name])
+            return f"{task} ({Path(value).name if name == 'path' else value})"
+    return task
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@dataclass
+class QualityPoint:
+    """All seeds of one (task, arch, horizon)."""
+
+    task: str
+    arch: str
+    horizon: int
+    metric: str
+    higher_is_better: bool
+    mean: float
+    std: float
+    low: float
+    high: float
+    baseline: float | None
+    skill: float | None  # mean skill over seeds
+    skill_std: float
+    run_ids: list[str]
+    hidden_size: int | None
+
+
+def quality_points(rows: list[QualityRow]) -> list[QualityPoint]:
+    """Rows grouped by (task, arch, horizon), sorted by task, arch, horizon."""
+    groups: dict[tuple[str, str, int], list[QualityRow]] = {}
+    for r in rows:
+        if r.horizon is not None:
+            groups.setdefault((r.task, r.arch, int(r.horizon)), []).append(r)
+    points = []
+    for (task, arch, horizon), g in sorted(groups.items()):
+        values = [r.value for r in g]
+        baselines = [r.baseline for r in g if r.baseline is not None]
+        skills = [r.skill for r in g if r.skill is not None]
+        points.append(
+            QualityPoint(
+                task=task,
+                arch=arch,
+                horizon=horizon,
+                metric=g[0].metric,
+                higher_is_better=g[0].higher_is_better,
+                mean=statistics.fmean(values),
+                std=statistics.stdev(values) if len(values) > 1 else 0.0,
+                low=min(values),
+                high=max(values),
+                baseline=statistics.fmean(baselines) if baselines else None,
+                skill=statistics.fmean(skills) if skills else None,
+                skill_std=statistics.stdev(skills) if len(skills) > 1 else 0.0,
+                run_ids=[r.run_id for r in g],
+                hidden_size=g[0].hidden_size,
+            )
+        )
+    return points
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+@dataclass
+class FlowRow:
+    """A gradient_flow measurement: Jacobian norms against lag k (seqarch.derive.flow)."""
+
+    id: str
+    arch: str
+    trained: bool
+    seq_len: int
+    hidden_size: int
+    k: list[int]
+    state: list[float] | None  # ‖∂h_T/∂h_{T−k}‖_F, recurrent models
+    input: list[float] | None  # ‖∂h_T/∂x_{T−k}‖_F, every model
+
+
+def flow_rows(measurements: list[dict]) -> list[FlowRow]:
+    rows = []
+    for m in measurements:
+        key, v = m["key"], m["value"]
+        if not v.get("k"):
+            continue
+        rows.append(
+            FlowRow(
+                id=m["id"],
+                arch=str(key.get("arch")),
+                trained=bool(key.get("trained")),
+                seq_len=int(key.get("seq_len", 0)),
+                hidden_size=int(key.get("hidden_size", 0)),
+                k=list(v["k"]),
+                state=v.get("state"),
+                input=v.get("input"),
+            )
+        )
+    return rows
+
+
+@dataclass
+class LatencyRow:
+    """One per-step latency (seqarch.measure.stream_latency): p50/p99 at batch 1, state carried.
+
+    ``context`` is None for a constant-state model's step, else the KV-cache length T of a
+    Transformer decode step (then ``recompute_us`` is the whole prefix without a cache).
+    """
+
+    id: str
+    arch: str
+    hidden_size: int
+    how: str  # "eager step", "stream (...)", "decode step (KV cache)"
+    context: int | None
+    p50_us: float
+    p99_us: float | None
+    floor_us: float | None  # one fused GEMV with the step's multiply-adds, measured here
+    recompute_us: float | None
+
+
+@dataclass
+class ThroughputRow:
+    id: str
+    arch: str
+    hidden_size: int
+    seq_len: int
+    batch_size: int
+    mode: str  # "inference" | "training"
+    tokens_per_s: float
+    mfu: float | None
+
+
+@dataclass
+class MemoryRow:
+    id: str
+    arch: str
+    seq_len: int
+    batch_size: int
+    activation_bytes: float | None  # saved for backward at batch_size (None = skipped)
+    state_bytes: float | None  # inference state after T steps at batch 1
+
+
+@dataclass
+class CrossoverRow:
+    """Where the Transformer's T-dependent (attention) cost starts to dominate."""
+
+    id: str
+    arch: str
+    measured_T: float | None
+    formula_T: float | None
+
+
+def _num_or_none(v: Any) -> float | None:
+    return float(v) if _is_number(v) else None
+
+
+def latency_rows(measurements: list[dict]) -> list[LatencyRow]:
+    rows = []
+    for m in measurements:
+        v = {**m["key"], **m["value"]}
+        if not _is_number(v.get("p50_us")) or not _is_number(v.get("hidden_size")):
+            continue
+        rows.append(
+            LatencyRow(
+                id=m["id"],
+                arch=str(v.get("arch")),
+                hidden_size=int(v["hidden_size"]),
+                how=str(v.get("how", "step")),
+                context=int(v["context"]) if _is_number(v.get("context")) else None,
+                p50_us=float(v["p50_us"]),
+                p99_us=_num_or_none(v.get("p99_us")),
+                floor_us=_num_or_none(v.get("floor_gemv_us")),
+                recompute_us=_num_or_none(v.get("recompute_p50_us")),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.arch, r.how, r.context or 0, r.hidden_size))
+
+
+def throughput_rows(measurements: list[dict]) -> list[ThroughputRow]:
+    rows = []
+    for m in measurements:
+        v = {**m["key"], **m["value"]}
+        if not _is_number(v.get("tokens_per_s")):
+            continue  # a configuration skipped for memory
+        rows.append(
+            ThroughputRow(
+                id=m["id"],
+                arch=str(v.get("arch")),
+                hidden_size=int(v.get("hidden_size") or 0),
+                seq_len=int(v["seq_len"]),
+                batch_size=int(v.get("batch_size") or 1),
+                mode=str(v.get("mode", "inference")),
+                tokens_per_s=float(v["tokens_per_s"]),
+                mfu=_num_or_none(v.get("mfu")),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.arch, r.mode, r.batch_size, r.seq_len))
+
+
+def memory_rows(measurements: list[dict]) -> list[MemoryRow]:
+    rows = []
+    for m in measurements:
+        v = {**m["key"], **m["value"]}
+        if not _is_number(v.get("seq_len")):
+            continue
+        rows.append(
+            MemoryRow(
+                id=m["id"],
+                arch=str(v.get("arch")),
+                seq_len=int(v["seq_len"]),
+                batch_size=int(v.get("batch_size") or 1),
+                activation_bytes=_num_or_none(v.get("measured_activation_bytes")),
+                state_bytes=_num_or_none(v.get("measured_state_bytes")),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.arch, r.seq_len))
+
+
+def crossover_rows(measurements: list[dict]) -> list[CrossoverRow]:
+    return [
+        CrossoverRow(
+            id=m["id"],
+            arch=str(m["value"].get("arch")),
+            measured_T=_num_or_none(m["value"].get("measured_T")),
+            formula_T=_num_or_none(m["value"].get("formula_T")),
+        )
+        for m in measurements
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything the page needs
+
+
+@dataclass
+class ReportData:
+    db: str
+    runs: list[dict]
+    quality: list[QualityRow]
+    points: list[QualityPoint]
+    flow: list[FlowRow]
+    latency: list[LatencyRow]
+    throughput: list[ThroughputRow]
+    memory: list[MemoryRow]
+    crossover: list[CrossoverRow]
+    limits: dict | None  # the latest machine_limits measurement, {id, value, ...}
+    advice: dict | None  # the latest "advice" measurement, {id, created, key, value}
+    environments: list[dict] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.runs or self.flow or self.latency or self.throughput or self.advice)
+
+
+def load(db: str | Path) -> ReportData:
+    """Read everything the report shows from the store at ``db`` (a missing file reads empty)."""
+    runs: list[dict] = []
+    by_kind: dict[str, list[dict]] = {}
+    if Path(db).exists():  # a missing store reads as empty; reading never creates one
+        with Store(db) as store:
+            runs = store.runs()
+            for m in store.measurements():
+                by_kind.setdefault(m["kind"], []).append(m)
+    quality = quality_rows(runs)
+    return ReportData(
+        db=str(db),
+        runs=runs,
+        quality=quality,
+        points=quality_points(quality),
+        flow=flow_rows(by_kind.get(FLOW_KIND, [])),
+        latency=latency_rows(by_kind.get(LATENCY_KIND, [])),
+        throughput=throughput_rows(by_kind.get(THROUGHPUT_KIND, [])),
+        memory=memory_rows(by_kind.get(MEMORY_KIND, [])),
+        crossover=crossover_rows(by_kind.get(CROSSOVER_KIND, [])),
+        limits=_latest(by_kind.get(LIMITS_KIND, [])),
+        advice=_latest(by_kind.get(ADVICE_KIND, [])),
+        environments=environments(runs, [m for ms in by_kind.values() for m in ms]),
+    )
+
+
+def _latest(measurements: list[dict]) -> dict | None:
+    return max(measurements, key=lambda m: m["created"]) if measurements else None
+
+
+ENV_FIELDS = (
+    "hostname",
+    "cpu",
+    "cores",
+    "torch_threads",
+    "python",
+    "torch",
+    "numpy",
+    "platform",
+    "git_revision",
+)
+
+
+def environments(runs: list[dict], measurements: list[dict]) -> list[dict]:
+    """Distinct machines/versions the evidence came from, with counts and the time span."""
+    seen: dict[str, dict] = {}
+    items = [(r["env"], r["finished"], "run") for r in runs]
+    items += [(m["env"], m["created"], "measurement") for m in measurements]
+    for env, when, what in items:
+        env = {k: env.get(k) for k in ENV_FIELDS}
+        entry = seen.setdefault(
+            canonical_json(env), {**env, "runs": 0, "measurements": 0, "first": when, "last": when}
+        )
+        entry["runs" if what == "run" else "measurements"] += 1
+        entry["first"], entry["last"] = min(entry["first"], when), max(entry["last"], when)
+    return sorted(seen.values(), key=lambda e: e["last"], reverse=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The measured trade-off table
+
+
+@dataclass
+class TradeoffRow:
+    task_type: str
+    document_says: str  # the source document's best choice
+    document_why: str
+    measured: str | None  # the measured best choice, None = no evidence yet
+    why: str  # the numbers behind it, or what to run
+    sources: list[str]
+
+
+TASK_TYPES = (
+    ("Streaming / real-time", "RNN", "Minimal latency"),
+    ("Medium sequences", "LSTM / GRU", "Balanced memory & speed"),
+    ("Long sequences / NLP", "Transformer", "Global context, parallelism"),
+)
+
+
+def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
+    """One row per task type of the source document's table, decided from the store."""
+    (s_type, s_doc, s_why), (m_type, m_doc, m_why), (l_type, l_doc, l_why) = TASK_TYPES
+    rows = [TradeoffRow(s_type, s_doc, s_why, *_streaming(data))]
+    rows.append(TradeoffRow(m_type, m_doc, m_why, *_by_skill(data, MEDIUM_MIN, LONG_MIN)))
+    rows.append(TradeoffRow(l_type, l_doc, l_why, *_by_skill(data, LONG_MIN, math.inf)))
+    return rows
+
+
+def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, LatencyRow]:
+    """Per arch, its fastest way to take one step, at the hidden size nearest ``hidden_size``
+    (log scale); for a growing state (KV cache), the decode step at the shortest context."""
+    best: dict[str, LatencyRow] = {}
+    target = math.log(hidden_size or 128)
+
+    def rank(r: LatencyRow) -> tuple[float, int, float]:
+        return (abs(math.log(r.hidden_size) - target), r.context or 0, r.p50_us)
+
+    for r in data.latency:
+        if r.arch not in best or rank(r) < rank(best[r.arch]):
+            best[r.arch] = r
+    return best
+
+
+def _streaming(data: ReportData) -> tuple[str | None, str, list[str]]:
+    lat = step_latency_at(data, 128)
+    if not lat:
+        return None, "no per-step latency measured yet — run `seqarch bench`", []
+    order = sorted(lat.values(), key=lambda r: r.p50_us)
+    parts = [
+        f"{r.arch} {r.p50_us:.3g} µs" + (f" (context {r.context})" if r.context else "")
+        for r in order
+    ]
+    why = f"per-step latency (p50) at batch 1, H={order[0].hidden_size}: " + ", ".join(parts)
+    return order[0].arch, why, [f"measurement:{r.id}" for r in order]
+
+
+def _by_skill(data: ReportData, lo: float, hi: float) -> tuple[str | None, str, list[str]]:
+    pts = [p for p in data.points if lo <= p.horizon < hi and p.skill is not None]
+    if not pts:
+        where = f"{lo:g} ≤ horizon < {hi:g}" if math.isfinite(hi) else f"horizon ≥ {lo:g}"
+        return None, f"no training runs at {where} yet — run `seqarch study`", []
+    per_arch: dict[str, list[QualityPoint]] = {}
+    for p in pts:
+        per_arch.setdefault(p.arch, []).append(p)
+    skill = {a: statistics.fmean(p.skill for p in ps) for a, ps in per_arch.items()}
+    best = max(skill.values())
+    adequate = [a for a, s in skill.items() if s >= best - ADEQUATE_MARGIN and s > 0]
+    lat = step_latency_at(data, pts[0].hidden_size)
+    flops = {a: _flops_per_token(a, pts[0].hidden_size) for a in per_arch}
+
+    def cost(a: str) -> tuple[float, float]:
+        return (lat[a].p50_us if a in lat else math.inf, flops[a])
+
+    winner = min(adequate, key=cost) if adequate else None
+    tasks = sorted({p.task for p in pts})
+    horizons = sorted({p.horizon for p in pts})
+    ranked = sorted(skill.items(), key=lambda kv: -kv[1])
+    why = (
+        f"mean skill on {', '.join(tasks)} at horizons {horizons[0]}–{horizons[-1]}: "
+        + ", ".join(f"{a} {s:.2f}" for a, s in ranked)
+    )
+    if winner is not None and len(adequate) > 1:
+        basis = "measured step latency" if all(a in lat for a in adequate) else "FLOPs/token"
+        why += f"; cheapest of the adequate ({', '.join(sorted(adequate))}) by {basis}"
+    elif winner is None:
+        why += "; none beats the trivial baseline"
+    sources = [f"run:{rid}" for p in pts for rid in p.run_ids]
+    sources += [f"measurement:{lat[a].id}" for a in adequate if a in lat]
+    return winner, why, sources
+
+
+def _flops_per_token(arch: str, hidden_size: int | None) -> float:
+    """The cost formula at the runs' width (seqarch.cost); inf for an unknown architecture."""
+    from .. import cost
+
+    try:
+        return float(
+            cost.estimate(
+                arch, seq_len=1, input_size=1, hidden_size=hidden_size or 64
+            ).flops_per_token
+        )
+    except ValueError:
+        return math.inf
