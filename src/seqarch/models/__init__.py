@@ -13,7 +13,9 @@ from typing import Any
 from .common import Cost, RecurrentModel, SequenceModel
 from .gru import GRU
 from .lstm import LSTM
+from .mingru import MinGRU, MinLSTM
 from .rnn import RNN
+from .ssm import SSM
 from .transformer import KVCache, Transformer
 
 MODELS: dict[str, type[SequenceModel]] = {
@@ -21,6 +23,9 @@ MODELS: dict[str, type[SequenceModel]] = {
     "lstm": LSTM,
     "gru": GRU,
     "transformer": Transformer,
+    "mingru": MinGRU,
+    "minlstm": MinLSTM,
+    "ssm": SSM,
 }
 
 
@@ -62,7 +67,10 @@ __all__ = [
     "GRU",
     "KVCache",
     "LSTM",
+    "MinGRU",
+    "MinLSTM",
     "RNN",
+    "SSM",
     "SequenceModel",
     "Transformer",
     "accepted_options",

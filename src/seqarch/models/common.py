@@ -300,8 +300,8 @@ class RecurrentModel(SequenceModel):
                 inputs = self.drop(inputs)  # dropout between layers, as nn.LSTM applies it
             s = self._layer_state(state, l)
             outputs = []
-            for t in range(inputs.shape[1]):
-                s = cell(inputs[:, t], s)
+            for x_t in inputs.unbind(1):  # (B, D_in); unbind keeps the backward O(T), not O(T²)
+                s = cell(x_t, s)
                 outputs.append(self._top_hidden(s))  # (B, H)
             inputs = torch.stack(outputs, dim=1)  # (B, T, H)
             finals.append(s)
