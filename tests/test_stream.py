@@ -1,0 +1,154 @@
+"""The streaming runtime equals the model step, keeps and restores state, refuses bad input."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from seqarch import stream
+from seqarch.models import MODELS, build
+
+CONFIGS = [
+    pytest.param("rnn", {}, id="rnn-L1"),
+    pytest.param("rnn", {"nonlinearity": "relu", "num_layers": 2}, id="rnn-relu-L2"),
+    pytest.param("lstm", {}, id="lstm-L1"),
+    pytest.param("lstm", {"num_layers": 2, "output_size": 3}, id="lstm-L2-readout"),
+    pytest.param("gru", {}, id="gru-L1"),
+    pytest.param("gru", {"num_layers": 2, "output_size": 3}, id="gru-L2-readout"),
+]
+
+
+def _model(name, **kw):
+    torch.manual_seed(0)
+    return build(name, input_size=5, hidden_size=16, **kw).eval()
+
+
+def _unroll_step(model, xs, state=None):
+    ys = []
+    with torch.no_grad():
+        for x in xs:
+            y, state = model.step(torch.from_numpy(x)[None], state)
+            ys.append(y[0].numpy())
+    return np.stack(ys), state
+
+
+@pytest.mark.parametrize("name, kw", CONFIGS)
+def test_runtime_equals_the_model_over_1000_steps(name, kw):
+    model = _model(name, **kw)
+    session = stream.open(model)
+    assert isinstance(session, stream.FastSession)
+    xs = np.random.default_rng(1).standard_normal((1000, 5)).astype(np.float32)
+    ours = np.stack([session.push(x) for x in xs])
+    if model.num_layers == 1:  # against step, one call per step
+        ref, ref_state = _unroll_step(model, xs)
+    else:  # against forward (= unrolled step): PyTorch's stacked one-step kernel is ~5 ms/call
+        with torch.no_grad():
+            y, ref_state = model(torch.from_numpy(xs)[None])
+        ref = y[0].numpy()
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+    for a, b in zip(
+        stream.Session._check_state(session, session.state),
+        stream.Session._check_state(session, ref_state),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
+def test_saved_state_continues_identically():
+    session = stream.open(_model("lstm"))
+    rng = np.random.default_rng(2)
+    for x in rng.standard_normal((50, 5)).astype(np.float32):
+        session.push(x)
+    saved = session.state
+    tail = rng.standard_normal((30, 5)).astype(np.float32)
+    first = np.stack([session.push(x) for x in tail])
+    session.reset()
+    assert not np.allclose(session.push(tail[0]), first[0])  # reset really forgot
+    session.load_state(saved)
+    second = np.stack([session.push(x) for x in tail])
+    np.testing.assert_array_equal(first, second)
+    # and the state is the model's format: model.step continues from it too
+    ref, _ = _unroll_step(session.model, tail, saved)
+    np.testing.assert_allclose(first, ref, atol=1e-5, rtol=0)
+
+
+def test_independent_streams_match_batch_one():
+    model = _model("gru")
+    many, one = stream.open(model, streams=3), [stream.open(model) for _ in range(3)]
+    xs = np.random.default_rng(3).standard_normal((20, 3, 5)).astype(np.float32)
+    for x in xs:
+        y = many.push(x)
+        assert y.shape == (3, 16)
+        for b in range(3):
+            np.testing.assert_allclose(y[b], one[b].push(x[b]), atol=1e-6)
+
+
+def test_torch_module_is_converted():
+    torch.manual_seed(4)
+    module = nn.GRU(5, 8, batch_first=True)
+    session = stream.open(module)
+    xs = np.random.default_rng(4).standard_normal((40, 5)).astype(np.float32)
+    ours = np.stack([session.push(x) for x in xs])
+    with torch.no_grad():
+        ref, _ = module(torch.from_numpy(xs)[None])
+    np.testing.assert_allclose(ours, ref[0].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros(4, np.float32), "shape"),
+        (np.zeros((1, 5), np.float32), "shape"),
+        (np.array([0, 0, np.nan, 0, 0], np.float32), "non-finite"),
+        (np.array([0, np.inf, 0, 0, 0]), "non-finite"),
+        ("abc", "not accepted"),
+    ],
+    ids=["short", "rank2", "nan", "inf", "string"],
+)
+def test_bad_input_is_refused_and_state_untouched(bad, match):
+    session = stream.open(_model("lstm"))
+    session.push(np.ones(5, np.float32))
+    before = session.state
+    with pytest.raises(ValueError, match=match):
+        session.push(bad)
+    after = session.state
+    for a, b in zip(before, after, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_bad_state_and_streams_are_refused():
+    session = stream.open(_model("gru"))
+    with pytest.raises(ValueError, match="expected"):
+        session.load_state(torch.zeros(1, 1, 7))
+    with pytest.raises(ValueError, match="non-finite"):
+        session.load_state(torch.full((1, 1, 16), float("nan")))
+    with pytest.raises(ValueError, match="streams"):
+        stream.open(_model("gru"), streams=0)
+
+
+def test_every_registered_model_streams_or_is_refused_clearly():
+    """Constant-state models stream (compiled or via step); growing-state ones are refused."""
+    for name in MODELS:
+        model = build(name, input_size=5, hidden_size=16).eval()
+        if stream.state_grows(model):
+            with pytest.raises(ValueError, match="grows with T"):
+                stream.open(model)
+            continue
+        session = stream.open(model)
+        xs = np.random.default_rng(5).standard_normal((10, 5)).astype(np.float32)
+        ours = np.stack([session.push(x) for x in xs])
+        ref, _ = _unroll_step(model, xs)
+        np.testing.assert_allclose(ours, ref, atol=1e-5, err_msg=name)
+
+
+def test_layer_norm_model_is_served_through_its_step():
+    model = _model("lstm", layer_norm=True)
+    session = stream.open(model)
+    assert isinstance(session, stream.StepSession)
+    xs = np.random.default_rng(6).standard_normal((20, 5)).astype(np.float32)
+    ours = np.stack([session.push(x) for x in xs])
+    np.testing.assert_allclose(ours, _unroll_step(model, xs)[0], atol=1e-6)
+    saved = session.state
+    a = session.push(xs[0])
+    session.load_state(saved)
+    np.testing.assert_array_equal(session.push(xs[0]), a)
