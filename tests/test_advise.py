@@ -89,7 +89,8 @@ def test_a_better_model_blocked_by_latency_makes_latency_the_reason_and_a_flip()
     rec = A.recommend(spec, ev)
     assert rec.recommendation == "lstm"
     assert rec.key_reason == "latency"
-    assert any("rose above 410 µs" in f and "transformer" in f for f in rec.flips)
+    assert any("rose to 410 µs per step, transformer would win" in f for f in rec.flips)
+    assert any("fell below lstm's 8 µs per step, only rnn would fit" in f for f in rec.flips)
 
 
 def test_memory_budget_rules_out_a_growing_kv_cache():

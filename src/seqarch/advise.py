@@ -164,22 +164,27 @@ def fmt(value: float, unit: str) -> str:
     if unit == "B":
         for div, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
             if abs(value) >= div:
-                return f"{value / div:.3g} {name}"
+                return f"{_sig(value / div)} {name}"
         return f"{value:.0f} B"
     if unit == "µs":
         if value >= 1e6:
             return f"{value / 1e6:.3g} s"
         if value >= 1e3:
-            return f"{value / 1e3:.3g} ms"
-        return f"{value:.3g} µs"
+            return f"{_sig(value / 1e3)} ms"
+        return f"{_sig(value)} µs"
     if unit == "":
         return f"{value:.3g}"
     if unit in ("params", "FLOPs"):
         for div, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
             if abs(value) >= div:
-                return f"{value / div:.3g} {name}{' ' + unit if unit == 'FLOPs' else ''}"
+                return f"{_sig(value / div)}{name}{' ' + unit if unit == 'FLOPs' else ''}"
         return f"{value:.0f}" + (" FLOPs" if unit == "FLOPs" else "")
     return f"{value:.3g} {unit}"
+
+
+def _sig(x: float) -> str:
+    """Three significant figures, never in exponent form (1000, not 1e+03)."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 @dataclass
@@ -402,22 +407,20 @@ def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
 
 
 def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]) -> str:
-    """The one reason that decided it, as a category (KEY_REASONS)."""
+    """The one reason that decided it, as a category (KEY_REASONS): a budget whose removal
+    would change the answer, else the dependency length (a cheaper model fell short), else
+    the short horizon (the cheapest model is good enough)."""
     winner = ranking[0]
-    if not winner.feasible:
-        return winner.blocked_by[0] if winner.blocked_by else "latency"
-    skills = {
-        v.arch: evidence[v.arch].quality.skill.value
-        for v in ranking
-        if evidence[v.arch].quality is not None
-    }
-    # a better-skilled model was ruled out by a budget: that budget decided
-    for v in ranking:
-        if not v.feasible and skills.get(v.arch, -math.inf) > skills.get(winner.arch, -math.inf):
-            return v.blocked_by[0]
-    if spec.data is not None and winner.expected.get("task", "").startswith("data"):
+    for budget, reason in (
+        ("latency_us", "latency"),
+        ("memory_mb", "memory"),
+        ("train_minutes", "training_budget"),
+    ):
+        if getattr(spec, budget) is not None:
+            if winner_under(spec, evidence, **{budget: None}) != winner.arch:
+                return reason
+    if spec.data is not None:
         return "data"
-    # a cheaper model was not adequate: the dependency's length decided
     cheaper = [
         v
         for v in ranking[1:]
@@ -425,8 +428,6 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
     ]
     if any(not v.adequate for v in cheaper):
         return "long_range"
-    if spec.streaming and spec.latency_us is not None:
-        return "latency"
     return "short_range"
 
 
@@ -464,36 +465,48 @@ class Recommendation:
         }
 
 
+def winner_under(spec: ProblemSpec, evidence: dict[str, Evidence], **change: Any) -> str | None:
+    """The recommendation if the spec were changed by ``change`` (None: nothing feasible)."""
+    from dataclasses import replace
+
+    top = rank(replace(spec, **change), evidence)[0]
+    return top.arch if top.feasible else None
+
+
 def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]) -> list[str]:
     """When the answer would change: the budget or length at which another model wins."""
     out: list[str] = []
     winner = evidence[ranking[0].arch]
-    skill = {a: e.quality.skill.value for a, e in evidence.items() if e.quality is not None}
-    w_skill = skill.get(winner.arch, -math.inf)
     lat = (lambda e: e.step_us) if spec.streaming else (lambda e: e.seq_us)
     unit = "per step" if spec.streaming else "per sequence"
-    # 1. a better model blocked by latency: the budget at which it gets in
-    for v in ranking:
-        e = evidence[v.arch]
-        if "latency" in v.blocked_by and skill.get(v.arch, -math.inf) > w_skill and lat(e):
-            out.append(
-                f"If the latency budget rose above {lat(e).text()} {unit}, {v.arch} would "
-                f"become feasible and its higher skill ({skill[v.arch]:.2f} vs {w_skill:.2f}) "
-                f"would win [{lat(e).source}]."
+    # 1-2. latency: re-rank with the budget moved to each measured latency; report the first
+    # budget that changes the answer, rising and falling
+    if spec.latency_us is not None:
+        measured = sorted({lat(e).value for e in evidence.values() if lat(e) is not None})
+        for t in (x for x in measured if x > spec.latency_us):
+            new = winner_under(spec, evidence, latency_us=t)
+            if new is not None and new != winner.arch:
+                out.append(
+                    f"If the latency budget rose to {fmt(t, 'µs')} {unit}, {new} would win "
+                    f"[{lat(evidence[new]).source}]."
+                )
+                break
+        if lat(winner) is not None:
+            below = lat(winner).value * 0.999
+            new = winner_under(spec, evidence, latency_us=below)
+            q = evidence[new].quality if new else None
+            then = (
+                "nothing measured here would fit"
+                if new is None
+                else f"{new} would win"
+                if q is None or q.skill.value > ADEQUATE_MARGIN
+                else f"only {new} would fit, at skill {q.skill.value:.2f} — no better than the "
+                "baseline"
             )
-            break
-    # 2. the winner's own latency: below it, the next model down takes over
-    if spec.latency_us is not None and lat(winner) is not None:
-        faster = [
-            v.arch
-            for v in ranking[1:]
-            if lat(evidence[v.arch]) is not None and lat(evidence[v.arch]).value < lat(winner).value
-        ]
-        nxt = f"; {faster[0]} ({lat(evidence[faster[0]]).text()}) would be next" if faster else ""
-        out.append(
-            f"If the budget fell below {winner.arch}'s {lat(winner).text()} {unit}, it would no "
-            f"longer fit{nxt} [{lat(winner).source}]."
-        )
+            out.append(
+                f"If the budget fell below {winner.arch}'s {lat(winner).text()} {unit}, {then} "
+                f"[{lat(winner).source}]."
+            )
     # 3. memory: where a growing state (KV cache) crosses the memory budget
     if spec.memory_mb is not None:
         budget = spec.memory_mb * 2**20

@@ -56,7 +56,8 @@ def build(name: str, **config: Any) -> SequenceModel:
     unknown = [k for k in config if k not in accepted]
     if unknown:
         raise ValueError(
-            f"option {unknown[0]!r} is not accepted by {name}; expected any of {', '.join(accepted)}"
+            f"option {unknown[0]!r} is not accepted by {name}; "
+            f"expected any of {', '.join(accepted)}"
         )
     return cls(**config)
 
