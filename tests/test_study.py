@@ -230,10 +230,15 @@ def test_cli_study_then_results(tmp_path):
     )
     db = str(tmp_path / "s.db")
     runner = CliRunner()
-    r = runner.invoke(app, ["study", "--preset", str(study), "--db", db, "--workers", "2"])
+    report = tmp_path / "report"
+    r = runner.invoke(
+        app,
+        ["study", "--preset", str(study), "--db", db, "--workers", "2", "--report", str(report)],
+    )
     assert r.exit_code == 0, r.output
     assert "2 run(s) trained, 0 already stored" in r.output and "baseline" in r.output
-    r = runner.invoke(app, ["study", "--preset", str(study), "--db", db])
+    assert (report / "index.html").is_file()  # the study refreshed the report
+    r = runner.invoke(app, ["study", "--preset", str(study), "--db", db, "--report", ""])
     assert "0 run(s) trained, 2 already stored" in r.output
     r = runner.invoke(app, ["results", "--db", db, "--json", "--arch", "gru"])
     rows = json.loads(r.output)

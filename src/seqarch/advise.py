@@ -757,7 +757,18 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
 
 
 def archs(names: Iterable[str] | None = None) -> list[str]:
-    return list(names) if names is not None else list(MODELS)
+    """The architectures to rank: ``names`` (checked against the registry) or all of them."""
+    if names is None:
+        return list(MODELS)
+    names = [n.strip() for n in names if n.strip()]
+    for n in names:
+        if n not in MODELS:
+            raise ValueError(
+                f"architecture {n!r} is not known; expected any of {', '.join(MODELS)}"
+            )
+    if not names:
+        raise ValueError("no architectures given; expected any of " + ", ".join(MODELS))
+    return names
 
 
 Progress = Callable[[str], None]
@@ -1210,19 +1221,9 @@ def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
 def truth_runs(
     spec: ProblemSpec, names: list[str], seeds: int = 3, max_steps: int = 3000
 ) -> list[Any]:
-    """The exhaustive measurement: every architecture at the spec's exact distance, 3 seeds,
-    twice the calibration's training budget."""
-    from dataclasses import replace
-
-    h = spec.effective_horizon
-    out = []
-    for r in calibration_runs(spec, names, seeds=seeds, max_steps=max_steps):
-        task_config = {**r.task_config, "distance": h, "seq_len": max(spec.seq_len, h + 2)}
-        budget = 2 * (r.train.time_budget_s or 20.0)
-        out.append(
-            replace(r, task_config=task_config, train=replace(r.train, time_budget_s=budget))
-        )
-    return out
+    """The exhaustive measurement: every architecture at the spec's distance over ``seeds``
+    seeds (the advisor's calibration is seed 0 of these: the truth adds the seed variance)."""
+    return calibration_runs(spec, names, seeds=seeds, max_steps=max_steps)
 
 
 def spearman(a: list[str], b: list[str]) -> float:

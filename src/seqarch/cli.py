@@ -367,6 +367,9 @@ def study(
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
     ] = None,
+    report: Annotated[
+        str | None, typer.Option(help="Refresh the HTML report in this folder ('' = no).")
+    ] = "seqarch-report",
 ) -> None:
     """Run a study's runs that are not yet stored, in parallel; then summarise it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -435,6 +438,8 @@ def study(
         f"failed, {outcome.lost} lost (rerun to retry) — in {path}",
         highlight=False,
     )
+    if report:
+        _refresh_report(path, report)
     if outcome.failed or outcome.lost:
         raise typer.Exit(1)
 
@@ -530,19 +535,24 @@ def advise(
     evaluate: Annotated[
         str | None, typer.Option(help="Score the advisor on a suite (TOML or 'default').")
     ] = None,
+    archs: Annotated[
+        str | None, typer.Option("--archs", help="Only these, comma-separated (default: all).")
+    ] = None,
 ) -> None:
     """Which architecture fits this problem, and why — measured on this machine."""
     from . import advise as advisor
 
     say = None if as_json else (lambda msg: err.print(f"[dim]{escape(msg)}[/]"))
+    with one_line_errors():
+        names = advisor.archs(archs.split(",") if archs else None)
     if table:
         with one_line_errors():
-            rows = advisor.textbook_table(db=db, run=not no_run, progress=say)
+            rows = advisor.textbook_table(db=db, run=not no_run, names=names, progress=say)
         _print_textbook(rows, as_json)
         return
     if evaluate is not None:
         with one_line_errors():
-            rows = advisor.evaluate(evaluate, db=db, progress=say)
+            rows = advisor.evaluate(evaluate, db=db, names=names, progress=say)
         _print_evaluation(rows, as_json)
         return
     with one_line_errors():
@@ -567,7 +577,7 @@ def advise(
                 num_layers=num_layers,
                 data=data,
             )
-        rec = advisor.advise(problem, db=db, run=not no_run, progress=say)
+        rec = advisor.advise(problem, db=db, run=not no_run, names=names, progress=say)
     if markdown:
         Path(markdown).write_text(advisor.to_markdown(rec), encoding="utf-8")
     if as_json:
