@@ -3,7 +3,8 @@
     quick     ≤ 5 min on 2 cores: the textbook picture. The tanh RNN stays near the baseline
               on the adding problem at T = 200 while the LSTM, GRU and Transformer solve it;
               on stream_events (the signal lies ≤ 6 steps back) the small RNN is fine.
-    full      ≤ 60 min on 2 cores: several lengths per task, 3 seeds.
+    full      ≤ 60 min on 2 cores: several lengths per task, 3 seeds; selective copy and
+              associative recall at T = 256 for the classics and the modern recurrent models.
     ablation  a small real dataset where overfitting is likely (UCR GunPoint, 50 training
               series): dropout alone against dropout + gradient clipping + layer norm +
               temporal augmentation, 3 seeds.
@@ -15,6 +16,7 @@ budget on a 2-core CPU; every number a study reports is measured when it runs.
 from __future__ import annotations
 
 RECURRENT = ["rnn", "lstm", "gru"]
+MODERN = ["mingru", "minlstm", "ssm"]  # the recurrent revival (models/mingru.py, models/ssm.py)
 ALL_ARCHS = [*RECURRENT, "transformer"]
 
 # Fast, small models: 32 units, batch 32, lr 1e-2 (recurrent) / 3e-3 (Transformer).
@@ -121,6 +123,21 @@ FULL: dict = {
             "model_config": _TRANSFORMER,
             "task_config": {"seq_len": [40, 80]},
             "train": {"lr": 3e-3, "max_steps": 1500, "time_budget_s": 60},
+        },
+        # Long-range selection and recall: where the modern recurrent models land against
+        # the classics and attention, in quality and in cost.
+        {
+            "task": ["selective_copy", "recall"],
+            "arch": [*RECURRENT, *MODERN],
+            "task_config": {"seq_len": 256},
+            "train": {"max_steps": 1500, "time_budget_s": 30},
+        },
+        {
+            "task": ["selective_copy", "recall"],
+            "arch": "transformer",
+            "model_config": _TRANSFORMER,
+            "task_config": {"seq_len": 256},
+            "train": {"lr": 3e-3, "max_steps": 1500, "time_budget_s": 30},
         },
     ],
 }
