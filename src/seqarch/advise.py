@@ -182,6 +182,11 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
+def skill_text(q: Quality) -> str:
+    """Skill, with its spread over seeds when there is more than one seed."""
+    return f"{q.skill.value:.2f}" + (f" ± {q.spread:.2f}" if len(q.run_ids) > 1 else "")
+
+
 def _sig(x: float) -> str:
     """Three significant figures, never in exponent form (1000, not 1e+03)."""
     return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
@@ -342,7 +347,7 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         }
         reasons.append(
             f"on {q.task} with the signal {q.horizon} steps back: {q.metric} {q.value:.3g} vs "
-            f"baseline {q.baseline:.3g} (skill {q.skill.value:.2f} ± {q.spread:.2f}, "
+            f"baseline {q.baseline:.3g} (skill {skill_text(q)}, "
             f"{len(q.run_ids)} seed{'s' if len(q.run_ids) != 1 else ''})"
         )
     else:
@@ -631,7 +636,7 @@ def defend(
         head += (
             f" On {q.task} with the signal {q.horizon} steps back, {w.arch} reached {q.metric} "
             f"{q.value:.3g} against the trivial baseline's {q.baseline:.3g} — skill "
-            f"{q.skill.value:.2f} ± {q.spread:.2f} over {len(q.run_ids)} seed(s) "
+            f"{skill_text(q)} over {len(q.run_ids)} seed{'s' if len(q.run_ids) > 1 else ''} "
             f"[run:{', run:'.join(r[:8] for r in q.run_ids)}]."
         )
     fallen = sorted(
@@ -1092,7 +1097,10 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
                 "rank": str(i),
                 "arch": v.arch,
                 "feasible": "yes" if v.feasible else "no: " + ", ".join(v.blocked_by),
-                "skill": "—" if "skill" not in e else f"{e['skill']:.2f} ± {e['skill_spread']:.2f}",
+                "skill": "—"
+                if "skill" not in e
+                else f"{e['skill']:.2f}"
+                + (f" ± {e['skill_spread']:.2f}" if e["seeds"] > 1 else ""),
                 "latency": "not measured" if lat is None else fmt(lat, "µs"),
                 "params": fmt(v.cost["params"], "params"),
                 "state": fmt(v.cost["state_bytes"], "B")
