@@ -287,3 +287,29 @@ def test_spec_from_toml(tmp_path):
     f.write_text("[problem]\nseq_len = 400\nwidth = 3\n")
     with pytest.raises(ValueError, match="'width'"):
         A.ProblemSpec.from_toml(f)
+
+
+def test_advice_on_the_users_own_data(tmp_path):
+    """--data: an empirical selection within the budget, the winner, margins and seed spread."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = ["t0,t1,t2,t3,t4,t5,t6,t7,label"]
+    for _ in range(120):  # the label is the sign of the first value: a 7-step memory
+        x = rng.normal(size=8)
+        rows.append(",".join(f"{v:.4f}" for v in x) + f",{int(x[0] > 0)}")
+    data = tmp_path / "mine.csv"
+    data.write_text("\n".join(rows) + "\n")
+    spec = A.ProblemSpec(seq_len=8, data=str(data), train_minutes=0.25, hidden_size=16)
+    rec = A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
+    assert rec.key_reason == "data"
+    for v in rec.ranking:
+        assert v.expected["task"] == "file_sequences" and v.expected["seeds"] == 2
+        assert v.cost["seq_us"] is not None  # timed here at the spec's length
+    assert any("Dropout alone" in m for m in rec.misunderstandings)
+    # a second call finds everything stored: no new runs
+    with Store(tmp_path / "d.db") as store:
+        before = len(store.runs())
+    A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
+    with Store(tmp_path / "d.db") as store:
+        assert len(store.runs()) == before == 4
