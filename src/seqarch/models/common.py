@@ -152,12 +152,47 @@ class SequenceModel(nn.Module):
         """Counted, not derived: the figure the cost formulas are tested against."""
         return sum(p.numel() for p in self.parameters())
 
-    def _readout_cost(self) -> tuple[int, int, str, str]:
-        """(params, flops/token, params formula, flops formula) of y_t = W_hy h_t + b_y."""
-        if self.output_size is None:
-            return 0, 0, "", ""
+    def _cost(
+        self,
+        seq_len: int,
+        batch_size: int,
+        bytes_per_value: int,
+        *,
+        params: int,
+        flops: int,
+        state_values: int,
+        activation_values: int,
+        formulas: dict[str, str],
+        notes: dict[str, str] | None = None,
+    ) -> Cost:
+        """Assemble a :class:`Cost` from a model's own terms: adds the read-out
+        y_t = W_hy h_t + b_y (H·O + O parameters, 2·H·O FLOPs per token) and the training
+        factor, and writes each formula as ``<terms> [+ read-out]  [<note>]``."""
+        check_positive_int("seq_len", seq_len)
+        check_positive_int("batch_size", batch_size)
         H, O = self.hidden_size, self.output_size
-        return H * O + O, 2 * H * O, " + (H·O + O)", " + 2·H·O"
+        r_params, r_flops = (0, 0) if O is None else (H * O + O, 2 * H * O)
+        readout = {} if O is None else {"params": " + (H·O + O)", "flops_per_token": " + 2·H·O"}
+        notes = notes or {}
+        formulas = {
+            **formulas,
+            "train_flops_per_token": f"{TRAIN_FLOPS_FACTOR} × flops_per_token",
+        }
+        return Cost(
+            arch=self.arch,
+            params=params + r_params,
+            flops_per_token=flops + r_flops,
+            train_flops_per_token=TRAIN_FLOPS_FACTOR * (flops + r_flops),
+            state_bytes=state_values * bytes_per_value,
+            activation_bytes=activation_values * bytes_per_value,
+            seq_len=seq_len,
+            batch_size=batch_size,
+            bytes_per_value=bytes_per_value,
+            formulas={
+                k: f + readout.get(k, "") + (f"  [{notes[k]}]" if k in notes else "")
+                for k, f in formulas.items()
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,37 +434,29 @@ class RecurrentModel(SequenceModel):
         Activations kept for BPTT, per step and layer: the layer input (D_l), the G·H gate
         values and S hidden tensors (H each) -> B·T·Σ_l (D_l + G·H + S·H) values.
         """
-        check_positive_int("seq_len", seq_len)
-        check_positive_int("batch_size", batch_size)
         D, H, L, G = self.input_size, self.hidden_size, self.num_layers, self.cell_class.gates
         S = self.state_tensors
         widths = [D] + [H] * (L - 1)
         ln = self.cell_class.layer_norm_param_count(H) if self.layer_norm else 0
-        params = sum(G * H * (d + H) + 2 * G * H + ln for d in widths)
-        flops = sum(2 * G * H * (d + H) for d in widths)
-        acts = batch_size * seq_len * sum(d + G * H + S * H for d in widths)
-        r_params, r_flops, r_pf, r_ff = self._readout_cost()
         ln_f = f" + {ln}" if self.layer_norm else ""
-        first = f"G·H·(D+H) + 2·G·H{ln_f}"
-        rest = f" + (L−1)·(G·H·2H + 2·G·H{ln_f})" if L > 1 else ""
-        return Cost(
-            arch=self.arch,
-            params=params + r_params,
-            flops_per_token=flops + r_flops,
-            train_flops_per_token=TRAIN_FLOPS_FACTOR * (flops + r_flops),
-            state_bytes=S * L * batch_size * H * bytes_per_value,
-            activation_bytes=acts * bytes_per_value,
-            seq_len=seq_len,
-            batch_size=batch_size,
-            bytes_per_value=bytes_per_value,
+        return self._cost(
+            seq_len,
+            batch_size,
+            bytes_per_value,
+            params=sum(G * H * (d + H) + 2 * G * H + ln for d in widths),
+            flops=sum(2 * G * H * (d + H) for d in widths),
+            state_values=S * L * batch_size * H,
+            activation_values=batch_size * seq_len * sum(d + G * H + S * H for d in widths),
             formulas={
-                "params": f"{first}{rest}{r_pf}  [G={G}]",
-                "flops_per_token": "2·G·H·(D+H)"
-                + (" + (L−1)·2·G·H·2H" if L > 1 else "")
-                + r_ff
-                + f"  [G={G}, independent of T]",
-                "train_flops_per_token": f"{TRAIN_FLOPS_FACTOR} × flops_per_token",
-                "state_bytes": f"{S}·L·B·H·bytes  [constant in T]",
+                "params": f"G·H·(D+H) + 2·G·H{ln_f}"
+                + (f" + (L−1)·(G·H·2H + 2·G·H{ln_f})" if L > 1 else ""),
+                "flops_per_token": "2·G·H·(D+H)" + (" + (L−1)·2·G·H·2H" if L > 1 else ""),
+                "state_bytes": f"{S}·L·B·H·bytes",
                 "activation_bytes": f"B·T·Σ_l (D_l + G·H + {S}·H)·bytes",
+            },
+            notes={
+                "params": f"G={G}",
+                "flops_per_token": f"G={G}, independent of T",
+                "state_bytes": "constant in T",
             },
         )

@@ -42,7 +42,6 @@ from torch import Tensor, nn
 
 from .common import (
     IMPLS,
-    TRAIN_FLOPS_FACTOR,
     Cost,
     SequenceModel,
     check_choice,
@@ -273,28 +272,25 @@ class MinRNN(SequenceModel):
         params = sum(G * H * d + G * H + ln for d in widths)
         flops = sum(2 * G * H * d for d in widths)
         acts = batch_size * seq_len * sum(d + G * H + 5 * H for d in widths)
-        r_params, r_flops, r_pf, r_ff = self._readout_cost()
         ln_f = " + 2·G·H" if self.layer_norm else ""
-        rest = f" + (L−1)·(G·H·H + G·H{ln_f})" if L > 1 else ""
-        return Cost(
-            arch=self.arch,
-            params=params + r_params,
-            flops_per_token=flops + r_flops,
-            train_flops_per_token=TRAIN_FLOPS_FACTOR * (flops + r_flops),
-            state_bytes=L * batch_size * H * bytes_per_value,
-            activation_bytes=acts * bytes_per_value,
-            seq_len=seq_len,
-            batch_size=batch_size,
-            bytes_per_value=bytes_per_value,
+        return self._cost(
+            seq_len,
+            batch_size,
+            bytes_per_value,
+            params=params,
+            flops=flops,
+            state_values=L * batch_size * H,
+            activation_values=acts,
             formulas={
-                "params": f"G·H·D + G·H{ln_f}{rest}{r_pf}  [G={G}]",
-                "flops_per_token": "2·G·H·D"
-                + (" + (L−1)·2·G·H·H" if L > 1 else "")
-                + r_ff
-                + f"  [G={G}, independent of T; no recurrent matmul]",
-                "train_flops_per_token": f"{TRAIN_FLOPS_FACTOR} × flops_per_token",
-                "state_bytes": "L·B·H·bytes  [constant in T]",
+                "params": f"G·H·D + G·H{ln_f}" + (f" + (L−1)·(G·H·H + G·H{ln_f})" if L > 1 else ""),
+                "flops_per_token": "2·G·H·D" + (" + (L−1)·2·G·H·H" if L > 1 else ""),
+                "state_bytes": "L·B·H·bytes",
                 "activation_bytes": "B·T·Σ_l (D_l + G·H + 5·H)·bytes",
+            },
+            notes={
+                "params": f"G={G}",
+                "flops_per_token": f"G={G}, independent of T; no recurrent matmul",
+                "state_bytes": "constant in T",
             },
         )
 

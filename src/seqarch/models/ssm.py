@@ -39,7 +39,6 @@ from torch import Tensor, nn
 
 from .common import (
     IMPLS,
-    TRAIN_FLOPS_FACTOR,
     Cost,
     SequenceModel,
     check_choice,
@@ -252,24 +251,25 @@ class SSM(SequenceModel):
         params = D * H + H + L * per_layer
         flops = 2 * D * H + L * (2 * H * (R + 2 * N) + 2 * R * H)
         acts = batch_size * seq_len * (H + L * (2 * H + R + 2 * N + 3 * H * N))
-        r_params, r_flops, r_pf, r_ff = self._readout_cost()
         ln_f = " + 2H" if self.layer_norm else ""
-        return Cost(
-            arch=self.arch,
-            params=params + r_params,
-            flops_per_token=flops + r_flops,
-            train_flops_per_token=TRAIN_FLOPS_FACTOR * (flops + r_flops),
-            state_bytes=L * batch_size * H * N * bytes_per_value,
-            activation_bytes=acts * bytes_per_value,
-            seq_len=seq_len,
-            batch_size=batch_size,
-            bytes_per_value=bytes_per_value,
+        return self._cost(
+            seq_len,
+            batch_size,
+            bytes_per_value,
+            params=params,
+            flops=flops,
+            state_values=L * batch_size * H * N,
+            activation_values=acts,
             formulas={
-                "params": f"D·H + H + L·(H·(R+2N) + R·H + H·N + 2H{ln_f}){r_pf}  [N={N}, R={R}]",
-                "flops_per_token": f"2·D·H + L·(2·H·(R+2N) + 2·R·H){r_ff}"
-                f"  [N={N}, R={R}; independent of T; + ~7·L·H·N element-wise scan work]",
-                "train_flops_per_token": f"{TRAIN_FLOPS_FACTOR} × flops_per_token",
-                "state_bytes": "L·B·H·N·bytes  [constant in T]",
+                "params": f"D·H + H + L·(H·(R+2N) + R·H + H·N + 2H{ln_f})",
+                "flops_per_token": "2·D·H + L·(2·H·(R+2N) + 2·R·H)",
+                "state_bytes": "L·B·H·N·bytes",
                 "activation_bytes": "B·T·(H + L·(2H + R + 2N + 3·H·N))·bytes",
+            },
+            notes={
+                "params": f"N={N}, R={R}",
+                "flops_per_token": f"N={N}, R={R}; independent of T; "
+                "+ ~7·L·H·N element-wise scan work",
+                "state_bytes": "constant in T",
             },
         )

@@ -28,7 +28,6 @@ from torch import Tensor, nn
 
 from .common import (
     IMPLS,
-    TRAIN_FLOPS_FACTOR,
     Cost,
     SequenceModel,
     check_choice,
@@ -278,33 +277,28 @@ class Transformer(SequenceModel):
         Q, K, V and the head outputs (4d), the MLP's hidden pre- and post-activation (2·d_ff)
         and the attention probabilities (h·T) -> B·T·L·(8d + 2·d_ff + h·T) values.
         """
-        check_positive_int("seq_len", seq_len)
-        check_positive_int("batch_size", batch_size)
         D, d, L, T = self.input_size, self.hidden_size, self.num_layers, seq_len
         d_ff, h = self.ffn_size, self.num_heads
         pos = self.max_len * d if self.positions == "learned" else 0
-        params = D * d + d + pos + L * (4 * d * d + 4 * d + 2 * d * d_ff + d_ff + d + 4 * d) + 2 * d
-        flops = 2 * D * d + L * (8 * d * d + 4 * d * d_ff + 4 * d * T)
-        r_params, r_flops, r_pf, r_ff = self._readout_cost()
-        acts = batch_size * T * L * (8 * d + 2 * d_ff + h * T)
-        return Cost(
-            arch=self.arch,
-            params=params + r_params,
-            flops_per_token=flops + r_flops,
-            train_flops_per_token=TRAIN_FLOPS_FACTOR * (flops + r_flops),
-            state_bytes=2 * L * batch_size * T * d * bytes_per_value,
-            activation_bytes=acts * bytes_per_value,
-            seq_len=T,
-            batch_size=batch_size,
-            bytes_per_value=bytes_per_value,
+        return self._cost(
+            seq_len,
+            batch_size,
+            bytes_per_value,
+            params=D * d
+            + d
+            + pos
+            + L * (4 * d * d + 4 * d + 2 * d * d_ff + d_ff + d + 4 * d)
+            + 2 * d,
+            flops=2 * D * d + L * (8 * d * d + 4 * d * d_ff + 4 * d * T),
+            state_values=2 * L * batch_size * T * d,
+            activation_values=batch_size * T * L * (8 * d + 2 * d_ff + h * T),
             formulas={
                 "params": "D·d + d"
                 + (" + max_len·d" if pos else "")
-                + " + L·(4d² + 2·d·d_ff + d_ff + 9d) + 2d"
-                + r_pf,
-                "flops_per_token": "2·D·d + L·(8d² + 4·d·d_ff + 4·d·T)" + r_ff + "  [grows with T]",
-                "train_flops_per_token": f"{TRAIN_FLOPS_FACTOR} × flops_per_token",
-                "state_bytes": "2·L·B·T·d·bytes  [KV cache, grows with T]",
+                + " + L·(4d² + 2·d·d_ff + d_ff + 9d) + 2d",
+                "flops_per_token": "2·D·d + L·(8d² + 4·d·d_ff + 4·d·T)",
+                "state_bytes": "2·L·B·T·d·bytes",
                 "activation_bytes": "B·T·L·(8d + 2·d_ff + h·T)·bytes",
             },
+            notes={"flops_per_token": "grows with T", "state_bytes": "KV cache, grows with T"},
         )
