@@ -313,3 +313,52 @@ def test_advice_on_the_users_own_data(tmp_path):
     A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
     with Store(tmp_path / "d.db") as store:
         assert len(store.runs()) == before == 4
+
+
+def test_the_dropout_note_cites_the_stored_ablation(tmp_path):
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        for i, (train, acc) in enumerate(
+            [
+                ({"dropout": 0.3, "clip_norm": None}, 0.81),
+                ({"dropout": 0.3, "clip_norm": None}, 0.79),
+                (
+                    {
+                        "dropout": 0.3,
+                        "clip_norm": 1.0,
+                        "layer_norm": True,
+                        "jitter_sigma": 0.03,
+                    },
+                    0.93,
+                ),
+            ]
+        ):
+            config = {
+                "arch": "lstm",
+                "task": "ucr",
+                "seed": i,
+                "train": train,
+                "task_config": {"dataset": "GunPoint"},
+                "model_config": {},
+            }
+            store.put_run(
+                f"abl{i}".ljust(16, "0"),
+                config,
+                {"accuracy": acc, "metric": "accuracy"},
+                [],
+                {},
+                0.0,
+                1.0,
+            )
+        abl = A.ablation_evidence(store)
+    assert abl["dropout_only"]["n"] == 2 and abl["combined"]["n"] == 1
+    assert abl["dropout_only"]["mean"] == pytest.approx(0.80)
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n1,2,0\n3,4,1\n")
+    spec = A.ProblemSpec(seq_len=2, data=str(data))
+    ev = evidence(spec, {a: 0.5 for a in CLASSIC})
+    for e in ev.values():
+        e.ablation = abl
+    note = next(m for m in A.recommend(spec, ev).misunderstandings if "Dropout alone" in m)
+    assert "0.800 with dropout alone against 0.930 with all four" in note
+    assert "GunPoint" in note
