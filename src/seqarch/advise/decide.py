@@ -1,0 +1,193 @@
+"""Verdicts and the ranking: pure functions of the spec and the evidence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .evidence import Evidence, fmt, skill_text
+from .spec import ADEQUATE_MARGIN, ProblemSpec
+
+
+@dataclass
+class Verdict:
+    arch: str
+    feasible: bool
+    reasons: list[str]
+    expected: dict[str, Any]
+    cost: dict[str, Any]
+    evidence: list[str]
+    adequate: bool = False
+    blocked_by: list[str] = field(default_factory=list)  # budgets missed: latency, memory, ...
+    unknown: list[str] = field(default_factory=list)  # budgets with no evidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arch": self.arch,
+            "feasible": self.feasible,
+            "adequate": self.adequate,
+            "reasons": list(self.reasons),
+            "expected": dict(self.expected),
+            "cost": dict(self.cost),
+            "evidence": list(self.evidence),
+        }
+
+
+def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
+    """Feasibility against each budget, with the reason in words and numbers."""
+    reasons: list[str] = []
+    blocked: list[str] = []
+    unknown: list[str] = []
+    sources = [ev.params.source, ev.state_bytes.source]
+    if spec.latency_us is not None:
+        figure = ev.step_us if spec.streaming else ev.seq_us
+        what = (
+            f"a step at context {spec.longest}"
+            if spec.streaming and ev.state_grows
+            else ("a step" if spec.streaming else f"a sequence of {spec.longest}")
+        )
+        if figure is None:
+            unknown.append("latency")
+            reasons.append(f"latency of {what} not measured on this machine")
+        else:
+            sources.append(figure.source)
+            ok = figure.value <= spec.latency_us
+            reasons.append(
+                f"{what} takes {figure.text()} here "
+                f"{'within' if ok else 'over'} the {fmt(spec.latency_us, 'µs')} budget"
+            )
+            if not ok:
+                blocked.append("latency")
+    if spec.memory_mb is not None:
+        budget = spec.memory_mb * 2**20
+        ok = ev.memory_bytes <= budget
+        state = "KV cache" if ev.state_grows else "state"
+        reasons.append(
+            f"weights {ev.weights_bytes.text()} + {state} at T={spec.longest} "
+            f"{ev.state_bytes.text()} {'within' if ok else 'over'} {spec.memory_mb:g} MB"
+        )
+        if not ok:
+            blocked.append("memory")
+    if spec.train_minutes is not None and ev.quality is not None:
+        sources.extend(ev.quality.run_ids)
+        secs = ev.quality.train_seconds
+        ok = secs <= spec.train_minutes * 60
+        reasons.append(
+            f"trained to its quality in {secs:.0f} s here "
+            f"{'within' if ok else 'over'} the {spec.train_minutes:g} min budget"
+        )
+        if not ok:
+            blocked.append("training_budget")
+    expected: dict[str, Any] = {}
+    q = ev.quality
+    if q is not None:
+        sources.extend(q.run_ids)
+        expected = {
+            "skill": round(q.skill.value, 4),
+            "skill_spread": round(q.spread, 4),
+            "metric": q.metric,
+            "value": q.value,
+            "baseline": q.baseline,
+            "task": q.task,
+            "horizon": q.horizon,
+            "seq_len": q.seq_len,
+            "seeds": len(q.run_ids),
+        }
+        reasons.append(
+            f"on {q.task} with the signal {q.horizon} steps back: {q.metric} {q.value:.3g} vs "
+            f"baseline {q.baseline:.3g} (skill {skill_text(q)}, "
+            f"{len(q.run_ids)} seed{'s' if len(q.run_ids) != 1 else ''})"
+        )
+    else:
+        reasons.append("no stored quality evidence at this horizon")
+    if ev.grad_ratio is not None:
+        sources.append(ev.grad_ratio.source)
+        expected["grad_ratio_at_horizon"] = ev.grad_ratio.value
+    cost = {
+        "params": int(ev.params.value),
+        "flops_per_token": int(ev.flops_per_token.value),
+        "state_bytes": int(ev.state_bytes.value),
+        "weights_bytes": int(ev.weights_bytes.value),
+        "state_grows_with_T": ev.state_grows,
+        "step_us": None if ev.step_us is None else ev.step_us.value,
+        "seq_us": None if ev.seq_us is None else ev.seq_us.value,
+    }
+    return Verdict(
+        arch=ev.arch,
+        feasible=not blocked,
+        reasons=reasons,
+        expected=expected,
+        cost=cost,
+        evidence=list(dict.fromkeys(sources)),
+        blocked_by=blocked,
+        unknown=unknown,
+    )
+
+
+def cost_key(spec: ProblemSpec, ev: Evidence) -> tuple[float, float]:
+    """What "cheaper" means for this spec: the latency that matters, then FLOPs per token."""
+    latency = ev.step_us if spec.streaming else ev.seq_us
+    return (latency.value if latency is not None else math.inf, ev.flops_per_token.value)
+
+
+def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
+    """Feasible before infeasible; among feasible, the adequate by cost, then the rest by skill."""
+    verdicts = {arch: verdict(spec, ev) for arch, ev in evidence.items()}
+    feasible = [a for a, v in verdicts.items() if v.feasible]
+    skills = {
+        a: evidence[a].quality.skill.value for a in evidence if evidence[a].quality is not None
+    }
+    if feasible and any(a in skills for a in feasible):
+        best = max(skills[a] for a in feasible if a in skills)
+        for a in feasible:
+            q = evidence[a].quality
+            if q is not None:
+                margin = max(ADEQUATE_MARGIN, 2 * q.spread)
+                verdicts[a].adequate = q.skill.value >= best - margin and q.skill.value > 0
+        # if no model beats the baseline, none is adequate; all rank by cost
+    adequate = sorted(
+        (a for a in feasible if verdicts[a].adequate), key=lambda a: cost_key(spec, evidence[a])
+    )
+    others = sorted(
+        (a for a in feasible if not verdicts[a].adequate),
+        key=lambda a: (-skills.get(a, -math.inf), cost_key(spec, evidence[a])),
+    )
+    infeasible = sorted(
+        (a for a in verdicts if not verdicts[a].feasible),
+        key=lambda a: (len(verdicts[a].blocked_by), -skills.get(a, -math.inf)),
+    )
+    return [verdicts[a] for a in adequate + others + infeasible]
+
+
+def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]) -> str:
+    """The one reason that decided it, as a category (KEY_REASONS): a budget whose removal
+    would change the answer, else the dependency length (a cheaper model fell short), else
+    the short horizon (the cheapest model is good enough)."""
+    winner = ranking[0]
+    for budget, reason in (
+        ("latency_us", "latency"),
+        ("memory_mb", "memory"),
+        ("train_minutes", "training_budget"),
+    ):
+        if getattr(spec, budget) is not None:
+            if winner_under(spec, evidence, **{budget: None}) != winner.arch:
+                return reason
+    if spec.data is not None:
+        return "data"
+    cheaper = [
+        v
+        for v in ranking[1:]
+        if v.feasible and cost_key(spec, evidence[v.arch]) < cost_key(spec, evidence[winner.arch])
+    ]
+    if any(not v.adequate for v in cheaper):
+        return "long_range"
+    return "short_range"
+
+
+def winner_under(spec: ProblemSpec, evidence: dict[str, Evidence], **change: Any) -> str | None:
+    """The recommendation if the spec were changed by ``change`` (None: nothing feasible)."""
+    from dataclasses import replace
+
+    top = rank(replace(spec, **change), evidence)[0]
+    return top.arch if top.feasible else None

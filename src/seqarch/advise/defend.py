@@ -1,0 +1,382 @@
+"""The recommendation and its defense: flips, misunderstandings, the prose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .decide import Verdict, cost_key, key_reason, rank, winner_under
+from .evidence import Evidence, fmt, skill_text
+from .spec import ADEQUATE_MARGIN, ProblemSpec
+
+
+@dataclass
+class Recommendation:
+    spec: ProblemSpec
+    recommendation: str
+    runner_up: str | None
+    key_reason: str
+    ranking: list[Verdict]
+    flips: list[str]
+    caveats: list[str]
+    misunderstandings: list[str]
+    defense: str
+    missing_evidence: list[str]
+    confidence: str  # "high" | "medium" | "low"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.to_dict(),
+            "recommendation": self.recommendation,
+            "runner_up": self.runner_up,
+            "key_reason": self.key_reason,
+            "confidence": self.confidence,
+            "ranking": [v.to_dict() for v in self.ranking],
+            "flips": list(self.flips),
+            "caveats": list(self.caveats),
+            "misunderstandings": list(self.misunderstandings),
+            "defense": self.defense,
+            "missing_evidence": list(self.missing_evidence),
+        }
+
+
+def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]) -> list[str]:
+    """When the answer would change: the budget or length at which another model wins."""
+    out: list[str] = []
+    winner = evidence[ranking[0].arch]
+    lat = (lambda e: e.step_us) if spec.streaming else (lambda e: e.seq_us)
+    unit = "per step" if spec.streaming else "per sequence"
+    # 1-2. latency: re-rank with the budget moved to each measured latency; report the first
+    # budget that changes the answer, rising and falling
+    if spec.latency_us is not None:
+        measured = sorted({lat(e).value for e in evidence.values() if lat(e) is not None})
+        for t in (x for x in measured if x > spec.latency_us):
+            new = winner_under(spec, evidence, latency_us=t)
+            if new is not None and new != winner.arch:
+                out.append(
+                    f"If the latency budget rose to {fmt(t, 'µs')} {unit}, {new} would win "
+                    f"[{lat(evidence[new]).source}]."
+                )
+                break
+        if lat(winner) is not None:
+            below = lat(winner).value * 0.999
+            new = winner_under(spec, evidence, latency_us=below)
+            q = evidence[new].quality if new else None
+            then = (
+                "nothing measured here would fit"
+                if new is None
+                else f"{new} would win"
+                if q is None or q.skill.value > ADEQUATE_MARGIN
+                else f"only {new} would fit, at skill {q.skill.value:.2f} — no better than the "
+                "baseline"
+            )
+            out.append(
+                f"If the budget fell below {winner.arch}'s {lat(winner).text()} {unit}, {then} "
+                f"[{lat(winner).source}]."
+            )
+    # 3. memory: where a growing state (KV cache) crosses the memory budget
+    if spec.memory_mb is not None:
+        budget = spec.memory_mb * 2**20
+        for v in ranking:
+            e = evidence[v.arch]
+            if e.state_grows and e.state_bytes.value > 0:
+                per_step = e.state_bytes.value / spec.longest
+                t_star = int((budget - e.weights_bytes.value) / per_step)
+                if t_star > 0:
+                    out.append(
+                        f"{v.arch}'s KV cache grows {fmt(per_step, 'B')} per step "
+                        f"[{e.state_bytes.source}]: sequences past T ≈ {t_star:,} no longer fit "
+                        f"{spec.memory_mb:g} MB."
+                    )
+                break
+    # 4. horizon: the cheapest model that fell short here, and where stored runs show it suffices
+    w_q = winner.quality
+    if w_q is not None:
+        short = [
+            v.arch
+            for v in ranking
+            if v.feasible
+            and not v.adequate
+            and cost_key(spec, evidence[v.arch]) < cost_key(spec, winner)
+        ]
+        if short:
+            c = evidence[short[0]]
+            fits = [
+                h
+                for h, q in c.by_horizon.items()
+                if h < w_q.horizon
+                and h in winner.by_horizon
+                and q.skill.value
+                >= winner.by_horizon[h].skill.value - max(ADEQUATE_MARGIN, 2 * q.spread)
+            ]
+            if fits:
+                h = max(fits)
+                q = c.by_horizon[h]
+                out.append(
+                    f"If the signal lay within {h} steps, the cheaper {c.arch} would do: there "
+                    f"it reached skill {q.skill.value:.2f} [{q.skill.source}]."
+                )
+    return out
+
+
+def misunderstandings(
+    spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]
+) -> list[str]:
+    """The source document's common misunderstandings — only those this spec bears on."""
+    notes: list[str] = []
+    order = [v.arch for v in ranking]
+    winner = order[0]
+    tf = [a for a in evidence if evidence[a].state_grows]
+    if tf and winner not in tf:
+        t = evidence[tf[0]]
+        w = evidence[winner]
+        parts = [
+            f"here {winner} is recommended over {t.arch}",
+            f"its state is {w.state_bytes} against a KV cache of {t.state_bytes} at "
+            f"T={spec.longest}",
+        ]
+        if spec.streaming and w.step_us is not None and t.step_us is not None:
+            parts.append(f"a step costs {w.step_us} against {t.step_us}")
+        notes.append(
+            "“Transformers are always better” — not for this problem: " + "; ".join(parts) + "."
+        )
+    if "gru" in evidence and "lstm" in evidence and {"gru", "lstm"} & set(order[:2]):
+        g, l = evidence["gru"], evidence["lstm"]
+        parts = [
+            f"the GRU has {g.params} parameters against the LSTM's {l.params}, but it is a "
+            "different function, not a compressed LSTM: one state that is both memory and "
+            "output, and one update gate z that both forgets and writes where the LSTM has "
+            "independent f and i gates and a separate cell"
+        ]
+        if g.quality is not None and l.quality is not None:
+            parts.append(
+                f"on {g.quality.task} at distance {g.quality.horizon} they reached skill "
+                f"{g.quality.skill.value:.2f} (GRU) vs {l.quality.skill.value:.2f} (LSTM)"
+            )
+        lat = (lambda e: e.step_us) if spec.streaming else (lambda e: e.seq_us)
+        if lat(g) is not None and lat(l) is not None and lat(g).value > lat(l).value:
+            parts.append(
+                f"and the textbook “GRUs are faster” does not hold on this machine: "
+                f"{lat(g)} for the GRU vs {lat(l)} for the LSTM"
+            )
+        notes.append("“GRUs are just compressed LSTMs” — " + "; ".join(parts) + ".")
+    if spec.data is not None:
+        note = (
+            "“Dropout alone prevents overfitting” — on a small dataset, combine dropout with "
+            "gradient clipping, layer normalisation and temporal augmentation"
+        )
+        abl = next((e.ablation for e in evidence.values() if e.ablation), None)
+        if abl is None:
+            note += "; `seqarch study --preset ablation` measures the difference on a real UCR set."
+        else:
+            alone, both = abl["dropout_only"], abl["combined"]
+            note += (
+                f". Measured on {abl['dataset']}: test {abl['metric']} {alone['mean']:.3f} with "
+                f"dropout alone against {both['mean']:.3f} with all four "
+                f"({alone['n']} vs {both['n']} runs) [run:{alone['ids'][0][:8]}, "
+                f"run:{both['ids'][0][:8]}, …]."
+            )
+        notes.append(note)
+    return notes
+
+
+def defend(
+    spec: ProblemSpec,
+    ranking: list[Verdict],
+    evidence: dict[str, Evidence],
+    reason: str,
+    flip_notes: list[str],
+) -> str:
+    """A few paragraphs in the voice of an engineer who knows the math and the machine."""
+    w = evidence[ranking[0].arch]
+    runner = evidence[ranking[1].arch] if len(ranking) > 1 else None
+    paras: list[str] = []
+    problem = (
+        f"{'Streaming' if spec.streaming else 'Whole-sequence'} {spec.task_kind} over sequences "
+        f"of {spec.seq_len}"
+        + (f" (up to {spec.max_len})" if spec.max_len else "")
+        + ", "
+        + (
+            f"the signal about {spec.horizon} steps back"
+            if spec.horizon is not None
+            else "horizon unknown (treated as the whole sequence)"
+        )
+        + "."
+    )
+    head = f"{w.arch.upper()}. {problem}"
+    if w.quality is not None:
+        q = w.quality
+        head += (
+            f" On {q.task} with the signal {q.horizon} steps back, {w.arch} reached {q.metric} "
+            f"{q.value:.3g} against the trivial baseline's {q.baseline:.3g} — skill "
+            f"{skill_text(q)} over {len(q.run_ids)} seed{'s' if len(q.run_ids) > 1 else ''} "
+            f"[run:{', run:'.join(r[:8] for r in q.run_ids)}]."
+        )
+    fallen = sorted(
+        (
+            evidence[v.arch]
+            for v in ranking
+            if evidence[v.arch].quality is not None and not v.adequate and v.feasible
+        ),
+        key=lambda e: cost_key(spec, e),
+    )
+    if fallen:
+        f = fallen[0]
+        head += f" {f.arch} is not enough here: skill {f.quality.skill.value:.2f} at that distance"
+        if f.grad_ratio is not None:
+            head += (
+                f"; its gradient {f.quality.horizon} steps back is {f.grad_ratio.value:.1e} of "
+                f"the one-step gradient [{f.grad_ratio.source}]"
+            )
+        head += "."
+    paras.append(head)
+
+    eng = []
+    if spec.streaming:
+        if w.step_us is not None:
+            eng.append(f"a step of {w.arch} takes {w.step_us} on this machine")
+        if spec.latency_us is not None:
+            eng.insert(0, f"a step must finish in {fmt(spec.latency_us, 'µs')}")
+    elif w.seq_us is not None:
+        eng.append(f"a whole sequence of {spec.longest} takes {w.seq_us} at batch 1")
+    eng.append(
+        f"it needs {w.params} parameters and carries {w.state_bytes} of "
+        + ("KV cache" if w.state_grows else "state, whatever the length")
+    )
+    grows = [evidence[v.arch] for v in ranking if evidence[v.arch].state_grows and v.arch != w.arch]
+    if grows:
+        g = grows[0]
+        s = f"the {g.arch}'s KV cache at T={spec.longest} is {g.state_bytes}"
+        if spec.streaming and g.step_us is not None:
+            s += f" and its decode step there takes {g.step_us}"
+        eng.append(s)
+    paras.append(_sentence("; ".join(eng)))
+
+    if runner is not None:
+        rv = ranking[1]
+        why = (
+            f"it misses the {', '.join(rv.blocked_by)} budget"
+            if rv.blocked_by
+            else (
+                "it is as good but costs more"
+                if rv.adequate
+                else "it is cheaper but not good enough at this distance"
+                if cost_key(spec, runner) < cost_key(spec, w)
+                else "it scores lower"
+            )
+        )
+        paras.append(f"Runner-up: {runner.arch} — {why} ({'; '.join(rv.reasons[:2])}).")
+    if flip_notes:
+        paras.append("When the answer would flip: " + " ".join(flip_notes))
+    paras.append(f"Deciding reason: {reason.replace('_', ' ')}.")
+    return "\n\n".join(paras)
+
+
+def _sentence(s: str) -> str:
+    return s[:1].upper() + s[1:] + "."
+
+
+def infeasible_message(spec: ProblemSpec, ranking: list[Verdict]) -> str:
+    """One line: no architecture meets the budgets, and by how much the closest one misses."""
+    misses = "; ".join(
+        f"{v.arch}: {next((r for r in v.reasons if ' over ' in r), ', '.join(v.blocked_by))}"
+        for v in ranking[:3]
+    )
+    return (
+        "no architecture meets this spec's budgets on this machine (" + misses + "); expected a "
+        "looser latency/memory/training budget or a smaller --hidden-size"
+    )
+
+
+def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendation:
+    """The whole decision from evidence already gathered (pure; what the tests drive)."""
+    if not evidence:
+        raise ValueError("no architectures to rank; expected at least one in seqarch.models")
+    ranking = rank(spec, evidence)
+    reason = key_reason(spec, ranking, evidence)
+    missing = []
+    for arch, ev in evidence.items():
+        if ev.quality is None:
+            missing.append(f"{arch}: no stored training runs near horizon {spec.effective_horizon}")
+        if spec.latency_us is not None and (ev.step_us if spec.streaming else ev.seq_us) is None:
+            missing.append(f"{arch}: latency not measured on this machine")
+    if not any(v.feasible for v in ranking):
+        raise ValueError(infeasible_message(spec, ranking))
+    caveats = []
+    qs = [ev.quality for ev in evidence.values() if ev.quality is not None]
+    if qs and max(q.horizon for q in qs) < spec.effective_horizon:
+        caveats.append(
+            f"Quality was measured at a distance of {max(q.horizon for q in qs)} steps, shorter "
+            f"than this problem's {spec.effective_horizon}: the gap between the recurrent models "
+            "and attention only widens with distance."
+        )
+    if spec.horizon is None:
+        caveats.append("The horizon is unknown, so the advice assumes the worst case.")
+    confidence = "high" if not missing and qs else ("medium" if qs else "low")
+    if confidence == "low":
+        caveats.append(
+            "No quality evidence is stored: the ranking rests on cost alone. Run without --no-run "
+            "(or `seqarch study --preset quick`) to measure it."
+        )
+    flip_notes = flips(spec, ranking, evidence)
+    return Recommendation(
+        spec=spec,
+        recommendation=ranking[0].arch,
+        runner_up=ranking[1].arch if len(ranking) > 1 else None,
+        key_reason=reason,
+        ranking=ranking,
+        flips=flip_notes,
+        caveats=caveats,
+        misunderstandings=misunderstandings(spec, ranking, evidence),
+        defense=defend(spec, ranking, evidence, reason, flip_notes),
+        missing_evidence=missing,
+        confidence=confidence,
+    )
+
+
+def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
+    """The ranking as display strings (shared by the terminal, Markdown and the report)."""
+    rows = []
+    for i, v in enumerate(rec.ranking, 1):
+        e = v.expected
+        lat = v.cost["step_us"] if rec.spec.streaming else v.cost["seq_us"]
+        rows.append(
+            {
+                "rank": str(i),
+                "arch": v.arch,
+                "feasible": "yes" if v.feasible else "no: " + ", ".join(v.blocked_by),
+                "skill": "—"
+                if "skill" not in e
+                else f"{e['skill']:.2f}"
+                + (f" ± {e['skill_spread']:.2f}" if e["seeds"] > 1 else ""),
+                "latency": "not measured" if lat is None else fmt(lat, "µs"),
+                "params": fmt(v.cost["params"], "params"),
+                "state": fmt(v.cost["state_bytes"], "B")
+                + (" (KV cache)" if v.cost["state_grows_with_T"] else ""),
+            }
+        )
+    return rows
+
+
+def to_markdown(rec: Recommendation) -> str:
+    """The advice as a Markdown document."""
+    rows = ranking_rows(rec)
+    head = "| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n"
+    table = head + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
+    spec = ", ".join(f"{k}={v}" for k, v in rec.spec.to_dict().items() if v is not None)
+    parts = [
+        f"# seqarch advice: {rec.recommendation}",
+        f"Problem: {spec}. Runner-up: {rec.runner_up}. Confidence: {rec.confidence}.",
+        "## Ranking",
+        table,
+        "## Defense",
+        rec.defense,
+    ]
+    for title, items in (
+        ("Common misunderstandings", rec.misunderstandings),
+        ("Caveats", rec.caveats),
+        ("Missing evidence", rec.missing_evidence),
+    ):
+        if items:
+            parts += [f"## {title}", "\n".join(f"- {x}" for x in items)]
+    return "\n\n".join(parts) + "\n"

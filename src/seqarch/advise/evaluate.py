@@ -1,0 +1,173 @@
+"""The source's trade-off table re-decided here, and the advisor's self-evaluation."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .decide import rank
+from .evidence import formula_evidence
+from .gather import (
+    CALIBRATION_TASK,
+    advise,
+    attach_latency,
+    calibration_runs,
+    nearest,
+    qualities_by_horizon,
+)
+from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
+
+TEXTBOOK = (
+    # (task type, the textbook's best choice, its "why", the spec that stands for the row)
+    (
+        "Streaming / real-time",
+        ("rnn",),
+        "minimal latency",
+        dict(seq_len=1000, horizon=5, streaming=True, input_size=8, hidden_size=64),
+    ),
+    (
+        "Medium sequences",
+        ("lstm", "gru"),
+        "balanced memory & speed",
+        dict(seq_len=120, horizon=60, input_size=8, hidden_size=64),
+    ),
+    (
+        "Long sequences",
+        ("transformer",),
+        "global context, parallelism",
+        dict(seq_len=400, horizon=CALIBRATION_MAX_HORIZON, input_size=8, hidden_size=64),
+    ),
+)
+
+
+@dataclass
+class TableRow:
+    task_type: str
+    textbook: str
+    textbook_why: str
+    measured: str
+    measured_why: str
+    holds: bool
+    evidence: list[str]
+
+
+def textbook_table(
+    db: str | Path | None = None,
+    run: bool = True,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+) -> list[TableRow]:
+    """Each row of the source's trade-off table, re-decided by the advisor on this machine."""
+    rows = []
+    for task_type, choice, why, spec_kw in TEXTBOOK:
+        spec = ProblemSpec(**spec_kw)
+        rec = advise(spec, db=db, run=run, names=names, progress=progress)
+        top = rec.ranking[0]
+        measured_why = "; ".join(top.reasons[:2])
+        rows.append(
+            TableRow(
+                task_type=task_type,
+                textbook=" / ".join(c.upper() for c in choice),
+                textbook_why=why,
+                measured=rec.recommendation,
+                measured_why=measured_why,
+                holds=rec.recommendation in choice,
+                evidence=top.evidence,
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-evaluation: the advisor's cheap calibration against an exhaustive measurement.
+
+SUITES = Path(__file__).parent / "suites"
+
+
+def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
+    """A suite: a TOML file of ``[[spec]]`` tables (or the name of a shipped suite)."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        shipped = SUITES / f"{name_or_path}.toml"
+        if not shipped.is_file():
+            names = ", ".join(p.stem for p in SUITES.glob("*.toml"))
+            raise ValueError(
+                f"suite {str(name_or_path)!r} is neither a file nor a shipped suite; expected a "
+                f"TOML file or one of {names}"
+            )
+        path = shipped
+    with open(path, "rb") as f:
+        try:
+            specs = tomllib.load(f).get("spec", [])
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"suite {str(path)!r} is not valid TOML: {e}") from None
+    if not specs:
+        raise ValueError(f"suite {str(path)!r} has no [[spec]] tables; expected at least one")
+    return [ProblemSpec.from_dict(s) for s in specs]
+
+
+def truth_runs(
+    spec: ProblemSpec, names: list[str], seeds: int = 3, max_steps: int = 3000
+) -> list[Any]:
+    """The exhaustive measurement: every architecture at the spec's distance over ``seeds``
+    seeds (the advisor's calibration is seed 0 of these: the truth adds the seed variance)."""
+    return calibration_runs(spec, names, seeds=seeds, max_steps=max_steps)
+
+
+def spearman(a: list[str], b: list[str]) -> float:
+    """Spearman's rank correlation of two orderings of the same items."""
+    n = len(a)
+    if n < 2:
+        return 1.0
+    pos = {x: i for i, x in enumerate(b)}
+    d2 = sum((i - pos[x]) ** 2 for i, x in enumerate(a))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+@dataclass
+class EvalRow:
+    spec: ProblemSpec
+    advised: list[str]
+    truth: list[str]
+    top1: bool
+    rho: float
+
+
+def evaluate(
+    suite: str | Path,
+    db: str | Path | None = None,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+    max_steps: int = 3000,
+) -> list[EvalRow]:
+    """Run the advisor on every spec of ``suite``, then measure the truth exhaustively and
+    rank it by the same rule; report top-1 agreement and rank correlation."""
+    from ..store import Store, default_path
+    from ..study import run_study
+
+    specs = load_suite(suite)
+    names = archs(names)
+    db = Path(db) if db is not None else default_path()
+    say = progress or (lambda _msg: None)
+    rows = []
+    for spec in specs:
+        rec = advise(spec, db=db, run=True, names=names, progress=progress, max_steps=max_steps)
+        planned = truth_runs(spec, names, max_steps=max_steps)
+        say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(planned)} runs")
+        run_study(planned, db)
+        ids = {r.id for r in planned}
+        with Store(db) as store:
+            runs = [r for r in store.runs(task=CALIBRATION_TASK) if r["id"] in ids]
+            truth_ev = {}
+            for arch in names:
+                ev = formula_evidence(spec, arch)
+                ev.by_horizon = qualities_by_horizon(runs, arch)
+                ev.quality = nearest(ev.by_horizon, spec.effective_horizon)
+                truth_ev[arch] = ev
+            attach_latency(spec, store, truth_ev, run=True, say=say)
+        truth = [v.arch for v in rank(spec, truth_ev)]
+        advised = [v.arch for v in rec.ranking]
+        rows.append(EvalRow(spec, advised, truth, advised[0] == truth[0], spearman(advised, truth)))
+    return rows

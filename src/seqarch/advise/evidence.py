@@ -1,0 +1,123 @@
+"""Evidence: numbers with their sources (a formula, a run, a measurement)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import cost as cost_model
+from .spec import ProblemSpec
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number, its unit, and where it came from (a formula, a run, a measurement)."""
+
+    value: float
+    unit: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{fmt(self.value, self.unit)} [{self.source}]"
+
+    def text(self) -> str:
+        """The number without its source, for sentences that cite the source separately."""
+        return fmt(self.value, self.unit)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "B":
+        for div, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+            if abs(value) >= div:
+                return f"{_sig(value / div)} {name}"
+        return f"{value:.0f} B"
+    if unit == "µs":
+        if value >= 1e6:
+            return f"{value / 1e6:.3g} s"
+        if value >= 1e3:
+            return f"{_sig(value / 1e3)} ms"
+        return f"{_sig(value)} µs"
+    if unit == "":
+        return f"{value:.3g}"
+    if unit in ("params", "FLOPs"):
+        for div, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= div:
+                return f"{_sig(value / div)}{name}{' ' + unit if unit == 'FLOPs' else ''}"
+        return f"{value:.0f}" + (" FLOPs" if unit == "FLOPs" else "")
+    return f"{value:.3g} {unit}"
+
+
+def skill_text(q: Quality) -> str:
+    """Skill, with its spread over seeds when there is more than one seed."""
+    return f"{q.skill.value:.2f}" + (f" ± {q.spread:.2f}" if len(q.run_ids) > 1 else "")
+
+
+def _sig(x: float) -> str:
+    """Three significant figures, never in exponent form (1000, not 1e+03)."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+@dataclass
+class Quality:
+    """How well an architecture did on the stored task nearest the spec's horizon."""
+
+    skill: Figure  # mean over seeds; 0 = trivial baseline, 1 = perfect
+    spread: float  # standard deviation of skill over seeds
+    metric: str
+    value: float  # mean of the metric over seeds
+    baseline: float
+    task: str
+    horizon: int  # the dependency distance the runs trained at
+    seq_len: int
+    run_ids: list[str]
+    train_seconds: float  # mean wall-clock per run
+
+
+@dataclass
+class Evidence:
+    """What the advisor knows about one architecture at the spec's sizes."""
+
+    arch: str
+    params: Figure
+    flops_per_token: Figure
+    weights_bytes: Figure
+    state_bytes: Figure  # inference state at max_len
+    state_grows: bool  # True when the state grows with T (a KV cache)
+    step_us: Figure | None = None  # one streaming step (at context max_len if it grows)
+    seq_us: Figure | None = None  # one whole sequence of max_len, batch 1
+    quality: Quality | None = None
+    grad_ratio: Figure | None = None  # ‖∂h_T/∂x_{T−k}‖ / ‖∂h_T/∂x_{T−1}‖ at k = horizon
+    by_horizon: dict[int, Quality] = field(default_factory=dict)  # every stored distance
+    ablation: dict[str, Any] | None = None  # stored dropout-alone vs combined regularisation
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.weights_bytes.value + self.state_bytes.value
+
+
+def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
+    """The part of the evidence that is pure formula: params, FLOPs, bytes at the spec."""
+    config = dict(
+        input_size=spec.input_size,
+        hidden_size=spec.hidden_size,
+        num_layers=spec.num_layers,
+        output_size=spec.output_size,
+    )
+    at_max = cost_model.estimate(arch, seq_len=spec.longest, **config)
+    at_one = cost_model.estimate(arch, seq_len=1, **config)
+    src = f"formula:{arch}.cost"
+    return Evidence(
+        arch=arch,
+        params=Figure(at_max.params, "params", f"{src}.params"),
+        flops_per_token=Figure(at_max.flops_per_token, "FLOPs", f"{src}.flops_per_token"),
+        weights_bytes=Figure(at_max.params * 4, "B", f"{src}.params×4"),
+        state_bytes=Figure(at_max.state_bytes, "B", f"{src}.state_bytes"),
+        state_grows=at_max.state_bytes > at_one.state_bytes,
+    )
+
+
+def skill_of(value: float, baseline: float, higher_is_better: bool) -> float:
+    """0 at the trivial baseline, 1 at perfect; negative when worse than the baseline."""
+    if higher_is_better:
+        return (value - baseline) / (1.0 - baseline) if baseline < 1.0 else 0.0
+    return 1.0 - value / baseline if baseline > 0 else 0.0

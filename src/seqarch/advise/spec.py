@@ -1,0 +1,128 @@
+"""The problem, as an engineer states it: :class:`ProblemSpec`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..models import MODELS
+
+TASK_KINDS = ("classify", "regress", "forecast", "lm")
+KEY_REASONS = ("latency", "memory", "training_budget", "long_range", "short_range", "data")
+ADEQUATE_MARGIN = 0.05  # skill within this of the best (or 2 × the spread over seeds) is adequate
+CALIBRATION_MAX_HORIZON = 200  # the longest distance the on-demand calibration trains at
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """A problem, as an engineer would state it. Lengths are in time steps."""
+
+    seq_len: int  # typical sequence length T
+    max_len: int | None = None  # longest sequence served (None = seq_len)
+    horizon: int | None = None  # how far back the relevant information lies (None = unknown)
+    streaming: bool = False  # an output per arriving step, state carried between steps
+    latency_us: float | None = None  # per step when streaming, per sequence otherwise
+    memory_mb: float | None = None  # inference state + weights
+    train_minutes: float | None = None  # training budget on this machine
+    input_size: int = 1  # features per step
+    output_size: int = 1  # classes, or regression width
+    task_kind: str = "classify"  # classify | regress | forecast | lm
+    hidden_size: int = 128  # the model width the costs are evaluated at
+    num_layers: int = 1
+    data: str | None = None  # the user's own data file (CSV / NPZ)
+
+    def __post_init__(self) -> None:
+        for name in ("seq_len", "input_size", "output_size", "hidden_size", "num_layers"):
+            _positive_int(name, getattr(self, name))
+        if self.max_len is not None:
+            _positive_int("max_len", self.max_len)
+            if self.max_len < self.seq_len:
+                raise ValueError(
+                    f"max_len={self.max_len} is shorter than seq_len={self.seq_len}; "
+                    "expected max_len ≥ seq_len (or leave it out)"
+                )
+        if self.horizon is not None:
+            _positive_int("horizon", self.horizon)
+            if self.horizon >= self.longest:
+                raise ValueError(
+                    f"horizon={self.horizon} is not accepted: the signal cannot lie further back "
+                    f"than the sequence is long (max_len={self.longest}); expected 1 ≤ horizon "
+                    f"< {self.longest}, or 'unknown'"
+                )
+        for name in ("latency_us", "memory_mb", "train_minutes"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise ValueError(f"{name}={value!r} is not accepted; expected a positive number")
+        if self.task_kind not in TASK_KINDS:
+            raise ValueError(
+                f"task_kind={self.task_kind!r} is not accepted; expected one of "
+                f"{', '.join(TASK_KINDS)}"
+            )
+        if self.data is not None and not Path(self.data).is_file():
+            raise ValueError(f"data file {self.data!r} does not exist; expected a CSV or NPZ file")
+
+    @property
+    def longest(self) -> int:
+        return self.max_len or self.seq_len
+
+    @property
+    def effective_horizon(self) -> int:
+        """The horizon, or — when unknown — the worst case: the whole sequence."""
+        return self.horizon if self.horizon is not None else self.longest - 1
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ProblemSpec:
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in d if k.replace("-", "_") not in names]
+        if unknown:
+            raise ValueError(
+                f"spec field {unknown[0]!r} is not accepted; expected any of {', '.join(names)}"
+            )
+        clean = {k.replace("-", "_"): v for k, v in d.items()}
+        if clean.get("horizon") == "unknown":
+            clean["horizon"] = None
+        return cls(**clean)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ProblemSpec:
+        try:
+            with open(path, "rb") as f:
+                d = tomllib.load(f)
+        except FileNotFoundError:
+            raise ValueError(
+                f"spec file {str(path)!r} does not exist; expected a TOML file"
+            ) from None
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"spec file {str(path)!r} is not valid TOML: {e}") from None
+        return cls.from_dict(d.get("problem", d))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not accepted; expected a positive integer")
+
+
+def archs(names: Iterable[str] | None = None) -> list[str]:
+    """The architectures to rank: ``names`` (checked against the registry) or all of them."""
+    if names is None:
+        return list(MODELS)
+    names = [n.strip() for n in names if n.strip()]
+    for n in names:
+        if n not in MODELS:
+            raise ValueError(
+                f"architecture {n!r} is not known; expected any of {', '.join(MODELS)}"
+            )
+    if not names:
+        raise ValueError("no architectures given; expected any of " + ", ".join(MODELS))
+    return names
+
+
+Progress = Callable[[str], None]
