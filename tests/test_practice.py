@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import select
+import signal
 import sqlite3
 import sys
 import time
@@ -345,6 +347,9 @@ def _read_until(fd: int, pattern: str, timeout: float = 60.0) -> str:
     while re.search(pattern, buf) is None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no {pattern!r} in:\n{buf}")
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            continue  # the deadline check above ends the wait
         try:
             chunk = os.read(fd, 4096)
         except OSError:
@@ -353,6 +358,18 @@ def _read_until(fd: int, pattern: str, timeout: float = 60.0) -> str:
             break
         buf += chunk.decode(errors="replace")
     return buf
+
+
+def _reap(pid: int, grace: float = 5.0) -> int:
+    """The child's wait status; a child still running after ``grace`` s is killed first."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -377,7 +394,7 @@ def test_interactive_session_in_a_terminal_retries_and_survives_ctrl_c(tmp_path)
         os.write(fd, b"\x03")  # Ctrl-C
         tail = _read_until(fd, r"history: ")
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid)
         os.close(fd)
     assert "stopped early" in tail
     assert os.waitstatus_to_exitcode(status) == 130
