@@ -390,9 +390,13 @@ def test_interactive_session_in_a_terminal_retries_and_survives_ctrl_c(tmp_path)
         os.write(fd, (model_answer(questions[0]) + "\r").encode())
         _read_until(fd, r"right[\s\S]*2/3[\s\S]*answer")
         os.write(fd, b"skip\r")
-        _read_until(fd, r"3/3[\s\S]*answer")
+        _read_until(fd, r"3/3[\s\S]*answer \('skip' to see it\)")
         os.write(fd, b"\x03")  # Ctrl-C
-        tail = _read_until(fd, r"history: ")
+        try:
+            tail = _read_until(fd, r"history: ", timeout=30)
+        except AssertionError:  # a SIGINT lost on a saturated machine: a user presses again
+            os.write(fd, b"\x03")
+            tail = _read_until(fd, r"history: ")
     finally:
         status = _reap(pid)
         os.close(fd)

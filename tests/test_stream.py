@@ -15,7 +15,24 @@ CONFIGS = [
     pytest.param("lstm", {"num_layers": 2, "output_size": 3}, id="lstm-L2-readout"),
     pytest.param("gru", {}, id="gru-L1"),
     pytest.param("gru", {"num_layers": 2, "output_size": 3}, id="gru-L2-readout"),
+    pytest.param("mingru", {}, id="mingru-L1"),
+    pytest.param("mingru", {"num_layers": 2, "output_size": 3}, id="mingru-L2-readout"),
+    pytest.param("minlstm", {}, id="minlstm-L1"),
+    pytest.param("minlstm", {"num_layers": 2, "output_size": 3}, id="minlstm-L2-readout"),
+    pytest.param("ssm", {}, id="ssm-L1"),
+    pytest.param("ssm", {"num_layers": 2, "output_size": 3}, id="ssm-L2-readout"),
 ]
+STEP_IS_REFERENCE = ("mingru", "minlstm", "ssm")  # their forward is a parallel scan, not step
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """The references are 1000 one-step calls: on a busy 2-core machine PyTorch's thread pool
+    spins per call (~16 ms each, against ~0.2 ms on one thread)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _model(name, **kw):
@@ -39,7 +56,7 @@ def test_runtime_equals_the_model_over_1000_steps(name, kw):
     assert isinstance(session, stream.FastSession)
     xs = np.random.default_rng(1).standard_normal((1000, 5)).astype(np.float32)
     ours = np.stack([session.push(x) for x in xs])
-    if model.num_layers == 1:  # against step, one call per step
+    if model.num_layers == 1 or name in STEP_IS_REFERENCE:  # against step, one call per step
         ref, ref_state = _unroll_step(model, xs)
     else:  # against forward (= unrolled step): PyTorch's stacked one-step kernel is ~5 ms/call
         with torch.no_grad():
@@ -54,8 +71,9 @@ def test_runtime_equals_the_model_over_1000_steps(name, kw):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
-def test_saved_state_continues_identically():
-    session = stream.open(_model("lstm"))
+@pytest.mark.parametrize("name", ["lstm", "minlstm"])
+def test_saved_state_continues_identically(name):
+    session = stream.open(_model(name))
     rng = np.random.default_rng(2)
     for x in rng.standard_normal((50, 5)).astype(np.float32):
         session.push(x)
@@ -72,8 +90,9 @@ def test_saved_state_continues_identically():
     np.testing.assert_allclose(first, ref, atol=1e-5, rtol=0)
 
 
-def test_independent_streams_match_batch_one():
-    model = _model("gru")
+@pytest.mark.parametrize("name", ["gru", "mingru", "ssm"])
+def test_independent_streams_match_batch_one(name):
+    model = _model(name)
     many, one = stream.open(model, streams=3), [stream.open(model) for _ in range(3)]
     xs = np.random.default_rng(3).standard_normal((20, 3, 5)).astype(np.float32)
     for x in xs:
@@ -105,15 +124,16 @@ def test_torch_module_is_converted():
     ],
     ids=["short", "rank2", "nan", "inf", "string"],
 )
-def test_bad_input_is_refused_and_state_untouched(bad, match):
-    session = stream.open(_model("lstm"))
+@pytest.mark.parametrize("name", ["lstm", "mingru", "ssm"])
+def test_bad_input_is_refused_and_state_untouched(name, bad, match):
+    session = stream.open(_model(name))
     session.push(np.ones(5, np.float32))
-    before = session.state
+    before = stream.Session._check_state(session, session.state)
     with pytest.raises(ValueError, match=match):
         session.push(bad)
-    after = session.state
+    after = stream.Session._check_state(session, session.state)
     for a, b in zip(before, after, strict=True):
-        assert torch.equal(a, b)
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bad_state_and_streams_are_refused():
@@ -141,8 +161,9 @@ def test_every_registered_model_streams_or_is_refused_clearly():
         np.testing.assert_allclose(ours, ref, atol=1e-5, err_msg=name)
 
 
-def test_layer_norm_model_is_served_through_its_step():
-    model = _model("lstm", layer_norm=True)
+@pytest.mark.parametrize("name", ["lstm", "mingru", "ssm"])
+def test_layer_norm_model_is_served_through_its_step(name):
+    model = _model(name, layer_norm=True)
     session = stream.open(model)
     assert isinstance(session, stream.StepSession)
     xs = np.random.default_rng(6).standard_normal((20, 5)).astype(np.float32)
@@ -152,3 +173,23 @@ def test_layer_norm_model_is_served_through_its_step():
     a = session.push(xs[0])
     session.load_state(saved)
     np.testing.assert_array_equal(session.push(xs[0]), a)
+
+
+@pytest.mark.parametrize(
+    "name, shape", [("mingru", (2, 2, 16)), ("minlstm", (2, 2, 16)), ("ssm", (2, 2, 16, 16))]
+)
+def test_modern_models_run_compiled_and_their_state_feeds_model_step(name, shape):
+    """minGRU / minLSTM / SSM get a compiled kernel; session.state is the model's own tensor
+    (L, B, H) or (L, B, H, N), and model.step continues from it, stream by stream."""
+    model = _model(name, num_layers=2)
+    session = stream.open(model, streams=2)
+    assert isinstance(session, stream.FastSession)
+    xs = np.random.default_rng(7).standard_normal((40, 2, 5)).astype(np.float32)
+    for x in xs[:20]:
+        session.push(x)
+    state = session.state
+    assert isinstance(state, torch.Tensor) and state.shape == shape
+    with torch.no_grad():
+        for x in xs[20:]:
+            y, state = model.step(torch.from_numpy(x), state)
+            np.testing.assert_allclose(session.push(x), y.numpy(), atol=1e-5, rtol=0)

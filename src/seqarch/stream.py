@@ -1,6 +1,6 @@
 r"""The streaming runtime: a trained recurrent model served one time step at a time.
 
-    session = seqarch.stream.open(model)       # a seqarch RNN/LSTM/GRU or a torch nn.RNN/LSTM/GRU
+    session = seqarch.stream.open(model)       # a seqarch model or a torch nn.RNN/LSTM/GRU
     y_t = session.push(x_t)                    # x_t (D,) NumPy -> y_t (O,); the state is kept
     session.state / session.load_state(s) / session.reset()
 
@@ -8,15 +8,18 @@ With ``streams=B`` the session carries B independent streams: x_t (B, D) -> y_t 
 
 Why a runtime at all: at batch 1 a recurrent step is one matrix-vector product
 ``a = [W_x W_h] [x_t; h_{t-1}] + b`` (G·H × (D+H) multiply-adds) plus O(H) gate arithmetic, a
-few microseconds of work. PyTorch eager spends several times that in dispatch around each of
+few microseconds of work (minGRU / minLSTM: their gates see x_t only, so a = W x_t + b, a
+smaller GEMV still). PyTorch eager spends several times that in dispatch around each of
 its ~10 ops. Here the whole step, every layer and the read-out, is one compiled call (numba)
 into a single preallocated float32 workspace: the floor is one GEMV and the call around it.
 
 Numerics: float32 throughout, as the model. σ and tanh are evaluated with the rational
 approximation of Eigen's ``generic_fast_tanh_float`` (|error| < 4e-7 against float64 tanh),
 because libm's scalar ``expf`` would cost more than the GEMV; σ(x) = ½ + ½·tanh(x/2).
-A model whose cell has no compiled kernel here (layer-normed cells, models added later) but
-whose state is constant in T is served through its own ``step`` — same API, eager speed.
+Compiled: seqarch RNN (tanh, ReLU), LSTM, GRU, minGRU, minLSTM, and the selective SSM (whose
+Ā = exp(Δ A) needs H·N of libm's expf per layer). A model with no compiled kernel here
+(layer-normed ones, models added later) but whose state is constant in T is served through its
+own ``step`` — same API, eager speed.
 A model whose state grows with T (the Transformer's KV cache) is refused: an unbounded stream
 would need unbounded memory.
 """
@@ -34,13 +37,17 @@ from torch import nn
 from .models import MODELS, RecurrentModel, SequenceModel
 from .models.gru import GRUCell
 from .models.lstm import LSTMCell
+from .models.mingru import MinGRUCell, MinLSTMCell, MinRNN
 from .models.rnn import RNNCell
+from .models.ssm import SSM
 
 # ---------------------------------------------------------------------------------------------
 # The kernel. One workspace ws (float32, 1-D) holds parameters, state, scratch and output; one
 # int64 ``layout`` says where each part lives. Few arguments keep numba's call overhead small.
 
 RNN_TANH, RNN_RELU, LSTM_GATES, GRU_GATES = 0, 1, 2, 3
+MINGRU_GATES, MINLSTM_GATES = 4, 5  # gates from x_t alone: no W_h, b_h (their offsets are 0)
+SSM_SCAN = 6  # the selective SSM: its own kernel and layout, below
 # layout header: kind, D, H, L, O (0: no read-out), B, S (state tensors), G (gate blocks),
 # state offset, scratch offset, y offset, W_hy offset, b_y offset; then per layer
 # (W_x offset, D_l, W_h offset, b_x offset, b_h offset).
@@ -89,6 +96,12 @@ def _sigmoid(x: float) -> float:
     return _HALF + _HALF * _tanh(_HALF * x)
 
 
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+def _g(x: float) -> float:
+    """minGRU's g(x) = x + ½ for x ≥ 0, σ(x) for x < 0 (continuous, always positive)."""
+    return x + _HALF if x >= _ZERO else _sigmoid(x)
+
+
 # error_model="numpy": a float division returns inf instead of raising, which removes the branch
 # that would stop LLVM from vectorising the gate loops (16 float32 lanes per AVX-512 register).
 
@@ -106,6 +119,16 @@ def _pre_activations(W_x, W_h, b_x, b_h, x, h, a_x, a_h):  # noqa: ANN001
             t += W_h[i, j] * h[j]
         a_x[i] = s
         a_h[i] = t
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+def _linear(W, b, x, a):  # noqa: ANN001
+    """a = W x + b: the min cells' only product (their gates never see h_{t−1})."""
+    for i in range(W.shape[0]):
+        s = b[i]
+        for j in range(x.shape[0]):
+            s += W[i, j] * x[j]
+        a[i] = s
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=True)
@@ -139,6 +162,24 @@ def _gates(kind, a, h, c):  # noqa: ANN001
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+def _min_gates(kind, a, h):  # noqa: ANN001
+    """minGRU / minLSTM on a = W x_t + b (G·H,): h_t = a_t ⊙ h_{t−1} + b_t over h_{t−1}."""
+    H = h.shape[0]
+    if kind == MINGRU_GATES:  # z, h̃ blocks
+        for k in range(H):
+            z = _sigmoid(a[k])  # z_t = σ(W_z x_t + b_z)
+            h_tilde = _g(a[H + k])  # h̃_t = g(W_h x_t + b_h)
+            h[k] = (_ONE - z) * h[k] + z * h_tilde  # h_t = (1 − z_t) h_{t−1} + z_t h̃_t
+    else:  # MINLSTM_GATES: f, i, h̃ blocks
+        for k in range(H):
+            f = _sigmoid(a[k])  # f_t = σ(W_f x_t + b_f)
+            i = _sigmoid(a[H + k])  # i_t = σ(W_i x_t + b_i)
+            h_tilde = _g(a[2 * H + k])  # h̃_t = g(W_h x_t + b_h)
+            s = f + i  # f'_t = f_t / (f_t + i_t), i'_t = i_t / (f_t + i_t)
+            h[k] = f / s * h[k] + i / s * h_tilde  # h_t = f'_t h_{t−1} + i'_t h̃_t
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
 def _push(x, ws, layout):  # noqa: ANN001
     """One step of every stream: x (B·D,) -> ws[y : y + B·O]. Returns −1−j if x[j] is not finite
     (the state is then untouched), else 0."""
@@ -162,11 +203,15 @@ def _push(x, ws, layout):  # noqa: ANN001
                 layout[k + 4],
             )
             W_x = ws[wx : wx + GH * n_x].reshape(GH, n_x)
-            W_h = ws[wh : wh + GH * H].reshape(GH, H)
             x_l = x[b * D : (b + 1) * D] if l == 0 else state[0, l - 1, b]  # the layer below
             h = state[0, l, b]
-            _pre_activations(W_x, W_h, ws[bx : bx + GH], ws[bh : bh + GH], x_l, h, a_x, a_h)
-            _gates(layout[KIND], a, h, state[state.shape[0] - 1, l, b])
+            if layout[KIND] >= MINGRU_GATES:  # a_x = W x + b; no recurrent product
+                _linear(W_x, ws[bx : bx + GH], x_l, a_x)
+                _min_gates(layout[KIND], a_x, h)
+            else:
+                W_h = ws[wh : wh + GH * H].reshape(GH, H)
+                _pre_activations(W_x, W_h, ws[bx : bx + GH], ws[bh : bh + GH], x_l, h, a_x, a_h)
+                _gates(layout[KIND], a, h, state[state.shape[0] - 1, l, b])
         y = ws[layout[Y] + b * width : layout[Y] + (b + 1) * width]
         if O:  # y_t = W_hy h_t + b_y
             W_hy = ws[layout[WY] : layout[WY] + O * H].reshape(O, H)
@@ -178,21 +223,100 @@ def _push(x, ws, layout):  # noqa: ANN001
     return 0
 
 
+# The selective SSM's layout: the same header (slot G_ holds N, the state size per channel), then
+# W_in offset, b_in offset, R (the rank of Δ); per layer (W_p offset, W_Δ offset, b_Δ offset,
+# A offset, D offset) with W_p = [W_r; W_B; W_C] (R + 2N, H) and A = −exp(A_log) (H, N).
+N_, WIN, BIN, R_, SSM_HEADER = G_, 13, 14, 15, 16
+_TWENTY = np.float32(20.0)
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+def _softplus(x: float) -> float:
+    """softplus(x) = log(1 + eˣ), and x itself above 20 (PyTorch's threshold)."""
+    return x if x > _TWENTY else math.log1p(math.exp(x))
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+def _push_ssm(x, ws, layout):  # noqa: ANN001
+    """One step of the selective SSM for every stream: x (B·D,) -> ws[y : y + B·O]. Returns
+    −1−j if x[j] is not finite (the state is then untouched), else 0."""
+    for j in range(x.shape[0]):
+        if not math.isfinite(x[j]):
+            return -1 - j
+    D, H, L, O, B = layout[D_], layout[H_], layout[L_], layout[O_], layout[B_]
+    N, R = layout[N_], layout[R_]
+    P = R + 2 * N
+    state = ws[layout[STATE] : layout[STATE] + L * B * H * N].reshape(L, B, H, N)
+    s = layout[SCRATCH]
+    u, p, delta = ws[s : s + H], ws[s + H : s + H + P], ws[s + H + P : s + 2 * H + P]
+    W_in = ws[layout[WIN] : layout[WIN] + H * D].reshape(H, D)
+    width = O if O else H
+    for b in range(B):
+        _linear(W_in, ws[layout[BIN] : layout[BIN] + H], x[b * D : (b + 1) * D], u)  # u = W_in x
+        for l in range(L):
+            k = SSM_HEADER + 5 * l
+            wp, wd, bd, a, d = layout[k], layout[k + 1], layout[k + 2], layout[k + 3], layout[k + 4]
+            # [r; B_t; C_t] = [W_r; W_B; W_C] u_t (W_p has no bias: a zero one is stored)
+            _linear(ws[wp : wp + P * H].reshape(P, H), ws[wp + P * H : wp + P * H + P], u, p)
+            # Δ_t before softplus: W_Δ r + b_Δ
+            _linear(ws[wd : wd + H * R].reshape(H, R), ws[bd : bd + H], p[:R], delta)
+            A = ws[a : a + H * N].reshape(H, N)
+            h = state[l, b]  # (H, N)
+            for c in range(H):  # channel c; u[c] becomes the layer's output y_c, the next input
+                dt = _softplus(delta[c])  # Δ_t = softplus(W_Δ r + b_Δ)
+                du = dt * u[c]
+                y_c = _ZERO
+                for n in range(N):
+                    # h_t = exp(Δ_t A) ⊙ h_{t−1} + (Δ_t u_t) B_t ;  y_t = h_t C_t
+                    h[c, n] = math.exp(dt * A[c, n]) * h[c, n] + du * p[R + n]
+                    y_c += h[c, n] * p[R + N + n]
+                u[c] = y_c + ws[d + c] * u[c]  # + D ⊙ u_t
+        y = ws[layout[Y] + b * width : layout[Y] + (b + 1) * width]
+        if O:  # y_t = W_hy u^L_t + b_y
+            W_hy = ws[layout[WY] : layout[WY] + O * H].reshape(O, H)
+            b_y = ws[layout[BY] : layout[BY] + O]
+            _linear(W_hy, b_y, u, y)
+        else:
+            y[:] = u
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Sessions.
+
+
+CELL_KINDS: dict[type[nn.Module], int] = {
+    GRUCell: GRU_GATES,
+    LSTMCell: LSTM_GATES,
+    MinGRUCell: MINGRU_GATES,
+    MinLSTMCell: MINLSTM_GATES,
+}
 
 
 def _cell_kind(cell: nn.Module) -> int | None:
     """The compiled gate kind for a cell, or None when this runtime has no kernel for it."""
     if getattr(cell, "layer_norm", False):
         return None
-    if type(cell) is GRUCell:
-        return GRU_GATES
-    if type(cell) is LSTMCell:
-        return LSTM_GATES
     if type(cell) is RNNCell:
         return RNN_TANH if cell.nonlinearity == "tanh" else RNN_RELU
-    return None
+    return CELL_KINDS.get(type(cell))
+
+
+def _model_kind(model: SequenceModel) -> int | None:
+    """The compiled kind shared by all of a model's cells, or None (served through its step)."""
+    if isinstance(model, SSM):
+        return None if model.layer_norm else SSM_SCAN
+    if not isinstance(model, RecurrentModel | MinRNN):
+        return None
+    kinds = {_cell_kind(cell) for cell in model.cells}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _cell_weights(cell: nn.Module) -> tuple[torch.Tensor, ...]:
+    """W_x (G·H, D_l), W_h (G·H, H), b_x, b_h (G·H,); a min cell has W_x = W, b_x = b only."""
+    if isinstance(cell, MinGRUCell | MinLSTMCell):
+        return cell.W.weight, None, cell.W.bias, None
+    return cell.W_x, cell.W_h, cell.b_x, cell.b_h
 
 
 class Session:
@@ -255,47 +379,87 @@ class Session:
         return tuple(tensors) if isinstance(template, tuple | list) else tensors[0]
 
 
+class _Workspace:
+    """Float32 parts laid end to end; ``place`` returns where each one starts."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+
+    def place(self, values: Any) -> int:
+        if isinstance(values, torch.Tensor):
+            values = values.detach().float().numpy()
+        self.parts.append(np.asarray(values, np.float32).ravel())
+        self.size += self.parts[-1].size
+        return self.size - self.parts[-1].size
+
+
+def _pack_cells(model: RecurrentModel | MinRNN, B: int) -> tuple[_Workspace, list[int], tuple]:
+    """Workspace, layout and state shape (S, L, B, H) for a stack of cells (see ``_push``)."""
+    D, H, L = model.input_size, model.hidden_size, model.num_layers
+    O, G = model.output_size or 0, model.cell_class.gates
+    S = getattr(model, "state_tensors", 1)  # 2 for the LSTM's (h, C)
+    ws, layers = _Workspace(), []
+    for cell in model.cells:  # W_x (G·H, D_l), D_l, W_h (G·H, H), b_x, b_h
+        W_x, W_h, b_x, b_h = _cell_weights(cell)
+        layers += [ws.place(W_x), W_x.shape[1], 0 if W_h is None else ws.place(W_h)]
+        layers += [ws.place(b_x), 0 if b_h is None else ws.place(b_h)]
+    wy = by = 0
+    if model.readout is not None:
+        wy, by = ws.place(model.readout.weight), ws.place(model.readout.bias)  # W_hy (O, H), b_y
+    state = ws.place(np.zeros(S * L * B * H))  # (S, L, B, H)
+    scratch = ws.place(np.zeros(2 * G * H))  # a_x, a_h
+    y = ws.place(np.zeros(B * (O or H)))
+    header = [_model_kind(model), D, H, L, O, B, S, G, state, scratch, y, wy, by]
+    return ws, header + layers, (S, L, B, H)
+
+
+def _pack_ssm(model: SSM, B: int) -> tuple[_Workspace, list[int], tuple]:
+    """Workspace, layout and state shape (1, L, B, H, N) for the selective SSM (``_push_ssm``)."""
+    D, H, L, O = model.input_size, model.hidden_size, model.num_layers, model.output_size or 0
+    N, R = model.state_size, model.dt_rank
+    ws, layers = _Workspace(), []
+    w_in, b_in = ws.place(model.W_in.weight), ws.place(model.W_in.bias)  # (H, D), (H,)
+    for layer in model.layers:  # W_p (R + 2N, H) and its zero bias, W_Δ (H, R), b_Δ, A, D
+        wp = ws.place(layer.x_proj.weight)
+        ws.place(np.zeros(R + 2 * N))
+        layers += [wp, ws.place(layer.dt_proj.weight), ws.place(layer.dt_proj.bias)]
+        layers += [ws.place(-torch.exp(layer.A_log)), ws.place(layer.D)]  # A = −exp(A_log)
+    wy = by = 0
+    if model.readout is not None:
+        wy, by = ws.place(model.readout.weight), ws.place(model.readout.bias)
+    state = ws.place(np.zeros(L * B * H * N))  # (L, B, H, N)
+    scratch = ws.place(np.zeros(2 * H + R + 2 * N))  # u, [r; B_t; C_t], Δ
+    y = ws.place(np.zeros(B * (O or H)))
+    header = [SSM_SCAN, D, H, L, O, B, 1, N, state, scratch, y, wy, by, w_in, b_in, R]
+    return ws, header + layers, (1, L, B, H, N)
+
+
 class FastSession(Session):
-    """The compiled runtime for seqarch RNN / LSTM / GRU stacks (without layer norm)."""
+    """The compiled runtime for seqarch RNN / LSTM / GRU / minGRU / minLSTM / SSM stacks
+    (without layer norm)."""
 
-    def __init__(self, model: RecurrentModel, streams: int):
+    def __init__(self, model: RecurrentModel | MinRNN | SSM, streams: int):
         super().__init__(model, streams)
-        D, H, L, B = model.input_size, model.hidden_size, model.num_layers, streams
-        O, S, G = model.output_size or 0, model.state_tensors, model.cell_class.gates
-        parts: list[np.ndarray] = []
-        size = 0
-
-        def place(values: np.ndarray) -> int:
-            nonlocal size
-            parts.append(np.asarray(values, np.float32).ravel())
-            size += parts[-1].size
-            return size - parts[-1].size
-
-        layers = []
+        B, width = streams, model.out_features
         with torch.no_grad():
-            for cell in model.cells:  # W_x (G·H, D_l), D_l, W_h (G·H, H), b_x, b_h
-                layers += [place(cell.W_x.float().numpy()), cell.W_x.shape[1]]
-                layers += [place(cell.W_h.float().numpy())]
-                layers += [place(cell.b_x.float().numpy()), place(cell.b_h.float().numpy())]
-            wy = by = 0
-            if model.readout is not None:
-                wy = place(model.readout.weight.float().numpy())  # W_hy (O, H)
-                by = place(model.readout.bias.float().numpy())
-        state = place(np.zeros(S * L * B * H))  # (S, L, B, H)
-        scratch = place(np.zeros(2 * G * H))  # a_x, a_h
-        y = place(np.zeros(B * (O or H)))
-        self._ws = np.concatenate(parts)
-        kind = _cell_kind(model.cells[0])
-        header = [kind, D, H, L, O, B, S, G, state, scratch, y, wy, by]
-        self._layout = np.array(header + layers, dtype=np.int64)
-        self._state = self._ws[state : state + S * L * B * H].reshape(S, L, B, H)  # a view
-        self._y = self._ws[y : y + B * (O or H)]
-        self._y_shape = (O or H,) if B == 1 else (B, O or H)
+            if isinstance(model, SSM):
+                ws, layout, state_shape = _pack_ssm(model, B)
+                self._kernel = _push_ssm
+            else:
+                ws, layout, state_shape = _pack_cells(model, B)
+                self._kernel = _push
+        self._ws = np.concatenate(ws.parts)
+        self._layout = np.array(layout, dtype=np.int64)
+        state, y = layout[STATE], layout[Y]
+        self._state = self._ws[state : state + math.prod(state_shape)].reshape(state_shape)  # view
+        self._y = self._ws[y : y + B * width]
+        self._y_shape = (width,) if B == 1 else (B, width)
 
     def push(self, x_t: np.ndarray) -> np.ndarray:
         """One step: x_t (D,) -> y_t (O,), or (B, D) -> (B, O) with ``streams=B``."""
         x = self._check_x(x_t)
-        status = _push(x if self.streams == 1 else x.reshape(-1), self._ws, self._layout)
+        status = self._kernel(x if self.streams == 1 else x.reshape(-1), self._ws, self._layout)
         if status < 0:
             raise self._bad_value(-1 - status)
         return self._y.reshape(self._y_shape).copy()
@@ -306,7 +470,8 @@ class FastSession(Session):
 
     @property
     def state(self) -> Any:
-        """A copy of the state in the model's format, (L, B, H) tensor(s), for ``model.step``."""
+        """A copy of the state in the model's format, (L, B, H[, N]) tensor(s), for
+        ``model.step``."""
         return self._as_model_state(list(self._state))
 
     def load_state(self, state: Any) -> None:
@@ -382,6 +547,6 @@ def open(model: SequenceModel | nn.RNNBase, streams: int = 1) -> FastSession | S
             "an unbounded stream needs unbounded memory; expected a constant-state model "
             f"(use model.step for bounded decoding)"
         )
-    if isinstance(model, RecurrentModel) and _cell_kind(model.cells[0]) is not None:
+    if _model_kind(model) is not None:
         return FastSession(model, streams)
     return StepSession(model, streams)
