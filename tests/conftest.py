@@ -1,0 +1,15 @@
+"""Shared test settings."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tests run tiny models, where one thread is fastest and a shared 2-core CI machine is not
+    oversubscribed (two threads made some step loops 100× slower there). Code under test that
+    times things sets its own thread count explicitly."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
