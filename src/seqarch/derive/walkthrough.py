@@ -206,26 +206,43 @@ def _rnn(D: int, H: int, seed: int, measure: bool) -> Walkthrough:
             + "."
             + (
                 f" Measured (torch autograd, seed {seed}): ‖∂h_T/∂h_{{T−k}}‖/‖∂h_T/∂h_{{T−1}}‖ = "
-                f"{numbers['measured_ratio_at_10']:.3g} at k=10, "
-                f"{numbers['measured_ratio_at_50']:.3g} at k=50."
                 if measure
                 else ""
-            ),
+            )
+            + _measured(numbers, measure),
         ),
     ]
-    return Walkthrough(
-        "rnn",
-        D,
-        H,
-        [
-            Section("Forward", forward),
-            Section("Backward through time", backward, "Walk t = T..1."),
-            Section("Gradient path", path),
-        ],
-        counts,
-        total,
-        numbers,
+    return _recurrent("rnn", D, H, forward, backward, path, counts, total, numbers)
+
+
+def _measured(numbers: dict[str, float], measure: bool) -> str:
+    """The measured Jacobian ratios at k = 10 and 50, when measured."""
+    if not measure:
+        return ""
+    return (
+        f"{numbers['measured_ratio_at_10']:.3g} at k=10, "
+        f"{numbers['measured_ratio_at_50']:.3g} at k=50."
     )
+
+
+def _recurrent(
+    arch: str,
+    D: int,
+    H: int,
+    forward: list,
+    backward: list,
+    path: list,
+    counts: dict,
+    total: int,
+    numbers: dict,
+) -> Walkthrough:
+    """A recurrent model's walkthrough: forward, backward through time, the gradient path."""
+    sections = [
+        Section("Forward", forward),
+        Section("Backward through time", backward, "Walk t = T..1."),
+        Section("Gradient path", path),
+    ]
+    return Walkthrough(arch, D, H, sections, counts, total, numbers)
 
 
 def _gate_step(g: str, act: str, meaning: str, H: int, D: int) -> Step:
@@ -326,28 +343,11 @@ def _lstm(D: int, H: int, seed: int, measure: bool) -> Walkthrough:
             + ", b_f = 3 gives "
             + ", ".join(f"{numbers[f'forget_product_bias_3_at_{n}']:.3g}" for n in LAGS)
             + "."
-            + (
-                f" Measured ‖∂h_T/∂h_{{T−k}}‖/‖∂h_T/∂h_{{T−1}}‖ at init: "
-                f"{numbers['measured_ratio_at_10']:.3g} at k=10, "
-                f"{numbers['measured_ratio_at_50']:.3g} at k=50."
-                if measure
-                else ""
-            ),
+            + (" Measured ‖∂h_T/∂h_{T−k}‖/‖∂h_T/∂h_{T−1}‖ at init: " if measure else "")
+            + _measured(numbers, measure),
         ),
     ]
-    return Walkthrough(
-        "lstm",
-        D,
-        H,
-        [
-            Section("Forward", forward),
-            Section("Backward through time", backward, "Walk t = T..1."),
-            Section("Gradient path", path),
-        ],
-        counts,
-        total,
-        numbers,
-    )
+    return _recurrent("lstm", D, H, forward, backward, path, counts, total, numbers)
 
 
 def _gru(D: int, H: int, seed: int, measure: bool) -> Walkthrough:
@@ -420,28 +420,11 @@ def _gru(D: int, H: int, seed: int, measure: bool) -> Walkthrough:
             f"z̄ = {z_bar:.3f} (seed {seed}), so z̄^(T−t) = "
             + ", ".join(f"{z_bar**n:.3g}" for n in LAGS)
             + f" at T−t = {', '.join(map(str, LAGS))}."
-            + (
-                f" Measured ‖∂h_T/∂h_{{T−k}}‖/‖∂h_T/∂h_{{T−1}}‖ at init: "
-                f"{numbers['measured_ratio_at_10']:.3g} at k=10, "
-                f"{numbers['measured_ratio_at_50']:.3g} at k=50."
-                if measure
-                else ""
-            ),
+            + (" Measured ‖∂h_T/∂h_{T−k}‖/‖∂h_T/∂h_{T−1}‖ at init: " if measure else "")
+            + _measured(numbers, measure),
         ),
     ]
-    return Walkthrough(
-        "gru",
-        D,
-        H,
-        [
-            Section("Forward", forward),
-            Section("Backward through time", backward, "Walk t = T..1."),
-            Section("Gradient path", path),
-        ],
-        counts,
-        total,
-        numbers,
-    )
+    return _recurrent("gru", D, H, forward, backward, path, counts, total, numbers)
 
 
 def _attention(D: int, H: int, seed: int, measure: bool) -> Walkthrough:
