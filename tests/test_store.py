@@ -6,6 +6,8 @@ import multiprocessing as mp
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -203,3 +205,28 @@ def test_schema_is_documented():
     doc = store_mod.__doc__
     for word in ("SEQARCH_DB", "runs(", "measurements(", "WAL", "user_version"):
         assert word in doc
+
+
+def test_a_second_store_in_one_process_keeps_the_first_ones_locks(tmp_path):
+    """Opening the store twice in one process (the advisor does: its own store, then a study
+    and the gradient flow open theirs) must not drop the first connection's POSIX locks, or
+    another process closing last checkpoints and deletes the WAL under it (a lost write)."""
+    db = tmp_path / "s.db"
+    first = Store(db)
+    first.put_measurement("probe", {"n": 0}, {"v": 0})
+    Store(db).close()  # a second Store in this process, opened and closed
+    other = (
+        "import sys; from seqarch.store import Store\n"
+        "s = Store(sys.argv[1]); s.put_measurement('probe', {'n': 1}, {'v': 1}); s.close()"
+    )
+    subprocess.run([sys.executable, "-c", other, str(db)], check=True, timeout=120)
+    first.put_measurement("probe", {"n": 2}, {"v": 2})  # written after the other closed
+    read = (
+        "import sys; from seqarch.store import Store\n"
+        "print(sorted(m['key']['n'] for m in Store(sys.argv[1]).measurements('probe')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", read, str(db)], capture_output=True, text=True, timeout=120
+    )
+    first.close()
+    assert out.stdout.strip() == "[0, 1, 2]", out.stderr

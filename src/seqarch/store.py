@@ -51,7 +51,6 @@ SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
 BUSY_TIMEOUT_S = 60.0
 STATUSES = ("done", "failed")
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -160,9 +159,11 @@ def _check_existing(path: Path) -> None:
         return
     if path.is_dir():
         raise _refuse(path, "it is a directory")
-    with path.open("rb") as f:
-        if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise _refuse(path, "it is not an SQLite file")
+    # No open()/close() of the file from Python: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it — including the locks of a Store already open here —
+    # which lets another process write under our feet ("How To Corrupt An SQLite Database
+    # File", §2.2). SQLite's own read-only connection shares the process's lock bookkeeping,
+    # and it rejects a file that is not SQLite ("file is not a database").
     try:
         con = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
@@ -176,6 +177,8 @@ def _check_existing(path: Path) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
+        if "not a database" in str(e):
+            raise _refuse(path, "it is not an SQLite file") from None
         raise _refuse(path, f"SQLite cannot read it ({e})") from None
     if app_id != APPLICATION_ID:
         if tables:

@@ -240,7 +240,7 @@ def gather(
 
             say(f"measuring gradient flow of {arch} over {h} steps …")
             result = gradient_flow(arch, seq_len=h + 1, k_max=h, hidden_size=32, seeds=(0, 1))
-            store_flow(result, db)
+            store_flow(result, store)
             ratio = stored_flow_ratio(store, arch, h)
         evidence[arch].grad_ratio = ratio
 

@@ -21,7 +21,6 @@ sequence and the loss is Σ_j h_T[j, j], so batch row j carries ∂h_T[j]/∂(·
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,7 +147,7 @@ def decay_ratio(result: dict[str, Any], k: int, measure: str = "state") -> float
     return result[f"{measure}_ratio"][k - 1]
 
 
-def store_flow(result: dict[str, Any], db: str | Path) -> str:
+def store_flow(result: dict[str, Any], db: Any) -> str:
     """Save a :func:`gradient_flow` result in the SQLite store at ``db``; returns its id.
 
     kind "gradient_flow"; the key is the configuration, the value the measured curves.
@@ -158,5 +157,7 @@ def store_flow(result: dict[str, Any], db: str | Path) -> str:
     key_fields = ("arch", "seq_len", "k_max", "hidden_size", "input_size", "seeds", "trained")
     key = {k: result[k] for k in key_fields}
     value = {k: v for k, v in result.items() if k not in key_fields}
+    if isinstance(db, Store):  # an open store: one connection per process is the safe habit
+        return db.put_measurement("gradient_flow", key, value)
     with Store(db) as store:
         return store.put_measurement("gradient_flow", key, value)
