@@ -416,8 +416,12 @@ def study(
         with Store(path) as store:
             rows = study_lib.summarize(study_lib.study_rows(store, runs))
     t = Table(title=f"Study {preset}: test metric (mean ± std over seeds) beside the baseline")
-    for col in ("task", "T", "arch", "metric", "value", "baseline", "seeds", "train s", "params"):
-        t.add_column(col, justify="left" if col in ("task", "arch", "metric") else "right")
+    variants = any(r.variant for r in rows)
+    cols = ("task", "T", "arch", *(("variant",) if variants else ()), "metric", "value")
+    for col in (*cols, "baseline", "seeds", "train s", "params"):
+        t.add_column(
+            col, justify="left" if col in ("task", "arch", "variant", "metric") else "right"
+        )
     for r in rows:
         arrow = "↑" if r.higher_is_better else "↓"
         value = _fmt(r.mean) + (f" ± {r.std:.2g}" if r.seeds > 1 else "")
@@ -425,6 +429,7 @@ def study(
             r.task,
             str(r.seq_len or "—"),
             r.arch,
+            *((escape(r.variant),) if variants else ()),
             f"{r.metric} {arrow}",
             value,
             _fmt(r.baseline),

@@ -27,6 +27,7 @@ Backends:
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import multiprocessing as mp
 import os
@@ -373,6 +374,7 @@ class Summary:
     seconds: float  # mean training wall clock per run
     params: int
     seeds: int
+    variant: str = ""  # the options that set this row apart from its siblings (e.g. an ablation)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -381,12 +383,22 @@ class Summary:
 def summarize(stored: list[dict]) -> list[Summary]:
     """Group stored runs by (arch, task, length): the headline metric's mean ± std over seeds."""
     groups: dict[tuple, list[dict]] = {}
+    options: dict[tuple, dict[str, set]] = {}  # every value each option takes per (task, T, arch)
     for r in stored:
         c, m = r["config"], r["metrics"]
         seq_len = c.get("task_config", {}).get("seq_len", m.get("seq_len"))
-        groups.setdefault((c["task"], seq_len, c["arch"]), []).append(r)
+        flat = _options(c)
+        base = (c["task"], seq_len, c["arch"])
+        groups.setdefault((*base, json.dumps(flat, sort_keys=True)), []).append(r)
+        for k, v in flat.items():
+            options.setdefault(base, {}).setdefault(k, set()).add(json.dumps(v))
     rows = []
-    for (task, seq_len, arch), group in sorted(groups.items(), key=lambda kv: _order(kv[0])):
+    for (task, seq_len, arch, flat_json), group in sorted(
+        groups.items(), key=lambda kv: (*_order(kv[0][:3]), kv[0][3])
+    ):
+        flat = json.loads(flat_json)
+        varying = [k for k, vs in options[(task, seq_len, arch)].items() if len(vs) > 1]
+        variant = ", ".join(f"{k}={flat.get(k)}" for k in sorted(varying))
         ms = [g["metrics"] for g in group]
         name = ms[0]["metric"]
         values = [m[name] for m in ms]
@@ -403,9 +415,20 @@ def summarize(stored: list[dict]) -> list[Summary]:
                 seconds=statistics.fmean(m["train_seconds"] for m in ms),
                 params=int(ms[0]["params"]),
                 seeds=len(group),
+                variant=variant,
             )
         )
     return rows
+
+
+def _options(config: dict) -> dict[str, Any]:
+    """A run's options but its seed, flattened: {"train.dropout": 0.3, ...}."""
+    flat: dict[str, Any] = {}
+    for section in ("task_config", "model_config", "train"):
+        for k, v in config.get(section, {}).items():
+            if k != "seed":
+                flat[f"{section.split('_')[0]}.{k}"] = v
+    return flat
 
 
 def _order(key: tuple) -> tuple:
