@@ -253,3 +253,24 @@ def test_cli_study_then_results(tmp_path):
     assert foreign.read_text() == "not a database"
     r = runner.invoke(app, ["study", "--preset", "nope", "--db", db])
     assert r.exit_code == 2 and "expected a preset" in r.output
+
+
+def test_summary_keeps_an_ablations_arms_apart():
+    def run(seed, dropout, acc):
+        config = {
+            "arch": "gru",
+            "task": "ucr",
+            "seed": seed,
+            "task_config": {"seq_len": 150},
+            "model_config": {},
+            "train": {"dropout": dropout, "lr": 0.01},
+        }
+        metrics = {"metric": "accuracy", "accuracy": acc, "train_seconds": 1.0, "params": 10}
+        return {"config": config, "metrics": metrics}
+
+    rows = summarize([run(0, 0.3, 0.8), run(1, 0.3, 0.6), run(0, 0.0, 0.5)])
+    assert sorted((r.variant, r.seeds) for r in rows) == [
+        ("train.dropout=0.0", 1),
+        ("train.dropout=0.3", 2),
+    ]
+    assert next(r for r in rows if r.seeds == 2).mean == pytest.approx(0.7)
