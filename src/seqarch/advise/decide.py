@@ -182,7 +182,9 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
     ]
     if any(not v.adequate for v in cheaper):
         return "long_range"
-    return "short_range"
+    # the winner is the cheapest good-enough model outright: for a stream that is its step
+    # latency; for whole sequences, the signal is close enough that nothing costlier is needed
+    return "latency" if spec.streaming else "short_range"
 
 
 def winner_under(spec: ProblemSpec, evidence: dict[str, Evidence], **change: Any) -> str | None:

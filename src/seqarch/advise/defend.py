@@ -180,6 +180,16 @@ def misunderstandings(
     return notes
 
 
+REASON_TEXT = {
+    "latency": "latency — the budget, or the fastest step among the models good enough here",
+    "memory": "the memory budget — a better model's state or weights do not fit",
+    "training_budget": "the training budget — a better model does not train in time here",
+    "long_range": "the dependency length — cheaper models fall short at this distance",
+    "short_range": "the signal is close — the cheapest model is good enough",
+    "data": "your data — the architectures were trained and compared on it",
+}
+
+
 def defend(
     spec: ProblemSpec,
     ranking: list[Verdict],
@@ -268,7 +278,7 @@ def defend(
         paras.append(f"Runner-up: {runner.arch} — {why} ({'; '.join(rv.reasons[:2])}).")
     if flip_notes:
         paras.append("When the answer would flip: " + " ".join(flip_notes))
-    paras.append(f"Deciding reason: {reason.replace('_', ' ')}.")
+    paras.append(f"Deciding reason: {REASON_TEXT[reason]}.")
     return "\n\n".join(paras)
 
 
