@@ -102,6 +102,20 @@ def test_independent_streams_match_batch_one(name):
             np.testing.assert_allclose(y[b], one[b].push(x[b]), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["lstm", "ssm"])
+def test_strided_float64_and_list_inputs_give_the_float32_result(name):
+    """The fast path takes C-contiguous float32 as it is; every other form is converted first."""
+    model = _model(name)
+    ref, other = stream.open(model), stream.open(model)
+    xs = np.random.default_rng(5).standard_normal((30, 10))  # float64; xs[:, ::2] is strided
+    for x in xs:
+        y = other.push([*x[:5]]) if x[0] > 0 else other.push(x[::2])
+        np.testing.assert_array_equal(y, ref.push((x[:5] if x[0] > 0 else x[::2]).astype("f4")))
+    returned = ref.push(np.ones(5, np.float32))
+    ref.push(np.ones(5, np.float32))
+    assert not np.array_equal(returned, ref.push(np.zeros(5, np.float32)))  # a copy, not a view
+
+
 def test_torch_module_is_converted():
     torch.manual_seed(4)
     module = nn.GRU(5, 8, batch_first=True)
