@@ -1,9 +1,13 @@
-"""Training-step time of minGRU's parallel scan vs its own sequential loop vs nn.GRU.
+"""Training-step time of minGRU's scans vs its own sequential loop vs nn.GRU.
 
 One training step = forward over (B, T, D) + backward of a scalar loss through every output.
-The three contenders run side by side in one process, interleaved round-robin at each T, and
-the table reports medians and the ratios to the parallel scan measured in the same run.
-Slow contenders get fewer repeats (at least one real measurement each; nothing extrapolated).
+Four contenders run side by side in one process, interleaved round-robin at each T:
+  compiled    impl="fast" on CPU: the compiled scan of seqarch/models/scan.py (the default)
+  log-space   impl="scan": the paper's parallel log-space scan in PyTorch primitives
+  sequential  impl="reference": the recurrence, one PyTorch step at a time
+  nn.GRU      PyTorch's fused GRU of the same width
+The table reports medians and the ratios measured in the same run. Slow contenders get fewer
+repeats (at least one real measurement each; nothing extrapolated).
 
 Goals (issue 8): ≥ 20× over the sequential loop at T = 4096; faster than nn.GRU from T = 1024.
 
@@ -74,7 +78,8 @@ def main() -> None:
     torch.manual_seed(0)
     B, H = args.batch, args.hidden
     models = {
-        "parallel": MinGRU(H, H, impl="fast"),
+        "compiled": MinGRU(H, H, impl="fast"),
+        "log-space": MinGRU(H, H, impl="scan"),
         "sequential": MinGRU(H, H, impl="reference"),
         "nn.GRU": nn.GRU(H, H, batch_first=True),
     }
@@ -84,7 +89,7 @@ def main() -> None:
         f"threads {torch.get_num_threads()}, python {platform.python_version()}"
     )
     print(
-        f"minGRU (1 layer, chunk_size={models['parallel'].chunk_size}) vs nn.GRU; "
+        f"minGRU (1 layer, log-space chunk_size={models['log-space'].chunk_size}) vs nn.GRU; "
         f"B={B}, D=H={H}, float32; load average before: "
         + ", ".join(f"{v:.1f}" for v in load_before)
     )
@@ -95,8 +100,8 @@ def main() -> None:
         train_step(model, warm)()
 
     header = (
-        f"{'T':>6} | {'parallel ms':>12} | {'sequential ms':>14} | {'nn.GRU ms':>12} | "
-        f"{'seq / par':>9} | {'GRU / par':>9}"
+        f"{'T':>6} | {'compiled ms':>12} | {'log-space ms':>12} | {'sequential ms':>14} | "
+        f"{'nn.GRU ms':>12} | {'seq/comp':>8} | {'seq/log':>7} | {'GRU/comp':>8} | {'GRU/log':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -113,33 +118,41 @@ def main() -> None:
                 if r < repeats[name]:
                     times[name].append(seconds(step))
         med = {name: statistics.median(ts) for name, ts in times.items()}
-        seq_ratio, gru_ratio = med["sequential"] / med["parallel"], med["nn.GRU"] / med["parallel"]
         results[T] = med
         n = {name: len(ts) for name, ts in times.items()}
+        cells = " | ".join(
+            f"{med[name] * 1e3:>{w}.1f} ({n[name]})"
+            for name, w in (("compiled", 8), ("log-space", 8), ("sequential", 10), ("nn.GRU", 8))
+        )
+        ratios = [
+            med["sequential"] / med["compiled"],
+            med["sequential"] / med["log-space"],
+            med["nn.GRU"] / med["compiled"],
+            med["nn.GRU"] / med["log-space"],
+        ]
         print(
-            f"{T:>6} | {med['parallel'] * 1e3:>8.1f} ({n['parallel']}) | "
-            f"{med['sequential'] * 1e3:>10.1f} ({n['sequential']}) | "
-            f"{med['nn.GRU'] * 1e3:>8.1f} ({n['nn.GRU']}) | "
-            f"{seq_ratio:>8.1f}× | {gru_ratio:>8.2f}×",
+            f"{T:>6} | {cells} | {ratios[0]:>7.1f}× | {ratios[1]:>6.1f}× | "
+            f"{ratios[2]:>7.2f}× | {ratios[3]:>6.2f}×",
             flush=True,
         )
 
     print(f"\nload average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    if 4096 in results:
-        r = results[4096]["sequential"] / results[4096]["parallel"]
-        print(
-            f"goal ≥ 20× over the sequential loop at T=4096: {'HIT' if r >= 20 else 'MISSED'} "
-            f"({r:.1f}×)"
-        )
-    long = [T for T in results if T >= 1024]
-    if long:
-        beaten = [T for T in long if results[T]["nn.GRU"] > results[T]["parallel"]]
-        ok = len(beaten) == len(long)
-        print(
-            f"goal faster than nn.GRU from T=1024: {'HIT' if ok else 'MISSED'} "
-            f"(faster at T = {', '.join(map(str, beaten)) or 'none'} of "
-            f"{', '.join(map(str, long))})"
-        )
+    for scan in ("compiled", "log-space"):
+        if 4096 in results:
+            r = results[4096]["sequential"] / results[4096][scan]
+            print(
+                f"{scan}: goal ≥ 20× over the sequential loop at T=4096: "
+                f"{'HIT' if r >= 20 else 'MISSED'} ({r:.1f}×)"
+            )
+        long = [T for T in results if T >= 1024]
+        if long:
+            beaten = [T for T in long if results[T]["nn.GRU"] > results[T][scan]]
+            ok = len(beaten) == len(long)
+            print(
+                f"{scan}: goal faster than nn.GRU from T=1024: {'HIT' if ok else 'MISSED'} "
+                f"(faster at T = {', '.join(map(str, beaten)) or 'none'} of "
+                f"{', '.join(map(str, long))})"
+            )
 
 
 if __name__ == "__main__":

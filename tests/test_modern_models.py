@@ -10,6 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from seqarch import cost
 from seqarch.models import MODELS, accepted_options, build
 from seqarch.models.mingru import g, log_g, parallel_log_scan, sequential_scan
+from seqarch.models.scan import linear_scan
 from seqarch.models.ssm import chunked_scan
 
 MODERN = ["mingru", "minlstm", "ssm"]
@@ -34,15 +35,16 @@ def _run(model: nn.Module, impl: str, x: torch.Tensor, state0: torch.Tensor | No
     return y, state, grads + ([] if s0 is None else [s0.grad])
 
 
+@pytest.mark.parametrize("impl", ["scan", "fast"], ids=["pytorch-scan", "compiled"])
 @pytest.mark.parametrize("given_state", [False, True], ids=["zero-state", "given-state"])
 @pytest.mark.parametrize("T", [1, 7, 64, 100], ids=lambda T: f"T{T}")
 @pytest.mark.parametrize("name", MODERN)
-def test_parallel_scan_equals_sequential_outputs_states_gradients(name, T, given_state):
+def test_parallel_scan_equals_sequential_outputs_states_gradients(name, T, given_state, impl):
     # chunk_size=16 makes T=64 and T=100 cross chunk boundaries (100 = 6·16 + 4, padded)
     model = _model(name, num_layers=2, output_size=2, chunk_size=16)
     x = torch.randn(2, T, 3, dtype=torch.float64)
     state0 = model.init_state(2).normal_() if given_state else None
-    fast = _run(model, "fast", x, state0)
+    fast = _run(model, impl, x, state0)
     ref = _run(model, "reference", x, state0)
     torch.testing.assert_close(fast[0], ref[0], atol=1e-8, rtol=0)
     torch.testing.assert_close(fast[1], ref[1], atol=1e-8, rtol=0)
@@ -61,13 +63,14 @@ def test_layer_norm_variant_also_equal(name):
         torch.testing.assert_close(a, b, atol=1e-8, rtol=0)
 
 
+@pytest.mark.parametrize("impl", ["scan", "fast"], ids=["pytorch-scan", "compiled"])
 @pytest.mark.parametrize("name", MODERN)
-def test_float32_long_sequence_stays_close_to_reference(name):
+def test_float32_long_sequence_stays_close_to_reference(name, impl):
     # the chunking keeps the log-space scan accurate in float32 at long T
     model = _model(name, torch.float32, hidden_size=16).eval()
     x = torch.randn(2, 1500, 3)
     with torch.no_grad():
-        model.impl = "fast"
+        model.impl = impl
         y_fast, s_fast = model(x)
         model.impl = "reference"
         y_ref, s_ref = model(x)
@@ -91,6 +94,28 @@ def test_scans_agree_for_any_chunk_size(chunk_size):
     h04 = torch.randn(B, H, N, dtype=torch.float64)
     expected4 = sequential_scan(a4.flatten(2), X4.flatten(2), h04.flatten(1)).view(B, T, H, N)
     torch.testing.assert_close(chunked_scan(a4, X4, h04, chunk_size), expected4, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 3), (3, 37, 5), (2, 19, 4, 3)], ids=str)
+def test_compiled_scan_gradient_equals_finite_differences(shape):
+    """The hand-derived reverse sweep (models/scan.py) against central differences."""
+    torch.manual_seed(0)
+    a = (torch.rand(shape, dtype=torch.float64) * 1.2).requires_grad_()  # a > 1 too: any a
+    b = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(shape[:1] + shape[2:], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(linear_scan, (a, b, h0), eps=1e-6, atol=1e-8)
+    flat = (a.flatten(2), b.flatten(2), h0.flatten(1))
+    torch.testing.assert_close(linear_scan(a, b, h0).flatten(2), sequential_scan(*flat))
+
+
+def test_compiled_scan_refuses_what_it_cannot_run():
+    a = torch.rand(1, 4, 2, dtype=torch.bfloat16)
+    with pytest.raises(ValueError, match="bfloat16 are not accepted.*float32 or float64"):
+        linear_scan(a, a, a[:, 0])
+    # a model in such a dtype falls back to the PyTorch scan instead of failing
+    model = _model("mingru").to(torch.bfloat16)
+    y, _ = model(torch.randn(1, 5, 3, dtype=torch.bfloat16))
+    assert y.dtype == torch.bfloat16 and torch.isfinite(y.float()).all()
 
 
 def test_g_is_continuous_positive_and_log_g_matches():
@@ -169,7 +194,7 @@ def test_registry_and_options():
     "name,config,match",
     [
         ("mingru", dict(chunk_size=0), "chunk_size=0"),
-        ("minlstm", dict(impl="cuda"), "impl='cuda'.*reference, fast"),
+        ("minlstm", dict(impl="cuda"), "impl='cuda'.*reference, scan, fast"),
         ("ssm", dict(state_size=-1), "state_size=-1"),
         ("ssm", dict(heads=2), "'heads'.*state_size"),
     ],

@@ -25,7 +25,9 @@ so inside chunks of ``chunk_size`` steps a Hillis–Steele scan combines them in
 rounds, all chunks at once — exact, no logs or divisions, decays only multiply (0 < Ā ≤ 1).
 The state then crosses chunk boundaries in T/chunk_size multiply-adds. Mamba's CUDA kernel
 makes the same split (a parallel scan inside on-chip chunks, a carry between them).
-``impl="reference"`` is the recurrence, one step at a time.
+``impl="reference"`` is the recurrence, one step at a time; ``impl="scan"`` the chunked scan
+above (any device); ``impl="fast"`` the compiled scan of ``models/scan.py`` on CPU tensors
+(one multiply-add per element, forward and backward, no log₂ C rounds), else the chunked scan.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .common import (
-    IMPLS,
     Cost,
     SequenceModel,
     check_choice,
@@ -46,6 +47,7 @@ from .common import (
     check_positive_int,
     check_probability,
 )
+from .scan import SCAN_IMPLS, compiles, linear_scan
 
 # ---------------------------------------------------------------------------------------------
 # The chunked scan of h_t = a_t ⊙ h_{t−1} + X_t.
@@ -116,11 +118,17 @@ class S6(nn.Module):
         """y = h C + D ⊙ u: h (…, H, N), C (…, N), u (…, H) -> (…, H)."""
         return (h * C_[..., None, :]).sum(-1) + self.D * u
 
-    def forward(self, u: Tensor, h0: Tensor, chunk_size: int) -> tuple[Tensor, Tensor]:
-        """The chunked scan: u (B, T, H), h0 (B, H, N) -> y (B, T, H), h_T (B, H, N)."""
+    def forward(
+        self, u: Tensor, h0: Tensor, chunk_size: int, compiled: bool = True
+    ) -> tuple[Tensor, Tensor]:
+        """All steps at once: u (B, T, H), h0 (B, H, N) -> y (B, T, H), h_T (B, H, N). The
+        compiled scan where it runs (``compiled`` and CPU float), else the chunked scan."""
         u = u if self.ln is None else self.ln(u)
         A_bar, Bu, C_ = self.discretise(u)  # (B, T, H, N), (B, T, H, N), (B, T, N)
-        h = chunked_scan(A_bar, Bu, h0, chunk_size)
+        if compiled and compiles(A_bar, Bu, h0):
+            h = linear_scan(A_bar, Bu, h0)
+        else:
+            h = chunked_scan(A_bar, Bu, h0, chunk_size)
         return self.read(h, C_, u), h[:, -1]
 
     def step(self, u_t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
@@ -162,7 +170,7 @@ class SSM(SequenceModel):
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.dropout = check_probability("dropout", dropout)
         self.layer_norm = bool(layer_norm)
-        self.impl = check_choice("impl", impl, IMPLS)
+        self.impl = check_choice("impl", impl, SCAN_IMPLS)
         self.state_size = check_positive_int("state_size", state_size)
         default_rank = math.ceil(hidden_size / 16)
         self.dt_rank = default_rank if dt_rank is None else check_positive_int("dt_rank", dt_rank)
@@ -200,8 +208,8 @@ class SSM(SequenceModel):
         for l, layer in enumerate(self.layers):
             if l > 0:
                 u = self.drop(u)
-            if self.impl == "fast":
-                u, h = layer(u, state[l], self.chunk_size)
+            if self.impl != "reference":
+                u, h = layer(u, state[l], self.chunk_size, compiled=self.impl == "fast")
             else:  # the recurrence, one step at a time
                 h, ys = state[l], []
                 for u_t in u.unbind(1):  # unbind, not u[:, t]: one stack in backward, not T
