@@ -108,6 +108,68 @@ def test_compiled_scan_gradient_equals_finite_differences(shape):
     torch.testing.assert_close(linear_scan(a, b, h0).flatten(2), sequential_scan(*flat))
 
 
+def test_compiled_scan_has_second_derivatives():
+    """create_graph=True runs the reverse sweep in differentiable ops (gradient penalties)."""
+    torch.manual_seed(1)
+    a = (torch.rand(2, 9, 3, dtype=torch.float64) * 0.9).requires_grad_()
+    b = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0), atol=1e-8)
+    model, x = _model("mingru"), torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+    penalties = []
+    for impl in ("fast", "reference"):
+        model.impl = impl
+        model.zero_grad()
+        (gx,) = torch.autograd.grad(model(x)[0].sum(), x, create_graph=True)
+        gx.pow(2).sum().backward()
+        penalties.append([p.grad.clone() for p in model.parameters()])
+    for fast, ref in zip(*penalties, strict=True):
+        torch.testing.assert_close(fast, ref, atol=1e-10, rtol=0)
+
+
+def test_compiled_scan_checks_shapes():
+    a = torch.full((2, 3, 4), 0.5, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"h0 \(4,\).*expected.*h0 \(2, 4\)"):
+        linear_scan(a, torch.zeros_like(a), torch.zeros(4, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"b \(2, 3\)"):
+        linear_scan(a, torch.zeros(2, 3, dtype=torch.float64), torch.zeros(2, 4).double())
+
+
+@pytest.mark.parametrize("name", MODERN)
+def test_autocast_and_torch_func_fall_back_to_the_pytorch_scan(name):
+    model = _model(name, torch.float32)
+    x = torch.randn(2, 7, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y, _ = model(x)
+    assert torch.isfinite(y.float()).all()
+    params = dict(model.named_parameters())
+
+    def loss(p: dict) -> torch.Tensor:
+        return torch.func.functional_call(model, p, (x,))[0].pow(2).sum()
+
+    grads = torch.func.grad(loss)(params)
+    model.zero_grad()
+    loss(params).backward()
+    for k, p in params.items():
+        torch.testing.assert_close(grads[k], p.grad, atol=1e-5, rtol=1e-4)
+
+
+def test_minlstm_with_both_gates_shut_stays_finite_and_equal():
+    """f' = f/(f+i) is 0/0 in float32 when both gates underflow; σ(log f − log i) is not."""
+    model = _model("minlstm", torch.float32)
+    with torch.no_grad():
+        model.cells[0].W.bias[: 2 * 8] = -110.0  # f and i pre-activations far below −104
+    x = torch.randn(2, 5, 3)
+    outs = []
+    for impl in ("fast", "scan", "reference"):
+        model.impl = impl
+        with torch.no_grad():
+            outs.append(model(x)[0])
+    assert torch.isfinite(outs[0]).all()
+    for other in outs[1:]:
+        torch.testing.assert_close(outs[0], other, atol=1e-5, rtol=1e-5)
+
+
 def test_compiled_scan_refuses_what_it_cannot_run():
     a = torch.rand(1, 4, 2, dtype=torch.bfloat16)
     with pytest.raises(ValueError, match="bfloat16 are not accepted.*float32 or float64"):

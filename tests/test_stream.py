@@ -116,6 +116,37 @@ def test_strided_float64_and_list_inputs_give_the_float32_result(name):
     assert not np.array_equal(returned, ref.push(np.zeros(5, np.float32)))  # a copy, not a view
 
 
+def test_minlstm_with_both_gates_shut_streams_finite_and_equal():
+    """Both gate pre-activations far below zero: no 0/0 in f' = f/(f+i) (see _min_gates)."""
+    model = _model("minlstm")
+    with torch.no_grad():
+        model.cells[0].W.weight.mul_(0.1)
+        model.cells[0].W.bias[:16] = -110.0  # f
+        model.cells[0].W.bias[16:32] = torch.linspace(-120.0, -9.0, 16)  # i
+    session = stream.open(model)
+    xs = np.random.default_rng(6).standard_normal((50, 5)).astype(np.float32)
+    ours = np.stack([session.push(x) for x in xs])
+    ref, _ = _unroll_step(model, xs)
+    assert np.isfinite(ours).all()
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["gru", "ssm"])
+def test_a_pickled_or_copied_session_continues_identically(name):
+    import copy
+    import pickle
+
+    session = stream.open(_model(name))
+    xs = np.random.default_rng(7).standard_normal((20, 5)).astype(np.float32)
+    for x in xs[:10]:
+        session.push(x)
+    copies = [pickle.loads(pickle.dumps(session)), copy.deepcopy(session)]
+    for x in xs[10:]:
+        want = session.push(x)
+        for c in copies:
+            np.testing.assert_array_equal(c.push(x), want)
+
+
 def test_torch_module_is_converted():
     torch.manual_seed(4)
     module = nn.GRU(5, 8, batch_first=True)
@@ -207,3 +238,29 @@ def test_modern_models_run_compiled_and_their_state_feeds_model_step(name, shape
         for x in xs[20:]:
             y, state = model.step(torch.from_numpy(x), state)
             np.testing.assert_allclose(session.push(x), y.numpy(), atol=1e-5, rtol=0)
+
+
+def test_works_where_no_numba_cache_can_be_written():
+    """A read-only install run by another user: numba refuses ``cache=True`` at decoration, so
+    seqarch's kernels must compile per process instead of failing the import."""
+    import subprocess
+    import sys
+
+    code = """
+from numba.core import caching
+class NoLocator:
+    @classmethod
+    def from_function(cls, *args, **kwargs):
+        return None
+caching.CacheImpl._locator_classes = [NoLocator]
+import numpy as np, torch
+from seqarch import stream
+from seqarch.models import build
+model = build("mingru", input_size=3, hidden_size=4)
+y, _ = model(torch.randn(1, 5, 3))
+y.sum().backward()
+print(stream.open(model).push(np.ones(3, np.float32)).shape)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "(4,)"

@@ -32,9 +32,9 @@ from typing import Any
 import numba
 import numpy as np
 import torch
-from numba import njit
 from torch import nn
 
+from ._numba import jit
 from .models import MODELS, RecurrentModel, SequenceModel
 from .models.gru import GRUCell
 from .models.lstm import LSTMCell
@@ -79,9 +79,11 @@ _B = tuple(
     )
 )
 _CLAMP, _HALF, _ONE, _ZERO = (np.float32(c) for c in (7.90531110763549805, 0.5, 1.0, 0.0))
+_SHUT = np.float32(-8.0)  # a gate pre-activation below it: σ < 3.4e-4, the approximation's
+# absolute error (2e-7) no longer small against it
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _tanh(x: float) -> float:
     x = _CLAMP if x > _CLAMP else x
     x = -_CLAMP if x < -_CLAMP else x
@@ -92,12 +94,12 @@ def _tanh(x: float) -> float:
     return p / q
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _sigmoid(x: float) -> float:
     return _HALF + _HALF * _tanh(_HALF * x)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _g(x: float) -> float:
     """minGRU's g(x) = x + ½ for x ≥ 0, σ(x) for x < 0 (continuous, always positive)."""
     return x + _HALF if x >= _ZERO else _sigmoid(x)
@@ -107,7 +109,7 @@ def _g(x: float) -> float:
 # that would stop LLVM from vectorising the gate loops (16 float32 lanes per AVX-512 register).
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _linear(W, b, x, a):  # noqa: ANN001
     """a = W x + b, four rows at a time: four independent sums share each load of x[j] and hide
     the add latency that a single running sum waits on (measured here: 25–30 % faster than row
@@ -132,7 +134,7 @@ def _linear(W, b, x, a):  # noqa: ANN001
         i += 1
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _gates(kind, a, h, c):  # noqa: ANN001
     """The cell's equations on a = [a_x; a_h] (2·G·H,); writes h_t (and C_t) over h_{t-1}
     (and C_{t-1}). Block j of a_x is a[jH : (j+1)H], of a_h a[GH + jH : GH + (j+1)H]."""
@@ -162,7 +164,7 @@ def _gates(kind, a, h, c):  # noqa: ANN001
             h[k] = z if z > _ZERO else _ZERO
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _min_gates(kind, a, h):  # noqa: ANN001
     """minGRU / minLSTM on a = W x_t + b (G·H,): h_t = a_t ⊙ h_{t−1} + b_t over h_{t−1}."""
     H = h.shape[0]
@@ -176,11 +178,16 @@ def _min_gates(kind, a, h):  # noqa: ANN001
             f = _sigmoid(a[k])  # f_t = σ(W_f x_t + b_f)
             i = _sigmoid(a[H + k])  # i_t = σ(W_i x_t + b_i)
             h_tilde = _g(a[2 * H + k])  # h̃_t = g(W_h x_t + b_h)
-            s = f + i  # f'_t = f_t / (f_t + i_t), i'_t = i_t / (f_t + i_t)
-            h[k] = f / s * h[k] + i / s * h_tilde  # h_t = f'_t h_{t−1} + i'_t h̃_t
+            if a[k] < _SHUT and a[H + k] < _SHUT:
+                # Both gates nearly shut: f and i are too small for a ratio of approximations
+                # (and 0/0 past −15.9). f' = σ(log f − log i), with log σ(k) = k − σ(k) + O(σ²).
+                f_ = _sigmoid((a[k] - a[H + k]) - (f - i))
+            else:
+                f_ = f / (f + i)  # f'_t = f_t / (f_t + i_t);  i'_t = 1 − f'_t
+            h[k] = f_ * h[k] + (_ONE - f_) * h_tilde  # h_t = f'_t h_{t−1} + i'_t h̃_t
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _first_non_finite(x):  # noqa: ANN001
     """The index of the first NaN or ±inf in x, or −1. x·0 is NaN exactly when x is not finite
     (FASTMATH keeps NaN and inf semantics), so one vectorised sum answers the common case; an
@@ -196,7 +203,7 @@ def _first_non_finite(x):  # noqa: ANN001
     return -1
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _push(x, ws, layout):  # noqa: ANN001
     """One step of every stream: x (B·D,) -> ws[y : y + B·O]. Returns −1−j if x[j] is not finite
     (the state is then untouched), else 0."""
@@ -242,19 +249,20 @@ def _push(x, ws, layout):  # noqa: ANN001
 
 
 # The selective SSM's layout: the same header (slot G_ holds N, the state size per channel), then
-# W_in offset, b_in offset, R (the rank of Δ); per layer (W_p offset, W_Δ offset, b_Δ offset,
-# A offset, D offset) with W_p = [W_r; W_B; W_C] (R + 2N, H) and A = −exp(A_log) (H, N).
-N_, WIN, BIN, R_, SSM_HEADER = G_, 13, 14, 15, 16
+# W_in offset, b_in offset, R (the rank of Δ), the offset of R + 2N zeros (W_p's absent bias);
+# per layer (W_p offset, W_Δ offset, b_Δ offset, A offset, D offset) with W_p = [W_r; W_B; W_C]
+# (R + 2N, H) and A = −exp(A_log) (H, N).
+N_, WIN, BIN, R_, ZEROS, SSM_HEADER = G_, 13, 14, 15, 16, 17
 _TWENTY = np.float32(20.0)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", inline="always", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _softplus(x: float) -> float:
     """softplus(x) = log(1 + eˣ), and x itself above 20 (PyTorch's threshold)."""
     return x if x > _TWENTY else math.log1p(math.exp(x))
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+@jit(fastmath=FASTMATH, error_model="numpy")
 def _push_ssm(x, ws, layout):  # noqa: ANN001
     """One step of the selective SSM for every stream: x (B·D,) -> ws[y : y + B·O]. Returns
     −1−j if x[j] is not finite (the state is then untouched), else 0."""
@@ -274,8 +282,8 @@ def _push_ssm(x, ws, layout):  # noqa: ANN001
         for l in range(L):
             k = SSM_HEADER + 5 * l
             wp, wd, bd, a, d = layout[k], layout[k + 1], layout[k + 2], layout[k + 3], layout[k + 4]
-            # [r; B_t; C_t] = [W_r; W_B; W_C] u_t (W_p has no bias: a zero one is stored)
-            _linear(ws[wp : wp + P * H].reshape(P, H), ws[wp + P * H : wp + P * H + P], u, p)
+            # [r; B_t; C_t] = [W_r; W_B; W_C] u_t (W_p has no bias: a stored zero one)
+            _linear(ws[wp : wp + P * H].reshape(P, H), ws[layout[ZEROS] : layout[ZEROS] + P], u, p)
             # Δ_t before softplus: W_Δ r + b_Δ
             _linear(ws[wd : wd + H * R].reshape(H, R), ws[bd : bd + H], p[:R], delta)
             A = ws[a : a + H * N].reshape(H, N)
@@ -462,9 +470,9 @@ def _pack_ssm(model: SSM, B: int) -> tuple[_Workspace, list[int], tuple]:
     N, R = model.state_size, model.dt_rank
     ws, layers = _Workspace(), []
     w_in, b_in = ws.place(model.W_in.weight), ws.place(model.W_in.bias)  # (H, D), (H,)
-    for layer in model.layers:  # W_p (R + 2N, H) and its zero bias, W_Δ (H, R), b_Δ, A, D
+    zeros = ws.place(np.zeros(R + 2 * N))  # the bias W_p does not have
+    for layer in model.layers:  # W_p (R + 2N, H), W_Δ (H, R), b_Δ, A, D
         wp = ws.place(layer.x_proj.weight)
-        ws.place(np.zeros(R + 2 * N))
         layers += [wp, ws.place(layer.dt_proj.weight), ws.place(layer.dt_proj.bias)]
         layers += [ws.place(-torch.exp(layer.A_log)), ws.place(layer.D)]  # A = −exp(A_log)
     wy = by = 0
@@ -473,7 +481,7 @@ def _pack_ssm(model: SSM, B: int) -> tuple[_Workspace, list[int], tuple]:
     state = ws.place(np.zeros(L * B * H * N))  # (L, B, H, N)
     scratch = ws.place(np.zeros(2 * H + R + 2 * N))  # u, [r; B_t; C_t], Δ
     y = ws.place(np.zeros(B * (O or H)))
-    header = [SSM_SCAN, D, H, L, O, B, 1, N, state, scratch, y, wy, by, w_in, b_in, R]
+    header = [SSM_SCAN, D, H, L, O, B, 1, N, state, scratch, y, wy, by, w_in, b_in, R, zeros]
     return ws, header + layers, (1, L, B, H, N)
 
 
@@ -515,6 +523,11 @@ class FastSession(Session):
         """Back to the zero state h_0 = 0 (and C_0 = 0)."""
         self._state[...] = 0.0
 
+    def __reduce__(self) -> tuple:
+        """Pickle and deepcopy: rebuild the session (its compiled entry point and the views into
+        its workspace cannot be copied) and restore the workspace — weights and state as now."""
+        return (_restore_fast_session, (self.model, self.streams, self._ws.copy()))
+
     @property
     def state(self) -> Any:
         """A copy of the state in the model's format, (L, B, H[, N]) tensor(s), for
@@ -526,6 +539,12 @@ class FastSession(Session):
         arrays = self._check_state(state)
         for k, a in enumerate(arrays):
             self._state[k] = a
+
+
+def _restore_fast_session(model: SequenceModel, streams: int, ws: np.ndarray) -> FastSession:
+    session = FastSession(model, streams)
+    session._ws[:] = ws
+    return session
 
 
 class StepSession(Session):

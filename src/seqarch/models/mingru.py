@@ -162,8 +162,10 @@ class MinLSTMCell(MinCell):
 
     def coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         k_f, k_i, k_h = self.pre_activations(x)
-        f, i = torch.sigmoid(k_f), torch.sigmoid(k_i)
-        return f / (f + i), i / (f + i) * g(k_h)  # a = f', b = i' ⊙ h̃
+        # f' = f / (f + i) = σ(log f − log i): the same number, but no 0/0 where both gates
+        # underflow (float32 σ(k) = 0 below k ≈ −104)
+        diff = F.softplus(-k_f) - F.softplus(-k_i)  # log i − log f
+        return torch.sigmoid(-diff), torch.sigmoid(diff) * g(k_h)  # a = f', b = i' ⊙ h̃
 
     def log_coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         k_f, k_i, k_h = self.pre_activations(x)
