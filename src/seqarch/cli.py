@@ -795,7 +795,7 @@ def bench(
             _num(r.get("recompute_p50_us")),
         )
     out.print(t)
-    t = Table(title="Throughput (tokens/s) and MFU vs measured all-thread GEMM peak")
+    t = Table(title="Throughput (tokens/s) and MFU vs the measured GEMM peak")
     for col in ("arch", "mode", "T", "B", "tokens/s", "GFLOP/s", "MFU"):
         t.add_column(col, justify="left" if col in ("arch", "mode") else "right")
     for r in result["throughput"]:
