@@ -377,3 +377,21 @@ def test_hostile_task_name_is_shown_as_text(browser, pages: dict[str, Path]) -> 
     assert EVIL in page.inner_text("#quality")  # the chart's title, as text
     assert errors == []
     ctx.close()
+
+
+def test_a_point_averages_one_configuration_the_latest():
+    """Seeds of two recipes (a preset's changed budget) are not averaged together."""
+    from seqarch.report.data import QualityRow, quality_points
+
+    def row(i: int, value: float, variant: str, finished: float) -> QualityRow:
+        return QualityRow(
+            run_id=f"r{i}", task="adding", arch="gru", horizon=50, seq_len=50, seed=i,
+            metric="mse", value=value, baseline=0.16, higher_is_better=False, hidden_size=32,
+            train_seconds=1.0, variant=variant, finished=finished,
+        )  # fmt: skip
+
+    old = [row(i, 0.10, "budget=30", 100.0 + i) for i in range(3)]
+    new = [row(3 + i, 0.01, "steps=1500", 200.0 + i) for i in range(2)]
+    (point,) = quality_points(old + new)
+    assert point.run_ids == ["r3", "r4"]
+    assert point.mean == pytest.approx(0.01)

@@ -66,6 +66,8 @@ class QualityRow:
     higher_is_better: bool
     hidden_size: int | None
     train_seconds: float | None
+    variant: str = ""  # the run's configuration but its seed (canonical JSON)
+    finished: float = 0.0
 
     @property
     def skill(self) -> float | None:
@@ -118,6 +120,8 @@ def quality_rows(runs: list[dict]) -> list[QualityRow]:
                 higher_is_better=bool(hib),
                 hidden_size=(config.get("model_config") or {}).get("hidden_size"),
                 train_seconds=m.get("train_seconds"),
+                variant=canonical_json({k: v for k, v in config.items() if k != "seed"}),
+                finished=float(r.get("finished") or 0.0),
             )
         )
     return rows
@@ -159,14 +163,24 @@ class QualityPoint:
     hidden_size: int | None
 
 
+def latest_variant(group: list[QualityRow]) -> list[QualityRow]:
+    """The runs of the configuration trained last, where one (task, arch, horizon) holds several
+    (a preset changed its budget, an ablation's arms): seeds of different recipes are not one
+    distribution, so they are not averaged together. ``seqarch study`` lists every variant."""
+    newest = max(group, key=lambda r: r.finished).variant
+    return [r for r in group if r.variant == newest]
+
+
 def quality_points(rows: list[QualityRow]) -> list[QualityPoint]:
-    """Rows grouped by (task, arch, horizon), sorted by task, arch, horizon."""
+    """Rows grouped by (task, arch, horizon) — the latest configuration's seeds — sorted by
+    task, arch, horizon."""
     groups: dict[tuple[str, str, int], list[QualityRow]] = {}
     for r in rows:
         if r.horizon is not None:
             groups.setdefault((r.task, r.arch, int(r.horizon)), []).append(r)
     points = []
-    for (task, arch, horizon), g in sorted(groups.items()):
+    for (task, arch, horizon), everything in sorted(groups.items()):
+        g = latest_variant(everything)
         values = [r.value for r in g]
         baselines = [r.baseline for r in g if r.baseline is not None]
         skills = [r.skill for r in g if r.skill is not None]
