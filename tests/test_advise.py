@@ -367,3 +367,16 @@ def test_the_dropout_note_cites_the_stored_ablation(tmp_path):
         e.ablation = {**abl, "combined": {**abl["combined"], "mean": 0.7}}
     note = next(m for m in A.recommend(spec, ev).misunderstandings if "Dropout alone" in m)
     assert "the source's cure did not hold here" in note and "0.700" in note
+
+
+def test_the_textbook_table_says_what_decided_each_row(tmp_path):
+    """Without stored evidence the rows still name the winner, the textbook's pick beside it
+    and the deciding reason (the skills show as unknown, never as invented numbers)."""
+    from seqarch.advise.evaluate import TEXTBOOK, textbook_table
+
+    rows = textbook_table(db=tmp_path / "empty.db", run=False)
+    assert [r.task_type for r in rows] == [t[0] for t in TEXTBOOK]
+    for r in rows:
+        assert r.measured_why.startswith(r.measured + " skill ")
+        assert " — decided by " in r.measured_why
+        assert r.holds == (r.measured in r.textbook.lower().split(" / "))

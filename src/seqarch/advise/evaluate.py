@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .decide import rank
-from .evidence import formula_evidence
+from .defend import REASON_TEXT
+from .evidence import fmt, formula_evidence
 from .gather import (
     CALIBRATION_TASK,
     advise,
@@ -65,7 +66,10 @@ def textbook_table(
         spec = ProblemSpec(**spec_kw)
         rec = advise(spec, db=db, run=run, names=names, progress=progress)
         top = rec.ranking[0]
-        measured_why = "; ".join(top.reasons[:2])
+        textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick
+        shown = [top] + [v for v in textbook if v.arch != top.arch]
+        reason = REASON_TEXT[rec.key_reason].split(" — ")[0]
+        measured_why = "; ".join(_brief(v) for v in shown) + f" — decided by {reason}"
         rows.append(
             TableRow(
                 task_type=task_type,
@@ -78,6 +82,20 @@ def textbook_table(
             )
         )
     return rows
+
+
+def _brief(v: Any) -> str:
+    """``gru skill 0.99, 1.79 µs a step``: the two numbers a verdict turns on."""
+    skill = v.expected.get("skill")
+    parts = [v.arch, "skill ?" if skill is None else f"skill {skill:.2f}"]
+    step, seq = v.cost.get("step_us"), v.cost.get("seq_us")
+    if step is not None:
+        parts[-1] += f", {fmt(step, 'µs')} a step"
+    elif seq is not None:
+        parts[-1] += f", {fmt(seq, 'µs')} a sequence"
+    if not v.feasible:
+        parts[-1] += " (infeasible)"
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
