@@ -10,7 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from seqarch import cost
 from seqarch.models import MODELS, accepted_options, build
 from seqarch.models.mingru import g, log_g, parallel_log_scan, sequential_scan
-from seqarch.models.scan import linear_scan
+from seqarch.models.scan import linear_scan, selective_scan
 from seqarch.models.ssm import chunked_scan
 
 MODERN = ["mingru", "minlstm", "ssm"]
@@ -108,6 +108,23 @@ def test_compiled_scan_gradient_equals_finite_differences(shape):
     torch.testing.assert_close(linear_scan(a, b, h0).flatten(2), sequential_scan(*flat))
 
 
+def test_compiled_selective_scan_gradients_equal_finite_differences():
+    """The SSM's fused scan (models/scan.py): hand-derived backward and its second derivative."""
+    torch.manual_seed(2)
+    B, T, H, N, f64 = 2, 6, 3, 4, torch.float64
+    args = (
+        torch.randn(B, T, H, dtype=f64),  # u
+        torch.rand(B, T, H, dtype=f64) * 0.5 + 0.05,  # Δ > 0
+        -torch.rand(H, N, dtype=f64) - 0.1,  # A < 0
+        torch.randn(B, T, N, dtype=f64),  # B
+        torch.randn(B, T, N, dtype=f64),  # C
+        torch.randn(B, H, N, dtype=f64),  # h0
+    )
+    args = tuple(a.requires_grad_() for a in args)
+    assert torch.autograd.gradcheck(selective_scan, args, atol=1e-8)
+    assert torch.autograd.gradgradcheck(selective_scan, args, atol=1e-8)
+
+
 def test_compiled_scan_has_second_derivatives():
     """create_graph=True runs the reverse sweep in differentiable ops (gradient penalties)."""
     torch.manual_seed(1)
@@ -115,7 +132,11 @@ def test_compiled_scan_has_second_derivatives():
     b = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0), atol=1e-8)
-    model, x = _model("mingru"), torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize("name", MODERN)
+def test_gradient_penalties_equal_the_reference(name):
+    model, x = _model(name), torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
     penalties = []
     for impl in ("fast", "reference"):
         model.impl = impl

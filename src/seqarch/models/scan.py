@@ -72,17 +72,18 @@ def _backward(a, h, h0, g_out, da, db, dh0):  # noqa: ANN001
 class _LinearScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a: Tensor, b: Tensor, h0: Tensor) -> Tensor:  # noqa: ANN001
-        a, b, h0 = a.contiguous(), b.contiguous(), h0.contiguous()
-        h = torch.empty_like(a)
-        _forward(a.detach().numpy(), b.detach().numpy(), h0.detach().numpy(), h.numpy())
-        ctx.save_for_backward(a, h, h0)
-        return h
+        h = torch.empty(a.shape, dtype=a.dtype)
+        arrays = (a.contiguous(), b.contiguous(), h0.contiguous(), h)
+        _forward(*(t.detach().numpy() for t in arrays))
+        ctx.save_for_backward(a, h, h0)  # the inputs themselves, not contiguous copies: a copy
+        return h  # made here is not in the graph, and second derivatives would miss it
 
     @staticmethod
     def backward(ctx, g_out: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # noqa: ANN001
         a, h, h0 = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: the same sweep in differentiable ops
             return _backward_differentiable(a, h, h0, g_out)
+        a, h0 = a.contiguous(), h0.contiguous()
         da, db, dh0 = torch.empty_like(a), torch.empty_like(a), torch.empty_like(h0)
         arrays = (a, h, h0, g_out.contiguous(), da, db, dh0)
         _backward(*(t.detach().numpy() for t in arrays))
@@ -136,3 +137,133 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
     B, T = a.shape[:2]
     h = _LinearScan.apply(a.reshape(B, T, -1), b.reshape(B, T, -1), h0.reshape(B, -1))
     return h.view(a.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The selective SSM's scan, fused with its discretisation and read-out (models/ssm.py):
+#
+#     h_t = exp(Δ_t ⊗ A) ⊙ h_{t−1} + (Δ_t ⊙ u_t) ⊗ B_t,    y_t = h_t C_t
+#
+# per channel c and state dimension n. Computed as above, Ā and B̄u are (B, T, H, N) tensors
+# written to memory and read back, forward and backward: 57 % of a training step. Mamba's kernel
+# never writes them; neither does this one. With g_t = dL/dh_t (total; ḡ_t = ∂L/∂y_t ⊗ C_t),
+#
+#     g_t = ḡ_t + Ā_{t+1} ⊙ g_{t+1}
+#     ∂L/∂C_t = Σ_c ∂L/∂y_t[c] h_t[c]              ∂L/∂B_t = Σ_c g_t[c] Δ_t[c] u_t[c]
+#     ∂L/∂Δ_t[c] = Σ_n g_t h_{t−1} Ā_t A + u_t[c] Σ_n g_t B_t    ∂L/∂u_t[c] = Δ_t[c] Σ_n g_t B_t
+#     ∂L/∂A = Σ_t g_t h_{t−1} Ā_t Δ_t                ∂L/∂h_0 = Ā_1 ⊙ g_1
+
+
+@jit
+def _selective_forward(u, dt, A, B_, C_, h0, y, hs):  # noqa: ANN001
+    """u, dt (B, T, H); A (H, N); B_, C_ (B, T, N); h0 (B, H, N) -> y (B, T, H), hs = every h_t
+    (B, T, H, N), kept for the backward sweep."""
+    Bn, T, H = u.shape
+    N = A.shape[1]
+    for b in range(Bn):
+        for t in range(T):
+            for c in range(H):
+                du = dt[b, t, c] * u[b, t, c]
+                acc = 0.0
+                for n in range(N):
+                    prev = hs[b, t - 1, c, n] if t > 0 else h0[b, c, n]
+                    h = np.exp(dt[b, t, c] * A[c, n]) * prev + du * B_[b, t, n]
+                    hs[b, t, c, n] = h
+                    acc += h * C_[b, t, n]
+                y[b, t, c] = acc
+
+
+@jit
+def _selective_backward(u, dt, A, B_, C_, h0, hs, gy, gh, du, ddt, dA, dB, dC, dh0):  # noqa: ANN001
+    """The reverse sweep of the comment above; gh = ∂L/∂h_T from outside (the final state);
+    dA, dB, dC accumulate (zeroed by the caller)."""
+    Bn, T, H = u.shape
+    N = A.shape[1]
+    carry = np.zeros((H, N), u.dtype)  # Ā_{t+1} ⊙ g_{t+1}; at t = T, ∂L/∂h_T
+    for b in range(Bn):
+        carry[:] = gh[b]
+        for t in range(T - 1, -1, -1):
+            for c in range(H):
+                d, x = dt[b, t, c], u[b, t, c]
+                g_y = gy[b, t, c]
+                g_du = 0.0  # Σ_n g_t B_t
+                g_dt = 0.0  # Σ_n g_t h_{t−1} Ā_t A
+                for n in range(N):
+                    g = g_y * C_[b, t, n] + carry[c, n]
+                    dC[b, t, n] += g_y * hs[b, t, c, n]
+                    prev = hs[b, t - 1, c, n] if t > 0 else h0[b, c, n]
+                    a_bar = np.exp(d * A[c, n])
+                    g_a = g * prev * a_bar  # ∂L/∂(Δ A) through Ā = exp(Δ A)
+                    g_dt += g_a * A[c, n]
+                    dA[c, n] += g_a * d
+                    g_du += g * B_[b, t, n]
+                    dB[b, t, n] += g * d * x
+                    carry[c, n] = a_bar * g
+                ddt[b, t, c] = g_dt + g_du * x
+                du[b, t, c] = g_du * d
+        for c in range(H):
+            for n in range(N):
+                dh0[b, c, n] = carry[c, n]  # Ā_1 ⊙ g_1
+
+
+def _selective_reference(u, dt, A, B_, C_, h0):  # noqa: ANN001, ANN202
+    """The same function in PyTorch ops (the SSM's own equations, one step at a time): used for
+    second derivatives, where the compiled backward is not differentiable."""
+    h, ys, hs = h0, [], []
+    for u_t, dt_t, B_t, C_t in zip(
+        u.unbind(1), dt.unbind(1), B_.unbind(1), C_.unbind(1), strict=True
+    ):
+        h = torch.exp(dt_t[..., None] * A) * h + (dt_t * u_t)[..., None] * B_t[:, None, :]
+        ys.append((h * C_t[:, None, :]).sum(-1))
+        hs.append(h)
+    return torch.stack(ys, 1), torch.stack(hs, 1)
+
+
+class _SelectiveScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, u, dt, A, B_, C_, h0):  # noqa: ANN001, ANN205
+        Bn, T, H = u.shape
+        y = torch.empty(Bn, T, H, dtype=u.dtype)
+        hs = torch.empty(Bn, T, H, A.shape[1], dtype=u.dtype)
+        arrays = (*(t.contiguous() for t in (u, dt, A, B_, C_, h0)), y, hs)
+        _selective_forward(*(t.detach().numpy() for t in arrays))
+        ctx.save_for_backward(u, dt, A, B_, C_, h0)  # the inputs, not copies (see above)
+        ctx.hs = hs  # every h_t: an intermediate, kept for the reverse sweep
+        return y, hs[:, -1].clone()
+
+    @staticmethod
+    def backward(ctx, gy, gh):  # noqa: ANN001, ANN205
+        inputs = ctx.saved_tensors
+        u, dt, A, B_, C_, h0 = inputs
+        gy = torch.zeros_like(u) if gy is None else gy.contiguous()
+        gh = torch.zeros_like(h0) if gh is None else gh.contiguous()
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the PyTorch equations
+            # torch.func.vjp: the partial derivative in each argument (Δ, B, C are functions
+            # of u upstream; autograd.grad on a recomputation would count those paths twice),
+            # as ops on the saved inputs, so that the outer graph differentiates them again.
+            def final(*args: Tensor) -> tuple[Tensor, Tensor]:
+                y, hs = _selective_reference(*args)
+                return y, hs[:, -1]
+
+            _, vjp = torch.func.vjp(final, *inputs)
+            return vjp((gy, gh))
+        inputs = tuple(t.contiguous() for t in inputs)
+        grads = [torch.empty(t.shape, dtype=t.dtype) for t in (u, dt)]
+        grads += [torch.zeros(t.shape, dtype=t.dtype) for t in (A, B_, C_)]
+        grads += [torch.empty(h0.shape, dtype=h0.dtype)]
+        arrays = (*inputs, ctx.hs, gy, gh, *grads)
+        _selective_backward(*(t.detach().numpy() for t in arrays))
+        return tuple(grads)
+
+
+def selective_scan(
+    u: Tensor, dt: Tensor, A: Tensor, B_: Tensor, C_: Tensor, h0: Tensor
+) -> tuple[Tensor, Tensor]:
+    """The selective SSM's recurrence and read-out, fused: u, Δ (B, T, H), A (H, N), B, C
+    (B, T, N), h0 (B, H, N) -> y (B, T, H) without the D ⊙ u skip, and h_T (B, H, N)."""
+    if not compiles(u, dt, A, B_, C_, h0):
+        raise ValueError(
+            "tensors that are not CPU float32/float64 of one dtype are not accepted by the "
+            "compiled selective scan; expected CPU float32 or float64 (use impl='scan')"
+        )
+    return _SelectiveScan.apply(u, dt, A, B_, C_, h0)

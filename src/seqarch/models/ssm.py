@@ -26,8 +26,9 @@ rounds, all chunks at once — exact, no logs or divisions, decays only multiply
 The state then crosses chunk boundaries in T/chunk_size multiply-adds. Mamba's CUDA kernel
 makes the same split (a parallel scan inside on-chip chunks, a carry between them).
 ``impl="reference"`` is the recurrence, one step at a time; ``impl="scan"`` the chunked scan
-above (any device); ``impl="fast"`` the compiled scan of ``models/scan.py`` on CPU tensors
-(one multiply-add per element, forward and backward, no log₂ C rounds), else the chunked scan.
+above (any device); ``impl="fast"`` the compiled selective scan of ``models/scan.py`` on CPU tensors
+(discretisation, recurrence and read-out in one sweep, its backward derived by hand: Ā and B̄u
+are never written to memory, as in Mamba's kernel), else the chunked scan.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .common import (
     check_positive_int,
     check_probability,
 )
-from .scan import SCAN_IMPLS, compiles, linear_scan
+from .scan import SCAN_IMPLS, compiles, selective_scan
 
 # ---------------------------------------------------------------------------------------------
 # The chunked scan of h_t = a_t ⊙ h_{t−1} + X_t.
@@ -105,11 +106,16 @@ class S6(nn.Module):
             dt = torch.exp(torch.rand(H) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
             self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus⁻¹(dt)
 
-    def discretise(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Ā (…, H, N), B̄u (…, H, N) and C (…, N) from the layer input u (…, H)."""
+    def selection(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Δ (…, H), A (H, N), B (…, N) and C (…, N) from the layer input u (…, H)."""
         r, B_, C_ = self.x_proj(u).split([self.R, self.N, self.N], dim=-1)
         delta = F.softplus(self.dt_proj(r))  # Δ (…, H)
         A = -torch.exp(self.A_log)  # (H, N)
+        return delta, A, B_, C_
+
+    def discretise(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Ā (…, H, N), B̄u (…, H, N) and C (…, N) from the layer input u (…, H)."""
+        delta, A, B_, C_ = self.selection(u)
         A_bar = torch.exp(delta[..., None] * A)  # exp(Δ A)
         Bu = (delta * u)[..., None] * B_[..., None, :]  # (Δ ⊙ u) ⊗ B
         return A_bar, Bu, C_
@@ -122,13 +128,16 @@ class S6(nn.Module):
         self, u: Tensor, h0: Tensor, chunk_size: int, compiled: bool = True
     ) -> tuple[Tensor, Tensor]:
         """All steps at once: u (B, T, H), h0 (B, H, N) -> y (B, T, H), h_T (B, H, N). The
-        compiled scan where it runs (``compiled`` and CPU float), else the chunked scan."""
+        compiled selective scan where it runs (``compiled`` and CPU float: discretisation,
+        recurrence and read-out fused, no (B, T, H, N) tensor in autograd), else the chunked
+        scan over Ā and B̄u."""
         u = u if self.ln is None else self.ln(u)
+        if compiled and compiles(u, h0):
+            delta, A, B_, C_ = self.selection(u)
+            y, h_T = selective_scan(u, delta, A, B_, C_, h0)
+            return y + self.D * u, h_T
         A_bar, Bu, C_ = self.discretise(u)  # (B, T, H, N), (B, T, H, N), (B, T, N)
-        if compiled and compiles(A_bar, Bu, h0):
-            h = linear_scan(A_bar, Bu, h0)
-        else:
-            h = chunked_scan(A_bar, Bu, h0, chunk_size)
+        h = chunked_scan(A_bar, Bu, h0, chunk_size)
         return self.read(h, C_, u), h[:, -1]
 
     def step(self, u_t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
