@@ -23,7 +23,6 @@ def test_machine_limits_are_measured_once_and_cached(tmp_path):
     for k in ("gemv_gflops_1t", "gemv_gflops_all", "gemm_gflops_1t", "gemm_gflops_all"):
         assert _positive(first[k]), k
     assert _positive(first["bandwidth_gbs"])
-    assert first["gemm_gflops_1t"] > first["gemv_gflops_1t"]  # GEMM reuses each weight
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -227,13 +227,14 @@ class _SelectiveScan(torch.autograd.Function):
         hs = torch.empty(Bn, T, H, A.shape[1], dtype=u.dtype)
         arrays = (*(t.contiguous() for t in (u, dt, A, B_, C_, h0)), y, hs)
         _selective_forward(*(t.detach().numpy() for t in arrays))
-        ctx.save_for_backward(u, dt, A, B_, C_, h0)  # the inputs, not copies (see above)
-        ctx.hs = hs  # every h_t: an intermediate, kept for the reverse sweep
+        # the inputs, not copies (see above), and every h_t for the reverse sweep (through
+        # save_for_backward, so that saved-tensor hooks — seqarch.measure.memory — see it)
+        ctx.save_for_backward(u, dt, A, B_, C_, h0, hs)
         return y, hs[:, -1].clone()
 
     @staticmethod
     def backward(ctx, gy, gh):  # noqa: ANN001, ANN205
-        inputs = ctx.saved_tensors
+        *inputs, hs = ctx.saved_tensors
         u, dt, A, B_, C_, h0 = inputs
         gy = torch.zeros_like(u) if gy is None else gy.contiguous()
         gh = torch.zeros_like(h0) if gh is None else gh.contiguous()
@@ -251,7 +252,7 @@ class _SelectiveScan(torch.autograd.Function):
         grads = [torch.empty(t.shape, dtype=t.dtype) for t in (u, dt)]
         grads += [torch.zeros(t.shape, dtype=t.dtype) for t in (A, B_, C_)]
         grads += [torch.empty(h0.shape, dtype=h0.dtype)]
-        arrays = (*inputs, ctx.hs, gy, gh, *grads)
+        arrays = (*inputs, hs, gy, gh, *grads)
         _selective_backward(*(t.detach().numpy() for t in arrays))
         return tuple(grads)
 
