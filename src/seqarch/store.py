@@ -169,11 +169,16 @@ def _check_existing(path: Path) -> None:
             f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
         )
         try:
+            # One read transaction, one snapshot: read one statement at a time, a store that
+            # another process was creating showed its tables but not yet its application id
+            # (a fresh store then refused as "another application's file").
+            con.execute("BEGIN")
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
             version = con.execute("PRAGMA user_version").fetchone()[0]
             tables = [
                 r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
             ]
+            con.execute("COMMIT")
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
