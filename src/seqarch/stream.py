@@ -229,20 +229,17 @@ def _push(x, ws, layout):  # noqa: ANN001
             W_x = ws[wx : wx + GH * n_x].reshape(GH, n_x)
             x_l = x[b * D : (b + 1) * D] if l == 0 else state[0, l - 1, b]  # the layer below
             h = state[0, l, b]
-            if layout[KIND] >= MINGRU_GATES:  # a_x = W x + b; no recurrent product
-                _linear(W_x, ws[bx : bx + GH], x_l, a_x)
+            _linear(W_x, ws[bx : bx + GH], x_l, a_x)  # a_x = W_x x_t + b_x
+            if layout[KIND] >= MINGRU_GATES:  # min cells: no recurrent product
                 _min_gates(layout[KIND], a_x, h)
             else:
                 W_h = ws[wh : wh + GH * H].reshape(GH, H)
-                _linear(W_x, ws[bx : bx + GH], x_l, a_x)  # a_x = W_x x_t + b_x
                 _linear(W_h, ws[bh : bh + GH], h, a_h)  # a_h = W_h h_{t−1} + b_h
                 _gates(layout[KIND], a, h, state[state.shape[0] - 1, l, b])
         y = ws[layout[Y] + b * width : layout[Y] + (b + 1) * width]
         if O:  # y_t = W_hy h_t + b_y
             W_hy = ws[layout[WY] : layout[WY] + O * H].reshape(O, H)
-            np.dot(W_hy, state[0, L - 1, b], y)
-            for i in range(O):
-                y[i] += ws[layout[BY] + i]
+            _linear(W_hy, ws[layout[BY] : layout[BY] + O], state[0, L - 1, b], y)
         else:
             y[:] = state[0, L - 1, b]
     return 0
