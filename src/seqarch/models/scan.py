@@ -207,14 +207,16 @@ def _selective_backward(u, dt, A, B_, C_, h0, hs, gy, gh, du, ddt, dA, dB, dC, d
 
 
 def _selective_reference(u, dt, A, B_, C_, h0):  # noqa: ANN001, ANN202
-    """The same function in PyTorch ops (the SSM's own equations, one step at a time): used for
-    second derivatives, where the compiled backward is not differentiable."""
+    """The same function in PyTorch ops, one step at a time, from the SSM's own equations: used
+    for second derivatives, where the compiled backward is not differentiable."""
+    from .ssm import read_state, zero_order_hold  # here: models/ssm.py imports this module
+
     h, ys, hs = h0, [], []
-    for u_t, dt_t, B_t, C_t in zip(
-        u.unbind(1), dt.unbind(1), B_.unbind(1), C_.unbind(1), strict=True
-    ):
-        h = torch.exp(dt_t[..., None] * A) * h + (dt_t * u_t)[..., None] * B_t[:, None, :]
-        ys.append((h * C_t[:, None, :]).sum(-1))
+    steps = zip(u.unbind(1), dt.unbind(1), B_.unbind(1), C_.unbind(1), strict=True)
+    for u_t, dt_t, B_t, C_t in steps:
+        A_bar, Bu = zero_order_hold(dt_t, A, B_t, u_t)
+        h = A_bar * h + Bu
+        ys.append(read_state(h, C_t))
         hs.append(h)
     return torch.stack(ys, 1), torch.stack(hs, 1)
 

@@ -83,6 +83,17 @@ def chunked_scan(a: Tensor, X: Tensor, h0: Tensor, chunk_size: int = 64) -> Tens
     return h_all.view(B, K * C, H, N)[:, :T]
 
 
+def zero_order_hold(delta: Tensor, A: Tensor, B_: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+    """Ā = exp(Δ ⊗ A) and B̄u = (Δ ⊙ u) ⊗ B, each (…, H, N), from Δ, u (…, H), A (H, N), B (…, N).
+    (Also the equations that the compiled scan's second derivatives differentiate.)"""
+    return torch.exp(delta[..., None] * A), (delta * u)[..., None] * B_[..., None, :]
+
+
+def read_state(h: Tensor, C_: Tensor) -> Tensor:
+    """h C: h (…, H, N), C (…, N) -> (…, H)."""
+    return (h * C_[..., None, :]).sum(-1)
+
+
 # ---------------------------------------------------------------------------------------------
 # One selective layer.
 
@@ -116,13 +127,11 @@ class S6(nn.Module):
     def discretise(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Ā (…, H, N), B̄u (…, H, N) and C (…, N) from the layer input u (…, H)."""
         delta, A, B_, C_ = self.selection(u)
-        A_bar = torch.exp(delta[..., None] * A)  # exp(Δ A)
-        Bu = (delta * u)[..., None] * B_[..., None, :]  # (Δ ⊙ u) ⊗ B
-        return A_bar, Bu, C_
+        return (*zero_order_hold(delta, A, B_, u), C_)
 
     def read(self, h: Tensor, C_: Tensor, u: Tensor) -> Tensor:
         """y = h C + D ⊙ u: h (…, H, N), C (…, N), u (…, H) -> (…, H)."""
-        return (h * C_[..., None, :]).sum(-1) + self.D * u
+        return read_state(h, C_) + self.D * u
 
     def forward(
         self, u: Tensor, h0: Tensor, chunk_size: int, compiled: bool = True
