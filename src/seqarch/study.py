@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import presets
-from .store import Store, environment
+from .store import Store, environment, recipe
 from .train import RunConfig, TrainConfig, train
 
 BACKENDS = ("local", "ray")
@@ -387,7 +387,7 @@ def summarize(stored: list[dict]) -> list[Summary]:
     for r in stored:
         c, m = r["config"], r["metrics"]
         seq_len = c.get("task_config", {}).get("seq_len", m.get("seq_len"))
-        flat = _options(c)
+        flat = recipe(c)
         base = (c["task"], seq_len, c["arch"])
         groups.setdefault((*base, json.dumps(flat, sort_keys=True)), []).append(r)
         for k, v in flat.items():
@@ -419,16 +419,6 @@ def summarize(stored: list[dict]) -> list[Summary]:
             )
         )
     return rows
-
-
-def _options(config: dict) -> dict[str, Any]:
-    """A run's options but its seed, flattened: {"train.dropout": 0.3, ...}."""
-    flat: dict[str, Any] = {}
-    for section in ("task_config", "model_config", "train"):
-        for k, v in config.get(section, {}).items():
-            if k != "seed":
-                flat[f"{section.split('_')[0]}.{k}"] = v
-    return flat
 
 
 def _order(key: tuple) -> tuple:

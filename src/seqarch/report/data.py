@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..advise import ADEQUATE_MARGIN, skill_of
-from ..store import Store, canonical_json
+from ..store import Store, canonical_json, recipe
 
 MEDIUM_MIN = 10  # horizons (steps back) from here are "medium sequences"
 LONG_MIN = 100  # and from here "long sequences"
@@ -66,7 +66,7 @@ class QualityRow:
     higher_is_better: bool
     hidden_size: int | None
     train_seconds: float | None
-    variant: str = ""  # the run's configuration but its seed (canonical JSON)
+    variant: str = ""  # the run's recipe: its configuration but its seeds (canonical JSON)
     finished: float = 0.0
 
     @property
@@ -120,7 +120,7 @@ def quality_rows(runs: list[dict]) -> list[QualityRow]:
                 higher_is_better=bool(hib),
                 hidden_size=(config.get("model_config") or {}).get("hidden_size"),
                 train_seconds=m.get("train_seconds"),
-                variant=canonical_json({k: v for k, v in config.items() if k != "seed"}),
+                variant=canonical_json(recipe(config)),
                 finished=float(r.get("finished") or 0.0),
             )
         )
