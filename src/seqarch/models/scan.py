@@ -32,13 +32,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._numba import jit
+from .._numba import lazy_jit
 
 SCAN_IMPLS = ("reference", "scan", "fast")  # the loop, the PyTorch parallel scan, compiled
 DTYPES = (torch.float32, torch.float64)
 
 
-@jit
+@lazy_jit
 def _forward(a, b, h0, h):  # noqa: ANN001
     """h[:, t] = a[:, t] ⊙ h[:, t−1] + b[:, t]; a, b, h (B, T, M), h0 (B, M)."""
     B, T, M = a.shape
@@ -50,7 +50,7 @@ def _forward(a, b, h0, h):  # noqa: ANN001
                 h[i, t, m] = a[i, t, m] * h[i, t - 1, m] + b[i, t, m]
 
 
-@jit
+@lazy_jit
 def _backward(a, h, h0, g_out, da, db, dh0):  # noqa: ANN001
     """The reverse sweep of the module docstring, fused; g_out = ḡ (B, T, M)."""
     B, T, M = a.shape
@@ -154,7 +154,7 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
 #     ∂L/∂A = Σ_t g_t h_{t−1} Ā_t Δ_t                ∂L/∂h_0 = Ā_1 ⊙ g_1
 
 
-@jit
+@lazy_jit
 def _selective_forward(u, dt, A, B_, C_, h0, y, hs):  # noqa: ANN001
     """u, dt (B, T, H); A (H, N); B_, C_ (B, T, N); h0 (B, H, N) -> y (B, T, H), hs = every h_t
     (B, T, H, N), kept for the backward sweep."""
@@ -173,7 +173,7 @@ def _selective_forward(u, dt, A, B_, C_, h0, y, hs):  # noqa: ANN001
                 y[b, t, c] = acc
 
 
-@jit
+@lazy_jit
 def _selective_backward(u, dt, A, B_, C_, h0, hs, gy, gh, du, ddt, dA, dB, dC, dh0):  # noqa: ANN001
     """The reverse sweep of the comment above; gh = ∂L/∂h_T from outside (the final state);
     dA, dB, dC accumulate (zeroed by the caller)."""
