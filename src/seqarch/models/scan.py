@@ -1,5 +1,6 @@
-r"""The linear recurrence of the modern recurrent models, compiled for the CPU, with its gradient
-derived by hand.
+r"""The recurrences of the modern recurrent models, compiled for the CPU, with their gradients
+derived by hand: the linear scan of minGRU / minLSTM here, and the selective SSM's fused scan
+further down.
 
 minGRU, minLSTM and the selective SSM all reduce, per channel, to
 
@@ -119,7 +120,7 @@ def compiles(*tensors: Tensor) -> bool:
 def linear_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
     """h_t = a_t ⊙ h_{t−1} + b_t for all t, differentiable in a, b and h0 (twice over).
 
-    a, b (B, T, *S), h0 (B, *S) -> h (B, T, *S); any trailing shape S (the SSM's (H, N)).
+    a, b (B, T, *S), h0 (B, *S) -> h (B, T, *S); any trailing shape S.
     """
     if not compiles(a, b, h0):
         kinds = sorted({f"{t.device.type} {t.dtype}" for t in (a, b, h0)})
