@@ -596,10 +596,13 @@ def advise(
 def _print_advice(rec) -> None:  # noqa: ANN001 - a seqarch.advise.Recommendation
     from rich.panel import Panel
 
-    from .advise import ranking_rows
+    from .advise.defend import peer_rows, ranking_rows
 
-    rows = ranking_rows(rec)
-    t = Table(title=f"Ranking (confidence: {rec.confidence})")
+    rows = ranking_rows(rec) + peer_rows(rec)
+    t = Table(
+        title=f"Ranking (confidence: {rec.confidence})",
+        caption=f"skill: mean ± 95 % interval over seeds. Confidence: {rec.confidence_basis}.",
+    )
     for col in rows[0]:
         t.add_column(col, justify="right" if col in ("rank", "latency", "params") else "left")
     for r in rows:

@@ -47,13 +47,20 @@ def latency_samples(
     return samples
 
 
+SPREAD_ROUNDS = 10  # consecutive blocks of calls whose medians give the spread
+
+
 def summarize(samples: np.ndarray) -> dict[str, float]:
-    """p50, p99 and mean in microseconds."""
+    """p50, p99 and mean in microseconds, and the spread across rounds: the range of the
+    medians of ``SPREAD_ROUNDS`` consecutive blocks of calls (two latencies closer than their
+    spread are a tie: the machine's own drift could swap them)."""
     us = samples * 1e6
+    blocks = [np.median(b) for b in np.array_split(us, min(SPREAD_ROUNDS, us.size))]
     return {
         "p50_us": float(np.percentile(us, 50)),
         "p99_us": float(np.percentile(us, 99)),
         "mean_us": float(us.mean()),
+        "spread_us": float(max(blocks) - min(blocks)),
         "n": int(us.size),
     }
 
@@ -62,6 +69,15 @@ def interleaved(
     fns: dict[str, Callable[[], object]], *, calls: int = 200, rounds: int = 9, warmup: int = 20
 ) -> dict[str, float]:
     """Median seconds per call of each candidate, measured in alternating rounds."""
+    return {
+        k: float(np.median(v)) for k, v in interleaved_rounds(fns, calls, rounds, warmup).items()
+    }
+
+
+def interleaved_rounds(
+    fns: dict[str, Callable[[], object]], calls: int = 200, rounds: int = 9, warmup: int = 20
+) -> dict[str, list[float]]:
+    """Seconds per call of each candidate in each of ``rounds`` alternating rounds."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -72,7 +88,7 @@ def interleaved(
             for _ in range(calls):
                 fn()
             per_call[name].append((time.perf_counter() - t0) / calls)
-    return {k: float(np.median(v)) for k, v in per_call.items()}
+    return per_call
 
 
 class threads:
@@ -338,13 +354,15 @@ def throughput(
                         y.pow(2).mean().backward()
 
                     flops = cost.train_flops_per_token
-                t = interleaved({"run": fn}, calls=calls, rounds=3, warmup=1)["run"]
+                per_round = interleaved_rounds({"run": fn}, calls=calls, rounds=3, warmup=1)
+                t = float(np.median(per_round["run"]))
                 achieved = flops * B * T / t
                 rows.append(
                     {
                         **row,
                         "mode": mode,
                         "seconds": t,
+                        "spread_seconds": max(per_round["run"]) - min(per_round["run"]),
                         "tokens_per_s": B * T / t,
                         "gflops": achieved / 1e9,
                         "mfu": None if peak is None else achieved / peak,

@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import presets
+from . import presets, protocol
 from .store import Store, environment, recipe
 from .train import RunConfig, TrainConfig, train
 
 BACKENDS = ("local", "ray")
-SWEEP_KEYS = ("task", "arch", "seed", "task_config", "model_config", "train")
+SWEEP_KEYS = ("task", "arch", "seed", "task_config", "model_config", "train", "protocol")
 TABLE_KEYS = ("task_config", "model_config", "train")
 
 
@@ -87,6 +87,7 @@ def expand(spec: dict) -> list[RunConfig]:
         for key in ("task", "arch"):
             if key not in merged:
                 raise ValueError(f"a sweep without {key!r} is not accepted; expected {key} = ...")
+        fair = _protocol_of(merged)
         outer = {"task": merged["task"], "arch": merged["arch"], "seed": merged.get("seed", 0)}
         for o, tc, mc, tr in itertools.product(
             _grid(outer),
@@ -102,10 +103,34 @@ def expand(spec: dict) -> list[RunConfig]:
                 train=TrainConfig.from_dict(tr),
                 seed=o["seed"],
             )
-            runs.setdefault(run.id, run)
+            for r in [run] if fair is None else protocol.expand(run, fair):
+                runs.setdefault(r.id, r)
     for run in runs.values():
         check_task(run)
     return list(runs.values())
+
+
+def _protocol_of(merged: dict) -> protocol.Protocol | None:
+    """A sweep under a protocol: the protocol sets lr, seeds and the stopping rule; the sweep
+    sets the step budget (train.max_steps), the same for every architecture."""
+    if "protocol" not in merged:
+        return None
+    fair = protocol.get(merged["protocol"])
+    clash = [k for k in ("lr", "patience", "min_steps", "eval_every") if k in merged["train"]]
+    clash += ["seed"] if "seed" in merged else []
+    if clash:
+        raise ValueError(
+            f"{clash[0]!r} is set by protocol {fair.tag} and is not accepted beside it; expected "
+            "only the step budget (train.max_steps) and the model and task options"
+        )
+    steps = merged["train"].get("max_steps")
+    if not isinstance(steps, int) or isinstance(steps, bool):
+        raise ValueError(
+            f"train.max_steps={steps!r} is not accepted under protocol {fair.tag}; expected one "
+            "integer step budget, the same for every architecture"
+        )
+    merged["train"] = {**merged["train"], **fair.train_options(steps)}
+    return fair
 
 
 def check_task(run: RunConfig) -> None:
@@ -326,6 +351,8 @@ def run_study(
 ) -> Outcome:
     """Run every run of ``runs`` not yet stored in ``db``; ``on_event`` hears each start/end.
 
+    Runs under a protocol are its sweeps: once a recipe's sweep is stored, the seeds at the
+    learning rate it selected are run too (:func:`seqarch.protocol.followups`).
     ``workers`` defaults to the CPU cores divided by the runs' threads (at least 1).
     """
     if backend not in BACKENDS:
@@ -336,24 +363,44 @@ def run_study(
         workers = max(1, (os.cpu_count() or 1) // threads)
     if workers < 1:
         raise ValueError(f"workers={workers} is not accepted; expected a positive integer")
+    outcome = Outcome(total=0, skipped=0)
     with Store(db) as store:
-        pending = [r for r in runs if not store.has_run(r.id)]
-        outcome = Outcome(total=len(runs), skipped=len(runs) - len(pending))
-        for run in pending:
-            if on_event is not None:
-                on_event(Event("queued", run))
-
-        def emit(event: Event) -> None:
-            if event.kind in ("done", "failed", "lost"):
-                setattr(outcome, event.kind, getattr(outcome, event.kind) + 1)
-            if on_event is not None:
-                on_event(event)
-
-        if pending and backend == "local":
-            _run_local(pending, Path(db), workers, emit)
-        elif pending:
-            _run_ray(pending, store, workers, address, emit)
+        batch = runs
+        while batch:
+            pending = [r for r in batch if not store.has_run(r.id)]
+            outcome.total += len(batch)
+            outcome.skipped += len(batch) - len(pending)
+            _execute(pending, store, Path(db), backend, workers, address, on_event, outcome)
+            seen = {r.id for r in runs}
+            batch = [r for r in followups(store, runs) if r.id not in seen]
+            runs = runs + batch
     return outcome
+
+
+def _execute(pending, store, db, backend, workers, address, on_event, outcome) -> None:  # noqa: ANN001
+    for run in pending:
+        if on_event is not None:
+            on_event(Event("queued", run))
+
+    def emit(event: Event) -> None:
+        if event.kind in ("done", "failed", "lost"):
+            setattr(outcome, event.kind, getattr(outcome, event.kind) + 1)
+        if on_event is not None:
+            on_event(event)
+
+    if pending and backend == "local":
+        _run_local(pending, db, workers, emit)
+    elif pending:
+        _run_ray(pending, store, workers, address, emit)
+
+
+def followups(store: Store, runs: Iterable[RunConfig]) -> list[RunConfig]:
+    """The seed runs each protocol sweep among ``runs`` calls for, once it is stored."""
+    records = [r for r in (store.get_run(run.id) for run in runs) if r is not None]
+    out: list[RunConfig] = []
+    for group in protocol.group(records).values():
+        out.extend(protocol.followups(group))
+    return out
 
 
 # -- the summary ---------------------------------------------------------------------------------
@@ -361,7 +408,10 @@ def run_study(
 
 @dataclass
 class Summary:
-    """One row of the summary: an architecture on a task at one length, over its seeds."""
+    """One row of the summary: an architecture on a task at one length, over its seeds.
+
+    Under a protocol the row is the protocol's selection: the learning rate chosen on
+    validation, and the test metric of its seeds as a mean with a 95 % interval (``ci``)."""
 
     arch: str
     task: str
@@ -375,19 +425,27 @@ class Summary:
     params: int
     seeds: int
     variant: str = ""  # the options that set this row apart from its siblings (e.g. an ablation)
+    ci: float = math.inf  # half-width of the 95 % interval over seeds (inf: one seed)
+    lr: float | None = None  # the protocol's selected learning rate (None: no protocol)
+    protocol: str | None = None
+    stopped_by_time: int = 0  # runs a wall-clock safety net stopped: not converged evidence
+    run_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 def summarize(stored: list[dict]) -> list[Summary]:
-    """Group stored runs by (arch, task, length): the headline metric's mean ± std over seeds."""
+    """Group stored runs by (arch, task, length, recipe): under a protocol, the selected
+    learning rate's seeds (:func:`seqarch.protocol.select`); otherwise every seed."""
     groups: dict[tuple, list[dict]] = {}
     options: dict[tuple, dict[str, set]] = {}  # every value each option takes per (task, T, arch)
     for r in stored:
         c, m = r["config"], r["metrics"]
         seq_len = c.get("task_config", {}).get("seq_len", m.get("seq_len"))
         flat = recipe(c)
+        if c["train"].get(protocol.PROTOCOL_KEY):
+            flat.pop("train.lr", None)  # the protocol's sweep: one row, the lr it selects
         base = (c["task"], seq_len, c["arch"])
         groups.setdefault((*base, json.dumps(flat, sort_keys=True)), []).append(r)
         for k, v in flat.items():
@@ -399,9 +457,15 @@ def summarize(stored: list[dict]) -> list[Summary]:
         flat = json.loads(flat_json)
         varying = [k for k, vs in options[(task, seq_len, arch)].items() if len(vs) > 1]
         variant = ", ".join(f"{k}={flat.get(k)}" for k in sorted(varying))
-        ms = [g["metrics"] for g in group]
+        tag = flat.get(f"train.{protocol.PROTOCOL_KEY}")
+        chosen, lr, stopped = group, None, 0
+        if tag:
+            sel = protocol.select(group, protocol.get(tag))
+            chosen, lr, stopped = sel.runs, sel.lr, sel.stopped_by_time
+        ms = [g["metrics"] for g in chosen]
         name = ms[0]["metric"]
         values = [m[name] for m in ms]
+        iv = protocol.interval(values)
         rows.append(
             Summary(
                 arch=arch,
@@ -409,13 +473,18 @@ def summarize(stored: list[dict]) -> list[Summary]:
                 seq_len=seq_len,
                 metric=name,
                 higher_is_better=bool(ms[0].get("higher_is_better", True)),
-                mean=statistics.fmean(values),
+                mean=iv.mean,
                 std=statistics.stdev(values) if len(values) > 1 else 0.0,
                 baseline=ms[0].get(f"baseline_{name}"),
                 seconds=statistics.fmean(m["train_seconds"] for m in ms),
                 params=int(ms[0]["params"]),
-                seeds=len(group),
+                seeds=len(chosen),
                 variant=variant,
+                ci=iv.half_width,
+                lr=lr,
+                protocol=tag,
+                stopped_by_time=stopped,
+                run_ids=[g["id"] for g in chosen],
             )
         )
     return rows
@@ -433,6 +502,7 @@ def _order(key: tuple) -> tuple:
 
 
 def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[dict]:
-    """The stored (finished) records of ``runs``."""
-    found = (store.get_run(r.id) for r in runs)
+    """The stored (finished) records of ``runs`` and of the seed runs their sweeps called for."""
+    runs = list(runs)
+    found = (store.get_run(r.id) for r in [*runs, *followups(store, runs)])
     return [r for r in found if r is not None and r["status"] == "done"]

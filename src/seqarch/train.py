@@ -14,8 +14,10 @@ The loop, for step s = 1 .. S (S = max_steps, or epochs · ⌈N / batch_size⌉)
 
 Every ``eval_every`` steps the validation metric is computed; the best parameters are kept and
 restored at the end, and training stops early after ``patience`` evaluations without
-improvement, or when ``time_budget_s`` of wall clock is spent. The final metrics are on the
-held-out test split, next to the task's trivial baseline.
+improvement (never before ``min_steps``: a plateau is not convergence), or when
+``time_budget_s`` of wall clock is spent — a safety net: such a run is marked
+``stopped = "time_budget"`` and is never presented as converged evidence. The final metrics
+are on the held-out test split, next to the task's trivial baseline.
 
 Temporal augmentation (training batches only; Um et al. 2017, Le Guennec et al. 2016):
     jitter   x ← x + ε,              ε ~ N(0, σ_j²) per value
@@ -56,12 +58,14 @@ class TrainConfig:
     dropout: float = 0.0  # passed to the model
     layer_norm: bool = False  # passed to the model
     patience: int | None = None  # evaluations without improvement before stopping; None = off
+    min_steps: int = 0  # early stopping cannot fire before this many steps (a plateau's escape)
     eval_every: int = 50  # steps between validation evaluations
     time_budget_s: float | None = None  # wall-clock budget of the run; None = unlimited
     threads: int = 1  # torch.set_num_threads for the run
     jitter_sigma: float = 0.0  # augmentation: additive Gaussian noise σ_j
     scaling_sigma: float = 0.0  # augmentation: multiplicative scale σ_s
     window_slice: float = 1.0  # augmentation: fraction f of each sequence kept; 1 = off
+    protocol: str | None = None  # the comparison protocol's tag (seqarch.protocol), e.g. fair/1
 
     def __post_init__(self) -> None:
         # Canonical types, so {"lr": 1} and {"lr": 1.0} are the same run (same id).
@@ -80,7 +84,7 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ValueError(f"{name}={v} is not accepted; expected a positive number")
-        for name in ("weight_decay", "jitter_sigma", "scaling_sigma", "dropout"):
+        for name in ("weight_decay", "jitter_sigma", "scaling_sigma", "dropout", "min_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} is not accepted; expected ≥ 0")
         if not 0 <= self.warmup < 1:
@@ -339,7 +343,8 @@ def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 evals_since_best += 1
-                if cfg.patience is not None and evals_since_best >= cfg.patience:
+                waited = step >= cfg.min_steps
+                if cfg.patience is not None and waited and evals_since_best >= cfg.patience:
                     stopped = "early_stopping"
             if bar is not None:
                 bar[0].update(

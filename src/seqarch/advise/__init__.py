@@ -14,11 +14,16 @@ How the ranking works (the rule an engineer would state):
 2. **Good enough?** Quality is *skill* = how far a model closes the gap from the trivial
    baseline to perfect on the stored task nearest the spec's horizon
    (skill = 1 − metric / baseline for an error, (metric − baseline)/(1 − baseline) for a score;
-   0 = no better than the baseline, 1 = perfect). Among feasible models, those within
-   ``max(0.05, 2·spread over seeds)`` of the best skill are *adequate*.
+   0 = no better than the baseline, 1 = perfect), measured under the fair protocol
+   (seqarch.protocol: an lr grid for every model, selection on validation, ≥ 3 seeds) as a
+   mean with a 95 % interval. A model is *adequate* when its interval clears the baseline and
+   overlaps the best model's; one whose interval is wider than its distance from the baseline
+   is *unresolved*.
 3. **Cheapest adequate wins.** Among adequate models the cheapest in the budget that matters
    (the measured step latency when streaming, else the measured sequence latency, else
-   FLOPs/token) is recommended: the simplest model that does the job.
+   FLOPs/token) is recommended: the simplest model that does the job. Two latencies closer
+   than their measured spread across rounds are a tie, broken by skill, then deployability (a
+   standard ONNX operator), then parameter count; the defense says which broke it.
 
 Every figure carries its source — ``formula:<model>.cost.<field>``, ``run:<id>``,
 ``measurement:<id>`` — and the defense prints them next to the numbers.
@@ -63,7 +68,6 @@ from .gather import (
     stored_flow_ratio,
 )
 from .spec import (
-    ADEQUATE_MARGIN,
     CALIBRATION_MAX_HORIZON,
     KEY_REASONS,
     TASK_KINDS,
@@ -73,7 +77,6 @@ from .spec import (
 )
 
 __all__ = [
-    "ADEQUATE_MARGIN",
     "CALIBRATION_MAX_HORIZON",
     "CALIBRATION_TASK",
     "EvalRow",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evidence import Evidence, fmt, skill_text
-from .spec import ADEQUATE_MARGIN, ProblemSpec
+from .evidence import Evidence, Figure, Quality, fmt, skill_text
+from .spec import ProblemSpec
 
 
 @dataclass
@@ -21,12 +22,16 @@ class Verdict:
     adequate: bool = False
     blocked_by: list[str] = field(default_factory=list)  # budgets missed: latency, memory, ...
     unknown: list[str] = field(default_factory=list)  # budgets with no evidence
+    standing: str = "unknown"  # adequate | unresolved | short | baseline | unknown (adequacy)
+    decided_by: str | None = None  # the winner over the runner-up: cost, or a tie-break
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "arch": self.arch,
             "feasible": self.feasible,
             "adequate": self.adequate,
+            "standing": self.standing,
+            "decided_by": self.decided_by,
             "reasons": list(self.reasons),
             "expected": dict(self.expected),
             "cost": dict(self.cost),
@@ -49,7 +54,7 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         )
         if figure is None:
             unknown.append("latency")
-            reasons.append(f"latency of {what} not measured on this machine")
+            reasons.append(ev.not_timed or f"latency of {what} not measured on this machine")
         else:
             sources.append(figure.source)
             ok = figure.value <= spec.latency_us
@@ -85,7 +90,10 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         sources.extend(q.run_ids)
         expected = {
             "skill": round(q.skill.value, 4),
-            "skill_spread": round(q.spread, 4),
+            "skill_spread": round(q.spread, 4) if math.isfinite(q.spread) else None,
+            "lr": q.lr,
+            "protocol": q.protocol,
+            "stopped_by_time": q.stopped_by_time,
             "metric": q.metric,
             "value": q.value,
             "baseline": q.baseline,
@@ -97,7 +105,9 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         reasons.append(
             f"on {q.task} with the signal {q.horizon} steps back: {q.metric} {q.value:.3g} vs "
             f"baseline {q.baseline:.3g} (skill {skill_text(q)}, "
-            f"{len(q.run_ids)} seed{'s' if len(q.run_ids) != 1 else ''})"
+            f"{len(q.run_ids)} seed{'s' if len(q.run_ids) != 1 else ''}"
+            + (f", lr {q.lr:g} selected on validation" if q.lr is not None else "")
+            + ")"
         )
     else:
         reasons.append("no stored quality evidence at this horizon")
@@ -131,24 +141,91 @@ def cost_key(spec: ProblemSpec, ev: Evidence) -> tuple[float, float]:
     return (latency.value if latency is not None else math.inf, ev.flops_per_token.value)
 
 
+def _latency(spec: ProblemSpec, ev: Evidence) -> Figure | None:
+    return ev.step_us if spec.streaming else ev.seq_us
+
+
+def latency_tie(spec: ProblemSpec, a: Evidence, b: Evidence) -> bool:
+    """Two measured latencies closer than their spread across rounds are a tie."""
+    la, lb = _latency(spec, a), _latency(spec, b)
+    if la is None or lb is None:
+        return False
+    return abs(la.value - lb.value) < max(la.spread, lb.spread)
+
+
+def deployable(arch: str) -> bool:
+    """A standard ONNX operator (RNN, LSTM, GRU) rather than a custom graph."""
+    from ..models import model_class
+
+    return bool(model_class(arch).onnx_standard_op)
+
+
+TIE_BREAKS = ("skill", "deployability", "parameter count")
+
+
+def compare(spec: ProblemSpec, a: Evidence, b: Evidence) -> tuple[int, str]:
+    """Which of two adequate models is preferred (−1: a, 1: b, 0: equal) and what decided.
+
+    The cheaper in the budget that matters wins; a latency tie (closer than the measured
+    spread) breaks by skill, then by deployability, then by parameter count."""
+    if not latency_tie(spec, a, b):
+        ka, kb = cost_key(spec, a), cost_key(spec, b)
+        if ka != kb:
+            return (-1 if ka < kb else 1), "cost"
+    skill_a = a.quality.skill.value if a.quality else -math.inf
+    skill_b = b.quality.skill.value if b.quality else -math.inf
+    keys = (
+        (-skill_a, -skill_b),
+        (not deployable(a.arch), not deployable(b.arch)),
+        (a.params.value, b.params.value),
+    )
+    for why, (x, y) in zip(TIE_BREAKS, keys, strict=True):
+        if x != y:
+            return (-1 if x < y else 1), why
+    return 0, "nothing: identical"
+
+
+def adequacy(q: Quality | None, best: Quality | None) -> str:
+    """'adequate' (its interval overlaps the best model's, and clears the baseline),
+    'unresolved' (its interval is wider than its distance from the baseline), 'short' (clearly
+    below the best), 'baseline' (no better than the baseline) or 'unknown' (no evidence)."""
+    if q is None or best is None:
+        return "unknown"
+    if not q.resolved:
+        return "unresolved"
+    if q.skill.value <= 0:
+        return "baseline"
+    return "adequate" if q.hi >= best.lo else "short"
+
+
 def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
-    """Feasible before infeasible; among feasible, the adequate by cost, then the rest by skill."""
+    """The one decision rule (the report and ``advise --table`` call it too):
+
+    1. feasible before infeasible;
+    2. among the feasible, the *adequate* — skill interval overlapping the best model's, and
+       clear of the baseline — cheapest first (a latency tie breaks by skill, deployability,
+       parameters: :func:`compare`);
+    3. then the rest by skill (unresolved and short alike), then by cost;
+    4. then the infeasible, fewest budgets missed first.
+    """
     verdicts = {arch: verdict(spec, ev) for arch, ev in evidence.items()}
     feasible = [a for a, v in verdicts.items() if v.feasible]
     skills = {
         a: evidence[a].quality.skill.value for a in evidence if evidence[a].quality is not None
     }
-    if feasible and any(a in skills for a in feasible):
-        best = max(skills[a] for a in feasible if a in skills)
-        for a in feasible:
-            q = evidence[a].quality
-            if q is not None:
-                margin = max(ADEQUATE_MARGIN, 2 * q.spread)
-                verdicts[a].adequate = q.skill.value >= best - margin and q.skill.value > 0
-        # if no model beats the baseline, none is adequate; all rank by cost
+    known = [a for a in feasible if a in skills]
+    best = evidence[max(known, key=lambda a: skills[a])].quality if known else None
+    for a in feasible:
+        verdicts[a].standing = adequacy(evidence[a].quality, best)
+        verdicts[a].adequate = verdicts[a].standing == "adequate"
     adequate = sorted(
-        (a for a in feasible if verdicts[a].adequate), key=lambda a: cost_key(spec, evidence[a])
+        (a for a in feasible if verdicts[a].adequate),
+        key=functools.cmp_to_key(lambda a, b: compare(spec, evidence[a], evidence[b])[0]),
     )
+    if len(adequate) > 1:
+        verdicts[adequate[0]].decided_by = compare(
+            spec, evidence[adequate[0]], evidence[adequate[1]]
+        )[1]
     others = sorted(
         (a for a in feasible if not verdicts[a].adequate),
         key=lambda a: (-skills.get(a, -math.inf), cost_key(spec, evidence[a])),

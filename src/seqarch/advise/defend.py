@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .decide import Verdict, cost_key, key_reason, rank, winner_under
-from .evidence import Evidence, fmt, skill_text
-from .spec import ADEQUATE_MARGIN, ProblemSpec
+from .decide import Verdict, adequacy, cost_key, key_reason, rank, winner_under
+from .evidence import Evidence, Quality, fmt, skill_text
+from .spec import ProblemSpec
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Recommendation:
     defense: str
     missing_evidence: list[str]
     confidence: str  # "high" | "medium" | "low"
+    confidence_basis: str = ""  # what the label rests on: seeds, runs, intervals, time stops
+    peers: list[dict] = field(default_factory=list)  # classical peers on the same splits
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +33,8 @@ class Recommendation:
             "runner_up": self.runner_up,
             "key_reason": self.key_reason,
             "confidence": self.confidence,
+            "confidence_basis": self.confidence_basis,
+            "peers": list(self.peers),
             "ranking": [v.to_dict() for v in self.ranking],
             "flips": list(self.flips),
             "caveats": list(self.caveats),
@@ -66,7 +70,7 @@ def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidenc
                 "nothing measured here would fit"
                 if new is None
                 else f"{new} would win"
-                if q is None or q.skill.value > ADEQUATE_MARGIN
+                if q is None or (q.resolved and q.skill.value > 0)
                 else f"only {new} would fit, at skill {q.skill.value:.2f} — no better than the "
                 "baseline"
             )
@@ -106,8 +110,7 @@ def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidenc
                 for h, q in c.by_horizon.items()
                 if h < w_q.horizon
                 and h in winner.by_horizon
-                and q.skill.value
-                >= winner.by_horizon[h].skill.value - max(ADEQUATE_MARGIN, 2 * q.spread)
+                and adequacy(q, winner.by_horizon[h]) == "adequate"
             ]
             if fits:
                 h = max(fits)
@@ -228,7 +231,7 @@ def defend(
         head += (
             f" On {q.task} with the signal {q.horizon} steps back, {w.arch} reached {q.metric} "
             f"{q.value:.3g} against the trivial baseline's {q.baseline:.3g} — skill "
-            f"{skill_text(q)} over {len(q.run_ids)} seed{'s' if len(q.run_ids) > 1 else ''} "
+            f"{skill_text(q)} ({_interval_words(q)}) "
             f"[run:{', run:'.join(r[:8] for r in q.run_ids)}]."
         )
     fallen = sorted(
@@ -273,12 +276,17 @@ def defend(
 
     if runner is not None:
         rv = ranking[1]
+        decided = ranking[0].decided_by
         why = (
             f"it misses the {', '.join(rv.blocked_by)} budget"
             if rv.blocked_by
             else (
-                "it is as good but costs more"
+                _tie_words(spec, w, runner, decided)
+                if rv.adequate and decided not in (None, "cost")
+                else "it is as good (its interval overlaps the winner's) but costs more"
                 if rv.adequate
+                else "its interval is wider than its distance from the baseline: unresolved"
+                if rv.standing == "unresolved"
                 else "it is cheaper but not good enough at this distance"
                 if cost_key(spec, runner) < cost_key(spec, w)
                 else "it scores lower"
@@ -289,6 +297,124 @@ def defend(
         paras.append("When the answer would flip: " + " ".join(flip_notes))
     paras.append(f"Deciding reason: {REASON_TEXT[reason]}.")
     return "\n\n".join(paras)
+
+
+def peer_verdict(
+    ranking: list[Verdict], evidence: dict[str, Evidence]
+) -> tuple[list[dict], str | None]:
+    """The classical peers beside the neural models, and what they say about the winner: if
+    no neural model's skill interval lies wholly above the best peer's, say so and name it."""
+    peers = next((ev.peers for ev in evidence.values() if ev.peers), [])
+    if not peers:
+        return [], None
+    rows = [
+        {
+            "peer": p.name,
+            "metric": p.metric,
+            "value": p.value,
+            "skill": p.skill.mean,
+            "skill_interval": p.skill.half_width,
+            "splits": p.skill.n,
+            "source": p.source,
+        }
+        for p in peers
+    ]
+    best = max(peers, key=lambda p: p.skill.mean)
+    beat = [
+        v.arch
+        for v in ranking
+        if v.feasible
+        and evidence[v.arch].quality is not None
+        and evidence[v.arch].quality.lo > best.skill.hi
+    ]
+    said = (
+        f"{best.name} reached {best.metric} {best.value:.3g} (skill {best.skill.mean:.2f}"
+        + (f" ± {best.skill.half_width:.2f}" if best.skill.n > 1 else "")
+        + f" over {best.skill.n} split(s)) [{best.source}]"
+    )
+    if not beat:
+        return rows, (
+            f"No neural model beats the classical peer {best.name} beyond its interval: {said}. "
+            f"On this data {best.name} is the honest choice unless a neural model's other "
+            "strengths (streaming, a fixed-size state, one exportable graph) are what you need."
+        )
+    return rows, f"{', '.join(beat)} beat the best classical peer beyond the intervals: {said}."
+
+
+def _interval_words(q: Quality) -> str:
+    """How the skill was measured: the protocol, the selected lr, the interval."""
+    n = len(q.run_ids)
+    if n < 2:
+        return "1 seed: no interval"
+    words = f"95 % interval over {n} seeds"
+    if q.protocol:
+        words += (
+            f"; lr {q.lr:g} selected on validation from {q.tuning_runs} runs under "
+            f"protocol {q.protocol}"
+        )
+    if q.stopped_by_time:
+        words += f"; {q.stopped_by_time} run(s) stopped by the time limit, not converged"
+    return words
+
+
+def _tie_words(spec: ProblemSpec, w: Evidence, r: Evidence, decided: str) -> str:
+    """The runner-up's latency ties the winner's: say so, and what broke the tie."""
+    lw = w.step_us if spec.streaming else w.seq_us
+    lr = r.step_us if spec.streaming else r.seq_us
+    assert lw is not None and lr is not None
+    broke = {
+        "skill": f"by skill ({w.quality.skill.value:.2f} vs {r.quality.skill.value:.2f})"
+        if w.quality and r.quality
+        else "by skill",
+        "deployability": f"by deployability ({w.arch} exports as a standard ONNX operator)",
+        "parameter count": f"by parameter count ({w.params.text()} vs {r.params.text()})",
+    }.get(decided, decided)
+    return (
+        f"as good, and its latency ({lr.text()}) ties the winner's ({lw.text()}) within the "
+        f"measured spread across rounds (±{fmt(max(lw.spread, lr.spread), 'µs')}); the tie was "
+        f"broken {broke}"
+    )
+
+
+def confidence_of(
+    spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence], missing: list[str]
+) -> tuple[str, str]:
+    """The confidence label and what it rests on. "high" needs the winner's skill measured
+    under a protocol over ≥ 3 seeds, its interval clear of the baseline, no run of it stopped
+    by time and no missing evidence; it never stands over an interval that spans the baseline."""
+    q = evidence[ranking[0].arch].quality
+    if q is None:
+        return "low", "no quality evidence: the ranking rests on cost alone"
+    basis = [
+        f"{len(q.run_ids)} seed(s)"
+        + (
+            f" at the lr selected from {q.tuning_runs} runs under {q.protocol}"
+            if q.protocol
+            else ""
+        )
+    ]
+    if not q.resolved:
+        basis.append(
+            f"the winner's interval ({skill_text(q)}) spans the baseline: its skill is unresolved"
+        )
+        return "low", "; ".join(basis)
+    if not any(v.adequate for v in ranking):
+        basis.append("no model's interval clears the baseline and reaches the best one's")
+        return "low", "; ".join(basis)
+    basis.append(f"the winner's interval ({skill_text(q)}) is clear of the baseline")
+    downgrade = []
+    if q.stopped_by_time:
+        downgrade.append(f"{q.stopped_by_time} of its runs stopped by time (not converged)")
+    if len(q.run_ids) < 3:
+        downgrade.append("fewer than 3 seeds")
+    if not q.protocol:
+        downgrade.append("runs made without the fair protocol")
+    if missing:
+        downgrade.append(f"{len(missing)} piece(s) of evidence missing")
+    if q.horizon < spec.effective_horizon:
+        downgrade.append(f"measured at distance {q.horizon}, short of {spec.effective_horizon}")
+    basis += downgrade
+    return ("medium" if downgrade else "high"), "; ".join(basis)
 
 
 def _sentence(s: str) -> str:
@@ -331,8 +457,13 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         )
     if spec.horizon is None:
         caveats.append("The horizon is unknown, so the advice assumes the worst case.")
-    confidence = "high" if not missing and qs else ("medium" if qs else "low")
-    if confidence == "low":
+    confidence, basis = confidence_of(spec, ranking, evidence, missing)
+    peer_rows, peer_note = peer_verdict(ranking, evidence)
+    if peer_note is not None:
+        caveats.insert(0, peer_note)
+        if confidence == "high" and "No neural model" in peer_note:
+            confidence, basis = "medium", basis + "; a classical peer is not beaten"
+    if not qs:
         caveats.append(
             "No quality evidence is stored: the ranking rests on cost alone. Run without --no-run "
             "(or `seqarch study --preset quick`) to measure it."
@@ -350,6 +481,8 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         defense=defend(spec, ranking, evidence, reason, flip_notes),
         missing_evidence=missing,
         confidence=confidence,
+        confidence_basis=basis,
+        peers=peer_rows,
     )
 
 
@@ -367,7 +500,8 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
                 "skill": "—"
                 if "skill" not in e
                 else f"{e['skill']:.2f}"
-                + (f" ± {e['skill_spread']:.2f}" if e["seeds"] > 1 else ""),
+                + (f" ± {e['skill_spread']:.2f}" if e.get("skill_spread") is not None else "")
+                + (f" ({v.standing})" if v.standing in ("unresolved", "baseline") else ""),
                 "latency": "not measured" if lat is None else fmt(lat, "µs"),
                 "params": fmt(v.cost["params"], "params"),
                 "state": fmt(v.cost["state_bytes"], "B")
@@ -377,15 +511,33 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
     return rows
 
 
+def peer_rows(rec: Recommendation) -> list[dict[str, str]]:
+    """The classical peers as ranking rows (same columns), placed beside the neural models."""
+    cols = ranking_rows(rec)[0].keys() if rec.ranking else ()
+    out = []
+    for p in rec.peers:
+        row = dict.fromkeys(cols, "—")
+        row.update(
+            rank="peer",
+            arch=p["peer"],
+            feasible="yes",
+            skill=f"{p['skill']:.2f}"
+            + (f" ± {p['skill_interval']:.2f}" if p["splits"] > 1 else " (1 split)"),
+        )
+        out.append(row)
+    return out
+
+
 def to_markdown(rec: Recommendation) -> str:
     """The advice as a Markdown document."""
-    rows = ranking_rows(rec)
+    rows = ranking_rows(rec) + peer_rows(rec)
     head = "| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n"
     table = head + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
     spec = ", ".join(f"{k}={v}" for k, v in rec.spec.to_dict().items() if v is not None)
     parts = [
         f"# seqarch advice: {rec.recommendation}",
-        f"Problem: {spec}. Runner-up: {rec.runner_up}. Confidence: {rec.confidence}.",
+        f"Problem: {spec}. Runner-up: {rec.runner_up}. Confidence: {rec.confidence} "
+        f"({rec.confidence_basis}).",
         "## Ranking",
         table,
         "## Defense",

@@ -52,6 +52,8 @@ class TableRow:
     measured_why: str
     holds: bool
     evidence: list[str]
+    confidence: str = "low"
+    has_quality: bool = False  # any stored quality evidence behind the row
 
 
 def textbook_table(
@@ -59,12 +61,14 @@ def textbook_table(
     run: bool = True,
     names: list[str] | None = None,
     progress: Progress | None = None,
+    keep: bool = True,
 ) -> list[TableRow]:
-    """Each row of the source's trade-off table, re-decided by the advisor on this machine."""
+    """Each row of the source's trade-off table, re-decided by the advisor on this machine
+    (the report calls this with ``run=False, keep=False``: the same rule on stored evidence)."""
     rows = []
     for task_type, choice, why, spec_kw in TEXTBOOK:
         spec = ProblemSpec(**spec_kw)
-        rec = advise(spec, db=db, run=run, names=names, progress=progress)
+        rec = advise(spec, db=db, run=run, names=names, progress=progress, keep=keep)
         top = rec.ranking[0]
         textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick
         shown = [top] + [v for v in textbook if v.arch != top.arch]
@@ -79,6 +83,8 @@ def textbook_table(
                 measured_why=measured_why,
                 holds=rec.recommendation in choice,
                 evidence=top.evidence,
+                confidence=f"{rec.confidence} ({rec.confidence_basis})",
+                has_quality=any("skill" in v.expected for v in rec.ranking),
             )
         )
     return rows
@@ -126,12 +132,22 @@ def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
     return [ProblemSpec.from_dict(s) for s in specs]
 
 
+TRUTH_SEEDS = 5
+
+
 def truth_runs(
-    spec: ProblemSpec, names: list[str], seeds: int = 3, max_steps: int = 3000
+    spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
 ) -> list[Any]:
-    """The exhaustive measurement: every architecture at the spec's distance over ``seeds``
-    seeds (the advisor's calibration is seed 0 of these: the truth adds the seed variance)."""
-    return calibration_runs(spec, names, seeds=seeds, max_steps=max_steps)
+    """The exhaustive measurement: the same protocol over ``TRUTH_SEEDS`` seeds (the advisor's
+    calibration is its first seeds: the truth adds seeds, so the selection and the interval
+    rest on more evidence than the advisor had)."""
+    from dataclasses import replace
+
+    from .. import protocol as protocols
+
+    fair = protocol or protocols.DEFAULT
+    more = replace(fair, seeds=tuple(range(max(TRUTH_SEEDS, len(fair.seeds)))))
+    return calibration_runs(spec, names, more, max_steps)
 
 
 def spearman(a: list[str], b: list[str]) -> float:
@@ -158,7 +174,8 @@ def evaluate(
     db: str | Path | None = None,
     names: list[str] | None = None,
     progress: Progress | None = None,
-    max_steps: int = 3000,
+    max_steps: int | None = None,
+    protocol: Any = None,
 ) -> list[EvalRow]:
     """Run the advisor on every spec of ``suite``, then measure the truth exhaustively and
     rank it by the same rule; report top-1 agreement and rank correlation."""
@@ -171,8 +188,16 @@ def evaluate(
     say = progress or (lambda _msg: None)
     rows = []
     for spec in specs:
-        rec = advise(spec, db=db, run=True, names=names, progress=progress, max_steps=max_steps)
-        planned = truth_runs(spec, names, max_steps=max_steps)
+        rec = advise(
+            spec,
+            db=db,
+            run=True,
+            names=names,
+            progress=progress,
+            max_steps=max_steps,
+            protocol=protocol,
+        )
+        planned = truth_runs(spec, names, protocol, max_steps)
         say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(planned)} runs")
         run_study(planned, db)
         ids = {r.id for r in planned}

@@ -16,6 +16,7 @@ class Figure:
     value: float
     unit: str
     source: str
+    spread: float = 0.0  # a measurement's spread across rounds (0: a formula, or not recorded)
 
     def __str__(self) -> str:
         return f"{fmt(self.value, self.unit)} [{self.source}]"
@@ -48,7 +49,7 @@ def fmt(value: float, unit: str) -> str:
 
 
 def skill_text(q: Quality) -> str:
-    """Skill, with its spread over seeds when there is more than one seed."""
+    """Skill with its 95 % interval over seeds (none for a single seed)."""
     return f"{q.skill.value:.2f}" + (f" ± {q.spread:.2f}" if len(q.run_ids) > 1 else "")
 
 
@@ -62,7 +63,7 @@ class Quality:
     """How well an architecture did on the stored task nearest the spec's horizon."""
 
     skill: Figure  # mean over seeds; 0 = trivial baseline, 1 = perfect
-    spread: float  # standard deviation of skill over seeds
+    spread: float  # half-width of the 95 % interval of skill over seeds (inf for one seed)
     metric: str
     value: float  # mean of the metric over seeds
     baseline: float
@@ -71,6 +72,34 @@ class Quality:
     seq_len: int
     run_ids: list[str]
     train_seconds: float  # mean wall-clock per run
+    lr: float | None = None  # the learning rate the protocol selected on validation
+    protocol: str | None = None  # the protocol's tag (None: a run made without one)
+    stopped_by_time: int = 0  # selected runs a wall-clock safety net stopped (not converged)
+    tuning_runs: int = 0  # runs behind the selection (lr grid × seeds)
+
+    @property
+    def lo(self) -> float:
+        return self.skill.value - self.spread
+
+    @property
+    def hi(self) -> float:
+        return self.skill.value + self.spread
+
+    @property
+    def resolved(self) -> bool:
+        """The interval clears the baseline: narrower than the distance from it."""
+        return self.spread < abs(self.skill.value)
+
+
+@dataclass
+class Peer:
+    """A classical peer (seqarch.peers) on the same splits as the neural models."""
+
+    name: str
+    metric: str
+    value: float  # mean of the metric over the splits
+    skill: Any  # a seqarch.protocol.Interval of skill over the splits (half-width 0: one split)
+    source: str  # measurement:<id>,...
 
 
 @dataclass
@@ -89,6 +118,8 @@ class Evidence:
     grad_ratio: Figure | None = None  # ‖∂h_T/∂x_{T−k}‖ / ‖∂h_T/∂x_{T−1}‖ at k = horizon
     by_horizon: dict[int, Quality] = field(default_factory=dict)  # every stored distance
     ablation: dict[str, Any] | None = None  # stored dropout-alone vs combined regularisation
+    not_timed: str | None = None  # why the memory guard did not time it
+    peers: list[Peer] = field(default_factory=list)  # classical peers on the same splits
 
     @property
     def memory_bytes(self) -> float:

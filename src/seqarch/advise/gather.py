@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 from .defend import Recommendation, recommend
-from .evidence import Evidence, Figure, Quality, formula_evidence, skill_of
+from .evidence import Evidence, Figure, Peer, Quality, fmt, formula_evidence, skill_of
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 CALIBRATION_TASK = "adding"
@@ -28,46 +29,74 @@ def _run_horizon(run: dict) -> int | None:
         return None
 
 
+def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
+    """One recipe's runs at distance ``h``: the protocol's selection (the lr chosen on
+    validation, its seeds' test metric), or every seed of a run made without a protocol."""
+    from .. import protocol
+
+    tag = group[0]["config"]["train"].get(protocol.PROTOCOL_KEY)
+    chosen, lr = group, None
+    sel = protocol.select(group, protocol.get(tag)) if tag else None
+    if sel is not None:
+        chosen, lr = sel.runs, sel.lr
+    values = [float(r["metrics"][task.metric]) for r in chosen if task.metric in r["metrics"]]
+    if not values:
+        return None
+    baseline = float(task.baseline()[task.metric])
+    skills = [skill_of(v, baseline, task.higher_is_better) for v in values]
+    iv = protocol.interval(skills)
+    ids = [r["id"] for r in chosen]
+    return Quality(
+        skill=Figure(iv.mean, "", "run:" + ",".join(i[:8] for i in ids)),
+        spread=iv.half_width,
+        metric=task.metric,
+        value=sum(values) / len(values),
+        baseline=baseline,
+        task=group[0]["config"]["task"],
+        horizon=h,
+        seq_len=int(group[0]["config"].get("task_config", {}).get("seq_len") or 0),
+        run_ids=ids,
+        train_seconds=sum(float(r["metrics"].get("train_seconds", 0.0)) for r in chosen)
+        / len(chosen),
+        lr=lr,
+        protocol=tag,
+        stopped_by_time=sum(r["metrics"].get("stopped") == "time_budget" for r in chosen),
+        tuning_runs=len(group),
+    )
+
+
 def qualities_by_horizon(
     runs: list[dict], arch: str, task: str = CALIBRATION_TASK
 ) -> dict[int, Quality]:
-    """Quality of ``arch`` on ``task`` at every stored dependency distance, seeds averaged."""
+    """Quality of ``arch`` on ``task`` at every stored dependency distance.
+
+    At one distance, runs of several recipes (another protocol, another width or step budget)
+    are never pooled: a protocol's recipe before a run made without one, then the recipe with
+    the most finished runs, the newest on a tie."""
+    from .. import protocol
     from ..tasks import make_task
 
-    by_h: dict[int, list[dict]] = {}
+    by_h: dict[int, dict[str, list[dict]]] = {}
     for r in runs:
         if r["config"]["arch"] == arch and r["config"]["task"] == task and r["metrics"]:
             h = _run_horizon(r)
             if h is not None:
-                by_h.setdefault(h, []).append(r)
+                key = protocol.recipe_key(r["config"])
+                by_h.setdefault(h, {}).setdefault(key, []).append(r)
     out: dict[int, Quality] = {}
-    for h, group in by_h.items():
+    for h, recipes in by_h.items():
+        group = max(
+            recipes.values(),
+            key=lambda g: (
+                bool(g[0]["config"]["train"].get(protocol.PROTOCOL_KEY)),
+                len(g),
+                max(r.get("finished") or 0 for r in g),
+            ),
+        )
         t = make_task(task, **group[0]["config"].get("task_config", {}))
-        values = [float(r["metrics"][t.metric]) for r in group if t.metric in r["metrics"]]
-        if not values:
-            continue
-        baseline = float(t.baseline()[t.metric])
-        skills = [skill_of(v, baseline, t.higher_is_better) for v in values]
-        mean = sum(skills) / len(skills)
-        spread = (
-            math.sqrt(sum((x - mean) ** 2 for x in skills) / (len(skills) - 1))
-            if len(skills) > 1
-            else 0.0
-        )
-        ids = [r["id"] for r in group]
-        out[h] = Quality(
-            skill=Figure(mean, "", "run:" + ",".join(i[:8] for i in ids)),
-            spread=spread,
-            metric=t.metric,
-            value=sum(values) / len(values),
-            baseline=baseline,
-            task=task,
-            horizon=h,
-            seq_len=int(group[0]["config"].get("task_config", {}).get("seq_len") or 0),
-            run_ids=ids,
-            train_seconds=sum(float(r["metrics"].get("train_seconds", 0.0)) for r in group)
-            / len(group),
-        )
+        q = _quality(group, t, h)
+        if q is not None:
+            out[h] = q
     return out
 
 
@@ -80,70 +109,82 @@ def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:
     return by_horizon[h]
 
 
+def calibration_steps(h: int) -> int:
+    """The step budget at distance h, the same for every architecture: longer distances need
+    longer training (the adding problem's plateau lasts longer), 900 steps at h = 20 up to
+    4000 at h ≥ 207."""
+    return min(4000, 600 + 15 * h)
+
+
 def calibration_runs(
-    spec: ProblemSpec, names: list[str], seeds: int = 1, max_steps: int = 3000
+    spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
 ) -> list[Any]:
-    """The small study that measures quality at the spec's horizon: the adding problem with its
-    first marker ``h`` steps before the end, one short run per architecture and seed."""
+    """The study that measures quality at the spec's horizon: the adding problem with its
+    first marker ``h`` steps before the end, every architecture under the fair protocol
+    (every lr of its grid × every seed, the same step budget; ``max_steps`` caps it)."""
+    from .. import protocol as protocols
     from ..train import RunConfig, TrainConfig
 
+    fair = protocol or protocols.DEFAULT
     h = calibration_horizon(spec)
     seq_len = h + 1 + max(4, h // 10)
-    budget = 20.0 + h / 5  # seconds per run; longer distances need longer training
-    return [
-        RunConfig(
+    steps = calibration_steps(h) if max_steps is None else min(max_steps, calibration_steps(h))
+    out = []
+    for arch in names:
+        base = RunConfig(
             arch=arch,
             task=CALIBRATION_TASK,
             task_config={"seq_len": seq_len, "distance": h, "n_train": 4000},
             model_config={"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
             train=TrainConfig(
-                lr=3e-3,
                 batch_size=64,
-                max_steps=max_steps,
-                eval_every=min(100, max_steps),
-                patience=8,
-                time_budget_s=budget,
                 threads=1,
+                time_budget_s=SAFETY_NET_S,
+                **fair.train_options(steps),
             ),
-            seed=seed,
         )
-        for arch in names
-        for seed in range(seeds)
-    ]
+        out.extend(protocols.expand(base, fair))
+    return out
 
 
-def data_runs(spec: ProblemSpec, names: list[str], seeds: int = 2) -> list[Any]:
-    """An empirical selection on the user's own data within the training budget."""
+SAFETY_NET_S = 900.0  # wall clock per run: far above the step budget's need; flagged if hit
+
+
+def data_runs(
+    spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
+) -> list[Any]:
+    """The comparison on the user's own data under the fair protocol; rows (classification,
+    regression) are re-split for every seed, so the interval reflects the data."""
+    from .. import protocol as protocols
     from ..tasks import from_files
     from ..train import RunConfig, TrainConfig
 
     assert spec.data is not None
+    fair = protocol or protocols.DEFAULT
     kind = {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
     task = from_files(spec.data, kind=kind)
     config = task.config()
     name = config.pop("name")
-    minutes = spec.train_minutes if spec.train_minutes is not None else 2.0
-    per_run = max(5.0, minutes * 60 / (len(names) * seeds))
-    return [
-        RunConfig(
+    steps = DATA_STEPS if max_steps is None else min(max_steps, DATA_STEPS)
+    out = []
+    for arch in names:
+        base = RunConfig(
             arch=arch,
             task=name,
             task_config=config,
             model_config={"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
             train=TrainConfig(
-                lr=3e-3,
-                max_steps=2000,
-                eval_every=50,
-                patience=6,
-                time_budget_s=per_run,
                 threads=1,
                 clip_norm=1.0,
+                time_budget_s=SAFETY_NET_S,
+                **fair.train_options(steps),
             ),
-            seed=seed,
         )
-        for arch in names
-        for seed in range(seeds)
-    ]
+        out.extend(protocols.expand(base, fair, resplit=kind != "forecast"))
+    return out
+
+
+DATA_STEPS = 600  # the step budget on a user's data, the same for every architecture
 
 
 def ablation_evidence(store: Any) -> dict[str, Any] | None:
@@ -200,7 +241,8 @@ def gather(
     run: bool = True,
     names: list[str] | None = None,
     progress: Progress | None = None,
-    max_steps: int = 3000,
+    max_steps: int | None = None,
+    protocol: Any = None,
 ) -> dict[str, Evidence]:
     """Formulas, stored measurements and stored runs for every architecture; with ``run``,
     whatever is missing is measured and trained first (and stored)."""
@@ -209,22 +251,38 @@ def gather(
     evidence = {arch: formula_evidence(spec, arch) for arch in names}
     h = calibration_horizon(spec)
 
-    # Quality: stored runs at the nearest horizon (or on the user's data).
+    # Quality: stored runs at the nearest horizon (or on the user's data), under the protocol.
+    plan = data_runs if spec.data else calibration_runs
+    planned = plan(spec, names, protocol, max_steps)
     if run:
         from ..study import run_study
 
-        planned = (
-            data_runs(spec, names) if spec.data else calibration_runs(spec, names, 1, max_steps)
-        )
-        missing = [r for r in planned if not store.has_run(r.id)]
-        if missing:
-            what = "your data" if spec.data else f"the adding problem at distance {h}"
-            say(f"training {len(missing)} calibration run(s) on {what} …")
-            run_study(missing, db, on_event=lambda e: say(f"  {e.kind}: {e.run.arch}"))
+        what = "your data" if spec.data else f"the adding problem at distance {h}"
+        count = {"done": 0}
+
+        def on_event(e: Any) -> None:
+            if e.kind in ("done", "failed", "lost"):
+                count["done"] += 1
+                m = e.metrics
+                result = f"{m['metric']} {m[m['metric']]:.3g}" if e.kind == "done" else e.kind
+                say(
+                    f"  [{count['done']}] {e.run.arch} lr {e.run.train.lr:g} seed {e.run.seed}: "
+                    f"{result} after {m.get('steps', '?')} steps"
+                )
+
+        todo = sum(not store.has_run(r.id) for r in planned)
+        if todo:
+            say(
+                f"training on {what} under protocol {planned[0].train.protocol}: a sweep of "
+                f"{todo} run(s) ({planned[0].train.max_steps} steps each), then the seeds at "
+                "each architecture's selected learning rate …"
+            )
+        run_study(planned, db, on_event=on_event)
     if spec.data:
-        planned_ids = {r.id for r in data_runs(spec, names)}
-        runs = [r for r in store.runs() if r["id"] in planned_ids]
-        task_name = next(iter(data_runs(spec, names[:1]))).task
+        from ..study import study_rows
+
+        runs = study_rows(store, planned)
+        task_name = planned[0].task
     else:
         runs = store.runs(task=CALIBRATION_TASK)
         task_name = CALIBRATION_TASK
@@ -244,6 +302,11 @@ def gather(
             ratio = stored_flow_ratio(store, arch, h)
         evidence[arch].grad_ratio = ratio
 
+    # Classical peers on the same splits as the neural models (the user's data only).
+    peers = peer_evidence(store, planned, run=run, say=say) if spec.data else []
+    for ev in evidence.values():
+        ev.peers = peers
+
     # The regularisation ablation, when stored (cited for small user datasets).
     ablation = ablation_evidence(store) if spec.data else None
     for ev in evidence.values():
@@ -254,20 +317,64 @@ def gather(
     return evidence
 
 
+def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> list[Any]:
+    """Every classical peer that applies, on each split the neural runs used (the protocol's
+    seeds re-split the rows: the peer's interval is over the same splits)."""
+    from .. import peers as peer_lib
+    from .. import protocol as protocols
+    from ..tasks import make_task
+
+    first = planned[0]
+    fair = protocols.get(first.train.protocol)
+    resplit = first.task_config.get("seed") == first.seed
+    configs = [
+        {**first.task_config, "seed": s} if resplit else dict(first.task_config) for s in fair.seeds
+    ]
+    configs = list({json.dumps(c, sort_keys=True): c for c in configs}.values())
+    task = make_task(first.task, **configs[0])
+    out = []
+    for name in peer_lib.peers_for(task):
+        if run:
+            say(f"fitting the classical peer {name} on the same {len(configs)} split(s) …")
+        hits = [peer_lib.ensure(store, name, first.task, c, run=run) for c in configs]
+        hits = [h for h in hits if h is not None]
+        if not hits:
+            continue
+        v = hits[0]["value"]
+        values = [float(h["value"]["value"]) for h in hits]
+        skills = [
+            skill_of(x, float(h["value"]["baseline"]), v["higher_is_better"])
+            for x, h in zip(values, hits, strict=True)
+        ]
+        iv = protocols.interval(skills) if len(hits) > 1 else protocols.Interval(skills[0], 0.0, 1)
+        out.append(
+            Peer(
+                name=name,
+                metric=v["metric"],
+                value=sum(values) / len(values),
+                skill=iv,
+                source="measurement:" + ",".join(h["id"][:8] for h in hits),
+            )
+        )
+    return out
+
+
 def _latest(rows: list[dict], **want: Any) -> dict | None:
     """The newest stored measurement whose key matches ``want``."""
     hits = [m for m in rows if all(m["key"].get(k) == v for k, v in want.items())]
     return max(hits, key=lambda m: m["created"]) if hits else None
 
 
-def _step_figure(store: Any, spec: ProblemSpec, arch: str, grows: bool) -> Figure | None:
+def _step_figure(
+    store: Any, spec: ProblemSpec, arch: str, grows: bool, context: int
+) -> Figure | None:
     """Per-step latency p50 at batch 1: the decode step at context max_len for a growing state,
     else the seqarch streaming runtime (what one would deploy), else the eager ``step``."""
     rows = store.measurements("latency")
     base = dict(arch=arch, hidden_size=spec.hidden_size, input_size=spec.input_size)
     base["num_layers"] = spec.num_layers
     if grows:
-        hit = _latest(rows, **base, context=spec.longest)
+        hit = _latest(rows, **base, context=context)
     else:
         mine = [m for m in rows if all(m["key"].get(k) == v for k, v in base.items())]
         streams = [m for m in mine if str(m["key"].get("how", "")).startswith("stream")]
@@ -275,7 +382,9 @@ def _step_figure(store: Any, spec: ProblemSpec, arch: str, grows: bool) -> Figur
         hit = max(pool, key=lambda m: m["created"]) if pool else None
     if hit is None:
         return None
-    return Figure(float(hit["value"]["p50_us"]), "µs", f"measurement:{hit['id'][:8]}")
+    v = hit["value"]
+    spread = float(v.get("spread_us", 0.0))
+    return Figure(float(v["p50_us"]), "µs", f"measurement:{hit['id'][:8]}", spread)
 
 
 def _seq_figure(store: Any, spec: ProblemSpec, arch: str) -> Figure | None:
@@ -291,33 +400,134 @@ def _seq_figure(store: Any, spec: ProblemSpec, arch: str) -> Figure | None:
     )
     if hit is None or "seconds" not in hit["value"]:
         return None
-    return Figure(float(hit["value"]["seconds"]) * 1e6, "µs", f"measurement:{hit['id'][:8]}")
+    v = hit["value"]
+    spread = float(v.get("spread_seconds", 0.0)) * 1e6
+    return Figure(float(v["seconds"]) * 1e6, "µs", f"measurement:{hit['id'][:8]}", spread)
+
+
+MEASURE_MEMORY_FRACTION = 0.25  # of this machine's RAM: the most a timing may need by formula
+
+
+def measure_budget_bytes() -> int:
+    """The memory a timing may use: a stated fraction of this machine's physical RAM."""
+    import os
+
+    return int(MEASURE_MEMORY_FRACTION * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def timing_bytes(spec: ProblemSpec, arch: str, context: int) -> int:
+    """What timing ``arch`` at ``context`` needs by formula: weights, state at the context and
+    the activations of one forward over it at batch 1 (recomputing a prefix without a cache)."""
+    from .. import cost as cost_model
+
+    c = cost_model.estimate(
+        arch,
+        seq_len=context,
+        input_size=spec.input_size,
+        hidden_size=spec.hidden_size,
+        num_layers=spec.num_layers,
+        output_size=spec.output_size,
+    )
+    return 4 * c.params + c.state_bytes + c.activation_bytes
+
+
+def feasible_context(spec: ProblemSpec, arch: str, budget: int) -> int | None:
+    """The longest context ≤ the spec's longest whose timing fits ``budget`` (halving)."""
+    T = spec.longest
+    while T >= 1:
+        if timing_bytes(spec, arch, T) <= budget:
+            return T
+        T //= 2
+    return None
+
+
+def _extrapolated(fig: Figure, spec: ProblemSpec, arch: str, context: int) -> Figure:
+    """A decode step measured at ``context``, scaled to the spec's longest context by the
+    cost formula's FLOPs per token (a KV-cache step's work grows linearly in the context)."""
+    from .. import cost as cost_model
+
+    def flops(T: int) -> float:
+        return cost_model.estimate(
+            arch,
+            seq_len=T,
+            input_size=spec.input_size,
+            hidden_size=spec.hidden_size,
+            num_layers=spec.num_layers,
+            output_size=spec.output_size,
+        ).flops_per_token
+
+    ratio = flops(spec.longest) / flops(context)
+    return Figure(
+        fig.value * ratio,
+        fig.unit,
+        f"{fig.source} at context {context} × formula:{arch}.cost.flops_per_token ratio "
+        f"{ratio:.3g}",
+        fig.spread * ratio,
+    )
 
 
 def attach_latency(
     spec: ProblemSpec, store: Any, evidence: dict[str, Evidence], run: bool, say: Progress
 ) -> None:
-    """Fill step / sequence latency from the store, measuring what is missing when allowed."""
+    """Fill step / sequence latency from the store, measuring what is missing when allowed.
+
+    The memory guard: nothing is timed whose memory by formula exceeds the spec's memory
+    budget (it is infeasible already) or ``MEASURE_MEMORY_FRACTION`` of this machine's RAM
+    (then a growing-state step is measured at the longest context that fits and extrapolated
+    by the cost formula, and the figure's source says so)."""
     from .. import measure
 
+    budget = measure_budget_bytes()
     for arch, ev in evidence.items():
+        if spec.memory_mb is not None and ev.memory_bytes > spec.memory_mb * 2**20:
+            ev.not_timed = (
+                f"not timed: weights + state need {fmt(ev.memory_bytes, 'B')} by formula, over "
+                f"the {spec.memory_mb:g} MB budget"
+            )
+            continue
         if spec.streaming:
-            ev.step_us = _step_figure(store, spec, arch, ev.state_grows)
+            ev.step_us = _step_figure(store, spec, arch, ev.state_grows, spec.longest)
+            context = spec.longest
+            if ev.step_us is None and ev.state_grows:
+                context = feasible_context(spec, arch, budget) or 0
+                if context < spec.longest:
+                    stored = _step_figure(store, spec, arch, True, context) if context else None
+                    ev.step_us = (
+                        None if stored is None else _extrapolated(stored, spec, arch, context)
+                    )
             if ev.step_us is None and run:
-                say(f"timing a {arch} step (H={spec.hidden_size}) on this machine …")
+                if context < 1:
+                    ev.not_timed = f"not timed: even one step needs more than {fmt(budget, 'B')}"
+                    continue
+                where = f" at context {context}" if ev.state_grows else ""
+                say(f"timing a {arch} step (H={spec.hidden_size}){where} on this machine …")
                 rows = measure.stream_latency(
                     arch,
                     spec.hidden_size,
                     input_size=spec.input_size,
                     num_layers=spec.num_layers,
-                    contexts=[spec.longest],
+                    contexts=[context],
                     repeats=400,
                 )
                 measure.save(store, "latency", rows)
-                ev.step_us = _step_figure(store, spec, arch, ev.state_grows)
+                ev.step_us = _step_figure(store, spec, arch, ev.state_grows, context)
+                if ev.step_us is not None and context < spec.longest:
+                    ev.step_us = _extrapolated(ev.step_us, spec, arch, context)
+                    say(
+                        f"  {arch}: timing at context {spec.longest} would need "
+                        f"{fmt(timing_bytes(spec, arch, spec.longest), 'B')} by formula (over "
+                        f"{fmt(budget, 'B')}); measured at {context} and extrapolated"
+                    )
         else:
             ev.seq_us = _seq_figure(store, spec, arch)
             if ev.seq_us is None and run:
+                if timing_bytes(spec, arch, spec.longest) > budget:
+                    ev.not_timed = (
+                        f"not timed: a sequence of {spec.longest} needs "
+                        f"{fmt(timing_bytes(spec, arch, spec.longest), 'B')} by formula, over "
+                        f"{fmt(budget, 'B')} ({MEASURE_MEMORY_FRACTION:.0%} of this machine's RAM)"
+                    )
+                    continue
                 say(f"timing a {arch} forward over {spec.longest} steps on this machine …")
                 rows = measure.throughput(
                     arch,
@@ -326,6 +536,7 @@ def attach_latency(
                     seq_lens=[spec.longest],
                     batch_sizes=[1],
                     modes=["inference"],
+                    memory_budget=budget,
                 )
                 measure.save(store, "throughput", rows)
                 ev.seq_us = _seq_figure(store, spec, arch)
@@ -337,17 +548,28 @@ def advise(
     run: bool = True,
     names: list[str] | None = None,
     progress: Progress | None = None,
-    max_steps: int = 3000,
+    max_steps: int | None = None,
+    protocol: Any = None,
+    keep: bool = True,
 ) -> Recommendation:
     """Gather the evidence (running what is missing unless ``run=False``), rank, defend; the
-    advice is stored (kind "advice") so the report can show the latest one."""
+    advice is stored (kind "advice", unless ``keep`` is False) so the report can show the
+    latest one."""
     from ..store import Store, default_path
 
     db = Path(db) if db is not None else default_path()
     with Store(db) as store:
         evidence = gather(
-            spec, store, db, run=run, names=names, progress=progress, max_steps=max_steps
+            spec,
+            store,
+            db,
+            run=run,
+            names=names,
+            progress=progress,
+            max_steps=max_steps,
+            protocol=protocol,
         )
         rec = recommend(spec, evidence)
-        store.put_measurement("advice", spec.to_dict(), rec.to_dict())
+        if keep:
+            store.put_measurement("advice", spec.to_dict(), rec.to_dict())
     return rec

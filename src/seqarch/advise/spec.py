@@ -12,7 +12,6 @@ from ..models import MODELS
 
 TASK_KINDS = ("classify", "regress", "forecast", "lm")
 KEY_REASONS = ("latency", "memory", "training_budget", "long_range", "short_range", "data")
-ADEQUATE_MARGIN = 0.05  # skill within this of the best (or 2 × the spread over seeds) is adequate
 CALIBRATION_MAX_HORIZON = 200  # the longest distance the on-demand calibration trains at
 
 

@@ -116,6 +116,9 @@ class SequenceModel(nn.Module):
     """Base of every seqarch model; subclasses implement ``forward``, ``init_state``, ``cost``."""
 
     arch: ClassVar[str]
+    # Exported as a standard ONNX operator (RNN, LSTM, GRU) that every runtime ships, rather
+    # than a custom graph of primitives: a tie between two models breaks toward it.
+    onnx_standard_op: ClassVar[bool] = False
 
     input_size: int
     hidden_size: int
@@ -248,6 +251,7 @@ class RecurrentModel(SequenceModel):
 
     cell_class: ClassVar[type[RecurrentCell]]
     state_tensors: ClassVar[int] = 1  # 2 for the LSTM: (h, C)
+    onnx_standard_op: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -17,13 +17,14 @@ The measured trade-off table (:func:`tradeoff_rows`) puts the source document's 
 
     | Task Type | Best Choice | Why |  Streaming → RNN, Medium → LSTM / GRU, Long → Transformer
 
-beside what the store says: streaming is decided by the measured per-step latency; medium
-(MEDIUM_MIN ≤ horizon < LONG_MIN) and long (horizon ≥ LONG_MIN) sequences by skill, the
-cheapest model within ADEQUATE_MARGIN of the best winning (the advisor's rule).
+beside what the store says, decided by the advisor's one rule (seqarch.advise.decide.rank, via
+``textbook_table(run=False)``): the same specs, the same evidence, the same answer as
+``seqarch advise --table``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -31,12 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..advise import ADEQUATE_MARGIN, skill_of
+from ..advise import TEXTBOOK, skill_of
 from ..store import Store, canonical_json, recipe
-
-MEDIUM_MIN = 10  # horizons (steps back) from here are "medium sequences"
-LONG_MIN = 100  # and from here "long sequences"
-
 
 # Measurement kinds read here (written by seqarch.derive.flow, seqarch.measure, seqarch.advise).
 FLOW_KIND = "gradient_flow"
@@ -469,20 +466,45 @@ class TradeoffRow:
     sources: list[str]
 
 
-TASK_TYPES = (
-    ("Streaming / real-time", "RNN", "Minimal latency"),
-    ("Medium sequences", "LSTM / GRU", "Balanced memory & speed"),
-    ("Long sequences / NLP", "Transformer", "Global context, parallelism"),
-)
-
-
 def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
-    """One row per task type of the source document's table, decided from the store."""
-    (s_type, s_doc, s_why), (m_type, m_doc, m_why), (l_type, l_doc, l_why) = TASK_TYPES
-    rows = [TradeoffRow(s_type, s_doc, s_why, *_streaming(data))]
-    rows.append(TradeoffRow(m_type, m_doc, m_why, *_by_skill(data, MEDIUM_MIN, LONG_MIN)))
-    rows.append(TradeoffRow(l_type, l_doc, l_why, *_by_skill(data, LONG_MIN, math.inf)))
-    return rows
+    """One row per task type of the source document's table, decided from the store by the
+    advisor's own rule (``seqarch advise --table`` on stored evidence: nothing is trained or
+    timed here, and nothing is written)."""
+    from ..advise.evaluate import textbook_table
+
+    if not Path(data.db).exists():
+        rows = []
+    else:
+        rows = textbook_table(data.db, run=False, keep=False)
+    out = []
+    for (task_type, choice, why, _), r in itertools.zip_longest(TEXTBOOK, rows):
+        doc = " / ".join(c.upper() for c in choice)
+        if r is None or not r.has_quality:
+            out.append(
+                TradeoffRow(
+                    task_type,
+                    doc,
+                    why,
+                    None,
+                    "no stored evidence at this row's sizes yet — run `seqarch advise --table`",
+                    [],
+                )
+            )
+            continue
+        out.append(
+            TradeoffRow(
+                task_type,
+                doc,
+                why,
+                r.measured,
+                f"{r.measured_why}; confidence {r.confidence}",
+                r.evidence,
+            )
+        )
+    return out
+
+
+TASK_TYPES = tuple((row[0], " / ".join(c.upper() for c in row[1]), row[2]) for row in TEXTBOOK)
 
 
 def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, LatencyRow]:
@@ -491,61 +513,13 @@ def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, Late
     best: dict[str, LatencyRow] = {}
     target = math.log(hidden_size or 128)
 
-    def rank(r: LatencyRow) -> tuple[float, int, float]:
+    def closeness(r: LatencyRow) -> tuple[float, int, float]:
         return (abs(math.log(r.hidden_size) - target), r.context or 0, r.p50_us)
 
     for r in data.latency:
-        if r.arch not in best or rank(r) < rank(best[r.arch]):
+        if r.arch not in best or closeness(r) < closeness(best[r.arch]):
             best[r.arch] = r
     return best
-
-
-def _streaming(data: ReportData) -> tuple[str | None, str, list[str]]:
-    lat = step_latency_at(data, 128)
-    if not lat:
-        return None, "no per-step latency measured yet — run `seqarch bench`", []
-    order = sorted(lat.values(), key=lambda r: r.p50_us)
-    parts = [
-        f"{r.arch} {r.p50_us:.3g} µs" + (f" (context {r.context})" if r.context else "")
-        for r in order
-    ]
-    why = f"per-step latency (p50) at batch 1, H={order[0].hidden_size}: " + ", ".join(parts)
-    return order[0].arch, why, [f"measurement:{r.id}" for r in order]
-
-
-def _by_skill(data: ReportData, lo: float, hi: float) -> tuple[str | None, str, list[str]]:
-    pts = [p for p in data.points if lo <= p.horizon < hi and p.skill is not None]
-    if not pts:
-        where = f"{lo:g} ≤ horizon < {hi:g}" if math.isfinite(hi) else f"horizon ≥ {lo:g}"
-        return None, f"no training runs at {where} yet — run `seqarch study`", []
-    per_arch: dict[str, list[QualityPoint]] = {}
-    for p in pts:
-        per_arch.setdefault(p.arch, []).append(p)
-    skill = {a: statistics.fmean(p.skill for p in ps) for a, ps in per_arch.items()}
-    best = max(skill.values())
-    adequate = [a for a, s in skill.items() if s >= best - ADEQUATE_MARGIN and s > 0]
-    lat = step_latency_at(data, pts[0].hidden_size)
-    flops = {a: _flops_per_token(a, pts[0].hidden_size) for a in per_arch}
-
-    def cost(a: str) -> tuple[float, float]:
-        return (lat[a].p50_us if a in lat else math.inf, flops[a])
-
-    winner = min(adequate, key=cost) if adequate else None
-    tasks = sorted({p.task for p in pts})
-    horizons = sorted({p.horizon for p in pts})
-    ranked = sorted(skill.items(), key=lambda kv: -kv[1])
-    why = (
-        f"mean skill on {', '.join(tasks)} at horizons {horizons[0]}–{horizons[-1]}: "
-        + ", ".join(f"{a} {s:.2f}" for a, s in ranked)
-    )
-    if winner is not None and len(adequate) > 1:
-        basis = "measured step latency" if all(a in lat for a in adequate) else "FLOPs/token"
-        why += f"; cheapest of the adequate ({', '.join(sorted(adequate))}) by {basis}"
-    elif winner is None:
-        why += "; none beats the trivial baseline"
-    sources = [f"run:{rid}" for p in pts for rid in p.run_ids]
-    sources += [f"measurement:{lat[a].id}" for a in adequate if a in lat]
-    return winner, why, sources
 
 
 def _flops_per_token(arch: str, hidden_size: int | None) -> float:

@@ -1,0 +1,192 @@
+r"""Classical peers: what a neural model must beat to be worth it, on the same splits.
+
+Every peer is fitted on the task's training and validation splits (peers have nothing to tune
+on validation) and scored on its test split, by the task's own metric — exactly the data a
+neural run of the same task config sees:
+
+    classification (sequence → class)
+        1nn-dtw         1-nearest neighbour under dynamic time warping (aeon), unconstrained
+                        window; the long-standing benchmark on the UCR archive
+        linear-summary  multinomial logistic regression (scikit-learn) on summary features per
+                        channel: mean, standard deviation, min, max, last value, slope of the
+                        least-squares line through the sequence (standardised)
+    forecasting (window → next h values), scored by MASE
+        seasonal-naive  ŝ_{t+k} = s_{t+k−m}: the task's own baseline
+        ets             Holt–Winters exponential smoothing (statsmodels): additive trend and
+                        season m, parameters fitted once on the training part, then run
+                        forward with those parameters to every test window's origin
+
+A peer result is stored as a measurement of kind ``peer`` keyed by the peer and the task config
+(the split seed included), so the advisor and the report read it like any other evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PEER_KIND = "peer"
+PEERS: dict[str, tuple[str, ...]] = {
+    "classify": ("1nn-dtw", "linear-summary"),
+    "forecast": ("seasonal-naive", "ets"),
+}
+
+
+def peers_for(task: Any) -> tuple[str, ...]:
+    """The peers that apply to ``task`` (none for a kind they do not cover)."""
+    if getattr(task, "kind", None) == "classify" and hasattr(task, "_splits"):
+        return PEERS["classify"]
+    if hasattr(task, "season_length") and hasattr(task, "window_ends"):
+        return PEERS["forecast"]
+    return ()
+
+
+# -- classification ----------------------------------------------------------------------------
+
+
+def _standardised(task: Any, split: str) -> tuple[list[np.ndarray], np.ndarray]:
+    seqs, targets = task._splits()[split]
+    mu, sd = task.standardiser()
+    crop = getattr(task, "seq_len", None)
+    return [((s - mu) / sd)[:crop] for s in seqs], np.asarray(targets)
+
+
+def _fit_split(task: Any) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], np.ndarray]:
+    tr_x, tr_y = _standardised(task, "train")
+    va_x, va_y = _standardised(task, "val")
+    te_x, te_y = _standardised(task, "test")
+    return tr_x + va_x, np.concatenate([tr_y, va_y]), te_x, te_y
+
+
+def summary_features(seq: np.ndarray) -> np.ndarray:
+    """mean, std, min, max, last, slope per channel of one (T, D) sequence → (6·D,)."""
+    T = len(seq)
+    t = np.arange(T) - (T - 1) / 2
+    slope = (t @ (seq - seq.mean(0))) / max(float(t @ t), 1e-12)
+    return np.concatenate([seq.mean(0), seq.std(0), seq.min(0), seq.max(0), seq[-1], slope])
+
+
+def one_nn_dtw(task: Any) -> float:
+    """Test accuracy of 1-NN DTW fitted on train + val."""
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    X, y, Xt, yt = _fit_split(task)
+    clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw")
+    to_aeon = lambda seqs: [np.ascontiguousarray(s.T, dtype=np.float64) for s in seqs]  # noqa: E731
+    if len({len(s) for s in X + Xt}) == 1:  # equal length: one 3-D array (n, channels, T)
+        clf.fit(np.stack(to_aeon(X)), y)
+        pred = clf.predict(np.stack(to_aeon(Xt)))
+    else:
+        clf.fit(to_aeon(X), y)
+        pred = clf.predict(to_aeon(Xt))
+    return float(np.mean(pred == yt))
+
+
+def linear_summary(task: Any) -> float:
+    """Test accuracy of logistic regression on summary features, fitted on train + val."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, Xt, yt = _fit_split(task)
+    F = np.stack([summary_features(s) for s in X])
+    Ft = np.stack([summary_features(s) for s in Xt])
+    if len(np.unique(y)) < 2:
+        return float(np.mean(yt == y[0]))
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    clf.fit(F, y)
+    return float(np.mean(clf.predict(Ft) == yt))
+
+
+# -- forecasting -------------------------------------------------------------------------------
+
+
+def seasonal_naive(task: Any) -> float:
+    """MASE of ŝ_{t+k} = s_{t+k−m} on the test windows (the task's baseline)."""
+    return float(task.baseline()["mase"])
+
+
+def ets(task: Any) -> float:
+    """MASE of Holt–Winters (additive trend and season) on the test windows."""
+    import warnings
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    s = task.standardised()
+    m, h = task.season_length, task.steps_ahead
+    fit_end = task.boundaries()[1]  # train + val: the peer has nothing to tune
+    kw = dict(trend="add", seasonal="add", seasonal_periods=m, initialization_method="estimated")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = ExponentialSmoothing(s[:fit_end], **kw).fit()
+        params = {
+            k: fitted.params[k]
+            for k in ("smoothing_level", "smoothing_trend", "smoothing_seasonal")
+        }
+        errors = []
+        for t in task.window_ends("test"):
+            model = ExponentialSmoothing(
+                s[: t + 1],
+                trend="add",
+                seasonal="add",
+                seasonal_periods=m,
+                initialization_method="known",
+                initial_level=fitted.params["initial_level"],
+                initial_trend=fitted.params["initial_trend"],
+                initial_seasonal=fitted.params["initial_seasons"],
+            )
+            forecast = model.fit(optimized=False, **params).forecast(h)
+            errors.append(np.abs(np.asarray(forecast) - s[t + 1 : t + 1 + h]).mean())
+    return float(np.mean(errors) / task.scale())
+
+
+RUNNERS = {
+    "1nn-dtw": (one_nn_dtw, "accuracy"),
+    "linear-summary": (linear_summary, "accuracy"),
+    "seasonal-naive": (seasonal_naive, "mase"),
+    "ets": (ets, "mase"),
+}
+
+
+def run_peer(name: str, task: Any) -> dict[str, Any]:
+    """Fit and score one peer on ``task``'s splits: {metric, value, baseline, seconds}."""
+    import time
+
+    if name not in RUNNERS:
+        raise ValueError(f"peer {name!r} is not known; expected one of {', '.join(RUNNERS)}")
+    fn, metric = RUNNERS[name]
+    if metric != task.metric:
+        raise ValueError(
+            f"peer {name!r} scores {metric}, task {type(task).__name__} scores {task.metric}; "
+            f"expected one of {', '.join(peers_for(task)) or 'no peer'}"
+        )
+    t0 = time.perf_counter()
+    value = fn(task)
+    return {
+        "metric": metric,
+        "value": value,
+        "higher_is_better": bool(task.higher_is_better),
+        "baseline": float(task.baseline()[metric]),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def peer_key(name: str, task_name: str, task_config: dict) -> dict[str, Any]:
+    return {"peer": name, "task": task_name, "task_config": dict(task_config)}
+
+
+def ensure(
+    store: Any, name: str, task_name: str, task_config: dict, run: bool = True
+) -> dict | None:
+    """The stored result of peer ``name`` on this task config, computed and stored if missing
+    (when ``run``). Returns the measurement {id, key, value, ...} or None."""
+    from .tasks import make_task
+
+    key = peer_key(name, task_name, task_config)
+    hit = next((m for m in store.measurements(PEER_KIND) if m["key"] == key), None)
+    if hit is None and run:
+        result = run_peer(name, make_task(task_name, **task_config))
+        store.put_measurement(PEER_KIND, key, result)
+        hit = next((m for m in store.measurements(PEER_KIND) if m["key"] == key), None)
+    return hit
