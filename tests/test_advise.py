@@ -11,6 +11,7 @@ import time
 import pytest
 
 from seqarch import advise as A
+from seqarch import protocol
 from seqarch.store import Store
 
 CLASSIC = ["rnn", "lstm", "gru", "transformer"]
@@ -134,6 +135,7 @@ def _allowed_numbers(spec: A.ProblemSpec, ev: dict[str, A.Evidence]) -> set[str]
             add(f"{q.skill.value:.2f} {q.spread:.2f} {q.value:.3g} {q.baseline:.3g} {q.horizon}")
             add(str(len(q.run_ids)))
             add(" ".join(r[:8] for r in q.run_ids))
+    add(f"{100 * protocol.DEFAULT.confidence:.0f}")  # the interval's confidence level
     return allowed
 
 
@@ -290,7 +292,8 @@ def test_spec_from_toml(tmp_path):
 
 
 def test_advice_on_the_users_own_data(tmp_path):
-    """--data: an empirical selection within the budget, the winner, margins and seed spread."""
+    """--data: the fair protocol on the user's rows (an lr sweep, then 3 seeds, each on its own
+    split), the classical peers on the same splits, the winner and its interval."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -304,15 +307,19 @@ def test_advice_on_the_users_own_data(tmp_path):
     rec = A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
     assert rec.key_reason == "data"
     for v in rec.ranking:
-        assert v.expected["task"] == "file_sequences" and v.expected["seeds"] == 2
+        assert v.expected["task"] == "file_sequences" and v.expected["seeds"] == 3
+        assert v.expected["protocol"] == "fair/1" and v.expected["lr"] in protocol.FAIR.lr_grid
         assert v.cost["seq_us"] is not None  # timed here at the spec's length
     assert any("Dropout alone" in m for m in rec.misunderstandings)
+    assert [p["peer"] for p in rec.peers] == ["1nn-dtw", "linear-summary"]
+    assert all(p["splits"] == 3 for p in rec.peers)
+    assert any("classical peer" in c for c in rec.caveats)
     # a second call finds everything stored: no new runs
     with Store(tmp_path / "d.db") as store:
         before = len(store.runs())
     A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
     with Store(tmp_path / "d.db") as store:
-        assert len(store.runs()) == before == 4
+        assert len(store.runs()) == before == 2 * (4 + 2)  # per arch: the sweep, 2 more seeds
 
 
 def test_the_dropout_note_cites_the_stored_ablation(tmp_path):

@@ -171,15 +171,21 @@ def test_page_is_self_contained(pages: dict[str, Path]) -> None:
         assert remote not in ours
 
 
-def test_tradeoff_rows_follow_the_document_and_the_evidence(tmp_path: Path) -> None:
-    data = load(fill_store(tmp_path / "s.db"))
-    rows = tradeoff_rows(data)
+def test_tradeoff_rows_follow_the_document_and_the_advisors_rule(tmp_path: Path) -> None:
+    """The report's table is ``advise --table`` on the stored evidence: the same answers."""
+    from seqarch.advise import textbook_table
+
+    db = fill_store(tmp_path / "s.db")
+    rows = tradeoff_rows(load(db))
     assert [r.task_type for r in rows] == [t[0] for t in TASK_TYPES]
-    streaming, medium, long = rows
-    assert streaming.measured == "rnn"  # the fewest gates: fastest step in the fixture
-    assert long.measured == "transformer"  # reach 2000 vs ≤ 150 at horizon 150
-    assert medium.measured is not None and "skill" in medium.why
-    assert all(s.startswith(("run:", "measurement:")) for r in rows for s in r.sources)
+    table = textbook_table(db, run=False, keep=False)
+    for row, t in zip(rows, table, strict=True):
+        assert row.measured == (t.measured if t.has_quality else None)
+        if row.measured is None:
+            assert "seqarch advise --table" in row.why
+        else:
+            assert row.why.startswith(t.measured_why)
+    assert all(s.startswith(("run:", "measurement:", "formula:")) for r in rows for s in r.sources)
 
 
 def test_empty_store_says_what_to_run(pages: dict[str, Path], tmp_path: Path) -> None:

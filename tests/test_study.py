@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,7 +12,9 @@ import time
 
 import pytest
 
+from seqarch.models import MODELS
 from seqarch.presets import PRESETS
+from seqarch.protocol import FAIR
 from seqarch.store import Store
 from seqarch.study import expand, load_study, run_study, study_rows, summarize
 
@@ -84,15 +87,22 @@ def test_a_toml_study_reads_like_its_python_twin(tmp_path):
 
 def test_presets_cover_the_textbook_picture():
     quick = load_study("quick")
-    adding = {r.arch for r in quick if r.task == "adding" and r.task_config["seq_len"] == 200}
+    adding = {r.arch for r in quick if r.task == "adding" and r.task_config["distance"] == 100}
     assert adding == {"rnn", "lstm", "gru", "transformer"}
     assert any(r.arch == "rnn" and r.task == "stream_events" for r in quick)
-    assert all(r.train.time_budget_s is not None for r in quick)  # bounded wall clock
+    assert all(r.train.time_budget_s is not None for r in quick)  # a safety net only
+    for name in ("quick", "full", "ablation"):  # the protocol's sweep: every lr, sweep seed
+        runs = load_study(name)
+        assert {r.train.lr for r in runs} == set(FAIR.lr_grid) and {r.seed for r in runs} == {0}
+        per_task = {}
+        for r in runs:  # one step budget per task, the same for every architecture
+            per_task.setdefault((r.task, json.dumps(r.task_config)), set()).add(r.train.max_steps)
+        assert all(len(steps) == 1 for steps in per_task.values()), name
     full = load_study("full")
-    assert {r.seed for r in full} == {0, 1, 2}
-    assert len({(r.task, r.task_config.get("seq_len")) for r in full}) >= 6
+    assert {r.arch for r in full} == set(MODELS)
+    assert len({(r.task, r.task_config.get("seq_len")) for r in full}) >= 5
     ablation = load_study("ablation")
-    assert {r.task for r in ablation} == {"ucr"} and {r.seed for r in ablation} == {0, 1, 2}
+    assert {r.task for r in ablation} == {"ucr"}
     regularised = [r for r in ablation if r.train.layer_norm]
     assert regularised and all(r.train.clip_norm and r.train.jitter_sigma for r in regularised)
     assert set(PRESETS) == {"quick", "full", "ablation"}

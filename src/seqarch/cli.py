@@ -601,10 +601,15 @@ def _print_advice(rec) -> None:  # noqa: ANN001 - a seqarch.advise.Recommendatio
     rows = ranking_rows(rec) + peer_rows(rec)
     t = Table(
         title=f"Ranking (confidence: {rec.confidence})",
-        caption=f"skill: mean ± 95 % interval over seeds. Confidence: {rec.confidence_basis}.",
+        caption="skill: mean ± 95 % interval over seeds; ? = unresolved (the interval spans "
+        f"the baseline). Confidence: {rec.confidence_basis}.",
     )
     for col in rows[0]:
-        t.add_column(col, justify="right" if col in ("rank", "latency", "params") else "left")
+        t.add_column(
+            col,
+            justify="right" if col in ("rank", "latency", "params") else "left",
+            no_wrap=col in ("arch", "skill", "latency", "params"),
+        )
     for r in rows:
         t.add_row(*(escape(v) for v in r.values()))
     out.print(t)

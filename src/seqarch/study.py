@@ -484,7 +484,7 @@ def summarize(stored: list[dict]) -> list[Summary]:
                 lr=lr,
                 protocol=tag,
                 stopped_by_time=stopped,
-                run_ids=[g["id"] for g in chosen],
+                run_ids=[g.get("id", "") for g in chosen],
             )
         )
     return rows

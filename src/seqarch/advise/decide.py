@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +74,7 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         if not ok:
             blocked.append("memory")
     if spec.train_minutes is not None and ev.quality is not None:
-        sources.extend(ev.quality.run_ids)
+        sources.extend(f"run:{i}" for i in ev.quality.run_ids)
         secs = ev.quality.train_seconds
         ok = secs <= spec.train_minutes * 60
         reasons.append(
@@ -87,7 +86,7 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
     expected: dict[str, Any] = {}
     q = ev.quality
     if q is not None:
-        sources.extend(q.run_ids)
+        sources.extend(f"run:{i}" for i in q.run_ids)
         expected = {
             "skill": round(q.skill.value, 4),
             "skill_spread": round(q.spread, 4) if math.isfinite(q.spread) else None,
@@ -160,33 +159,71 @@ def deployable(arch: str) -> bool:
     return bool(model_class(arch).onnx_standard_op)
 
 
+EQUIVALENT_SKILL = 0.01
+"""Skill differences below this (1 % of the way from the baseline to perfect) are not a reason
+to pay for a costlier model: two models at skill 0.997 ± 0.0003 and 0.9999 ± 0.00005 both solve
+the task, though their intervals do not touch. It widens the overlap test by this much, never
+an interval that spans the baseline (those are 'unresolved' first)."""
+
+
 TIE_BREAKS = ("skill", "deployability", "parameter count")
 
 
-def compare(spec: ProblemSpec, a: Evidence, b: Evidence) -> tuple[int, str]:
-    """Which of two adequate models is preferred (−1: a, 1: b, 0: equal) and what decided.
+def order_adequate(spec: ProblemSpec, evs: list[Evidence]) -> tuple[list[Evidence], str | None]:
+    """The adequate models, best first, and what decided the first place.
 
-    The cheaper in the budget that matters wins; a latency tie (closer than the measured
-    spread) breaks by skill, then by deployability, then by parameter count."""
-    if not latency_tie(spec, a, b):
-        ka, kb = cost_key(spec, a), cost_key(spec, b)
-        if ka != kb:
-            return (-1 if ka < kb else 1), "cost"
-    skill_a = a.quality.skill.value if a.quality else -math.inf
-    skill_b = b.quality.skill.value if b.quality else -math.inf
-    keys = (
-        (-skill_a, -skill_b),
-        (not deployable(a.arch), not deployable(b.arch)),
-        (a.params.value, b.params.value),
-    )
-    for why, (x, y) in zip(TIE_BREAKS, keys, strict=True):
-        if x != y:
-            return (-1 if x < y else 1), why
-    return 0, "nothing: identical"
+    Repeatedly: the cheapest remaining model and every model whose latency ties with it
+    (closer than the measured spread) form a tie group; its first is the one left after
+    keeping the best skill (within ``EQUIVALENT_SKILL``), then a standard ONNX operator, then
+    the fewest parameters. ``decided``: "cost" when the cheapest stood alone, else the
+    tie-break that left one model."""
+    rest = sorted(evs, key=lambda e: cost_key(spec, e))
+    out: list[Evidence] = []
+    decided: str | None = None
+    while rest:
+        cheapest = rest[0]
+        group = [e for e in rest if e is cheapest or latency_tie(spec, cheapest, e)]
+        why = "cost"
+        if len(group) > 1:
+            for name, keep in TIE_STAGES:
+                kept = keep(group)
+                if len(kept) < len(group):
+                    why = name
+                group = kept
+                if len(group) == 1:
+                    break
+        first = group[0]
+        if decided is None:
+            decided = why
+        out.append(first)
+        rest.remove(first)
+    return out, decided
+
+
+def _best_skill(evs: list[Evidence]) -> list[Evidence]:
+    """The models whose skill is within EQUIVALENT_SKILL of the group's best."""
+    best = max(e.quality.skill.value for e in evs)
+    return [e for e in evs if e.quality.skill.value >= best - EQUIVALENT_SKILL]
+
+
+def _deployable(evs: list[Evidence]) -> list[Evidence]:
+    return [e for e in evs if deployable(e.arch)] or evs
+
+
+def _fewest_params(evs: list[Evidence]) -> list[Evidence]:
+    return [min(evs, key=lambda e: e.params.value)]
+
+
+TIE_STAGES = (
+    ("skill", _best_skill),
+    ("deployability", _deployable),
+    ("parameter count", _fewest_params),
+)
 
 
 def adequacy(q: Quality | None, best: Quality | None) -> str:
-    """'adequate' (its interval overlaps the best model's, and clears the baseline),
+    """'adequate' (its interval overlaps the best model's — within ``EQUIVALENT_SKILL`` — and
+    clears the baseline),
     'unresolved' (its interval is wider than its distance from the baseline), 'short' (clearly
     below the best), 'baseline' (no better than the baseline) or 'unknown' (no evidence)."""
     if q is None or best is None:
@@ -195,7 +232,7 @@ def adequacy(q: Quality | None, best: Quality | None) -> str:
         return "unresolved"
     if q.skill.value <= 0:
         return "baseline"
-    return "adequate" if q.hi >= best.lo else "short"
+    return "adequate" if q.hi >= best.lo - EQUIVALENT_SKILL else "short"
 
 
 def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
@@ -204,7 +241,7 @@ def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
     1. feasible before infeasible;
     2. among the feasible, the *adequate* — skill interval overlapping the best model's, and
        clear of the baseline — cheapest first (a latency tie breaks by skill, deployability,
-       parameters: :func:`compare`);
+       parameters: :func:`order_adequate`);
     3. then the rest by skill (unresolved and short alike), then by cost;
     4. then the infeasible, fewest budgets missed first.
     """
@@ -218,14 +255,10 @@ def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
     for a in feasible:
         verdicts[a].standing = adequacy(evidence[a].quality, best)
         verdicts[a].adequate = verdicts[a].standing == "adequate"
-    adequate = sorted(
-        (a for a in feasible if verdicts[a].adequate),
-        key=functools.cmp_to_key(lambda a, b: compare(spec, evidence[a], evidence[b])[0]),
-    )
+    ordered, decided = order_adequate(spec, [evidence[a] for a in feasible if verdicts[a].adequate])
+    adequate = [e.arch for e in ordered]
     if len(adequate) > 1:
-        verdicts[adequate[0]].decided_by = compare(
-            spec, evidence[adequate[0]], evidence[adequate[1]]
-        )[1]
+        verdicts[adequate[0]].decided_by = decided
     others = sorted(
         (a for a in feasible if not verdicts[a].adequate),
         key=lambda a: (-skills.get(a, -math.inf), cost_key(spec, evidence[a])),
@@ -252,6 +285,8 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
                 return reason
     if spec.data is not None:
         return "data"
+    if winner.decided_by in TIE_BREAKS:
+        return "tie"
     cheaper = [
         v
         for v in ranking[1:]

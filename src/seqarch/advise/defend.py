@@ -199,6 +199,8 @@ REASON_TEXT = {
     "long_range": "the dependency length — cheaper models fall short at this distance",
     "short_range": "the signal is close — the cheapest model is good enough",
     "data": "your data — the architectures were trained and compared on it",
+    "tie": "a tie — good-enough models whose latencies are within their measured spread; the "
+    "runner-up line says what broke it",
 }
 
 
@@ -501,7 +503,7 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
                 if "skill" not in e
                 else f"{e['skill']:.2f}"
                 + (f" ± {e['skill_spread']:.2f}" if e.get("skill_spread") is not None else "")
-                + (f" ({v.standing})" if v.standing in ("unresolved", "baseline") else ""),
+                + (" ?" if v.standing == "unresolved" else ""),
                 "latency": "not measured" if lat is None else fmt(lat, "µs"),
                 "params": fmt(v.cost["params"], "params"),
                 "state": fmt(v.cost["state_bytes"], "B")

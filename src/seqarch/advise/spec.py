@@ -11,7 +11,15 @@ from typing import Any
 from ..models import MODELS
 
 TASK_KINDS = ("classify", "regress", "forecast", "lm")
-KEY_REASONS = ("latency", "memory", "training_budget", "long_range", "short_range", "data")
+KEY_REASONS = (
+    "latency",
+    "memory",
+    "training_budget",
+    "long_range",
+    "short_range",
+    "data",
+    "tie",
+)
 CALIBRATION_MAX_HORIZON = 200  # the longest distance the on-demand calibration trains at
 
 

@@ -119,6 +119,9 @@ class SequenceModel(nn.Module):
     # Exported as a standard ONNX operator (RNN, LSTM, GRU) that every runtime ships, rather
     # than a custom graph of primitives: a tie between two models breaks toward it.
     onnx_standard_op: ClassVar[bool] = False
+    # The implementation a population (seqarch.population) runs under torch.func.vmap: the
+    # model's own equations (fused kernels and compiled scans have no batching rule).
+    population_impl: ClassVar[str] = "reference"
 
     input_size: int
     hidden_size: int

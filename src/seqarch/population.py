@@ -1,0 +1,253 @@
+r"""Populations: K runs of one architecture that differ only in learning rate and seed, trained
+as one program.
+
+The K members' parameters are stacked along a leading population axis
+(``torch.func.stack_module_state``) and the model's own equations run over it with
+``torch.func.vmap``; each member keeps its own seed (initialisation, batch order), learning
+rate, gradient clipping, AdamW moments, best-on-validation parameters and early stopping.
+A member therefore trains exactly as :func:`seqarch.train.train` trains it alone — the same
+loop, step for step — up to floating-point rounding (a test holds them together).
+
+Per step s and member k (θ_k stacked; g_k = ∇_{θ_k} Σ_j ℓ_j = ∇ ℓ_k, the members independent):
+
+    g_k ← g_k · min(1, c / (‖g_k‖₂ + 10⁻⁶))               per-member global-norm clipping
+    θ_k ← θ_k (1 − η_k,s λ)                               AdamW's decoupled weight decay
+    m_k ← β₁ m_k + (1 − β₁) g_k;   v_k ← β₂ v_k + (1 − β₂) g_k²
+    θ_k ← θ_k − η_k,s / (1 − β₁ˢ) · m_k / (√v_k / √(1 − β₂ˢ) + ε)
+    η_k,s = η_k · lr_factor(s)                            the same warmup + cosine schedule
+
+A member that has stopped (early stopping) is frozen: its rate is 0 from then on.
+
+Where it pays (``benchmarks/population_training.py`` measures it per architecture): the
+members share every Python-level dispatch, the optimiser step and the evaluation; the
+arithmetic is the same K times over. A single small run on this CPU is dominated by dispatch
+overhead, which a population amortises; a model whose single run already keeps the GEMM busy
+(the Transformer's big matrix products) gains little.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from typing import Any
+
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+
+from .train import (
+    EVAL_BATCH,
+    SPLITS,
+    RunConfig,
+    RunResult,
+    _floats,
+    as_tensors,
+    augment,
+    build_model,
+    lr_factor,
+    make_task,
+    take,
+)
+
+BETAS = (0.9, 0.999)  # torch.optim.AdamW's defaults, as train() uses them
+EPS = 1e-8
+
+
+def compatible(runs: list[RunConfig]) -> None:
+    """Raise unless ``runs`` differ only in lr and seed (what a population may vary)."""
+    if not runs:
+        raise ValueError("an empty population is not accepted; expected at least one run")
+    first = runs[0]
+    for r in runs[1:]:
+        same = (
+            r.arch == first.arch
+            and r.task == first.task
+            and r.task_config == first.task_config
+            and r.model_config == first.model_config
+            and replace(r.train, lr=first.train.lr) == first.train
+        )
+        if not same:
+            raise ValueError(
+                f"run {r.id} is not accepted in a population with {first.id}; expected runs "
+                "that differ only in learning rate and seed"
+            )
+
+
+def _pad_to(x: torch.Tensor, T: int) -> torch.Tensor:
+    """Right-pad dim 1 with zeros to T (a causal model's outputs before T_n are unchanged)."""
+    if x.shape[1] == T:
+        return x
+    pad = torch.zeros(x.shape[0], T - x.shape[1], *x.shape[2:], dtype=x.dtype)
+    return torch.cat([x, pad], dim=1)
+
+
+def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]:
+    """Train ``runs`` (differing only in lr and seed) together; one RunResult per run, in order."""
+    compatible(runs)
+    first = runs[0]
+    cfg = first.train
+    K = len(runs)
+    torch.set_num_threads(cfg.threads)
+    task = make_task(first.task, first.task_config) if task is None else task
+    data = {split: as_tensors(task.data(split)) for split in SPLITS}
+    tr = data["train"]
+    N = tr.x.shape[0]
+    steps_per_epoch = math.ceil(N / cfg.batch_size)
+    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
+    warmup_steps = math.ceil(cfg.warmup * total)
+    max_len = max(b.x.shape[1] for b in data.values())
+
+    members = []
+    gens = []
+    for run in runs:  # each member initialised exactly as train() initialises it alone
+        torch.manual_seed(run.seed)
+        gens.append(torch.Generator().manual_seed(run.seed))
+        model = build_model(run, task, max_len)
+        model.impl = type(model).population_impl
+        members.append(model)
+    base = members[0]
+    params, buffers = stack_module_state(members)  # {name: (K, ...)}
+    names = list(params)
+    theta = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    m1 = {k: torch.zeros_like(v) for k, v in theta.items()}
+    m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
+    lrs = torch.tensor([r.train.lr for r in runs], dtype=torch.float32)  # (K,)
+    active = torch.ones(K, dtype=torch.bool)
+
+    def forward(p: dict, b: dict, x: torch.Tensor) -> torch.Tensor:
+        return functional_call(base, (p, b), (x,))[0]
+
+    train_fn = vmap(forward, randomness="different")  # x (K, B, T, D) -> (K, B, T, O)
+    eval_fn = vmap(forward, in_dims=(0, 0, None))  # one x for every member
+
+    def predict(split: str) -> torch.Tensor:
+        base.eval()
+        x = data[split].x
+        with torch.no_grad():
+            outs = [
+                eval_fn(theta, buffers, x[i : i + EVAL_BATCH])
+                for i in range(0, x.shape[0], EVAL_BATCH)
+            ]
+        return torch.cat(outs, dim=1)  # (K, N, T, O)
+
+    sign = 1.0 if task.higher_is_better else -1.0
+    curves: list[list[dict]] = [[] for _ in runs]
+    best_score = [-math.inf] * K
+    best_step = [0] * K
+    best_theta: list[dict | None] = [None] * K
+    since_best = [0] * K
+    stopped = ["max_steps"] * K
+    steps_done = [0] * K
+    losses: list[list[float]] = [[] for _ in runs]
+    orders = [torch.randperm(N, generator=g) for g in gens]
+    t0 = time.perf_counter()
+    step = 0
+    while step < total and bool(active.any()):
+        pos = (step % steps_per_epoch) * cfg.batch_size
+        if step and pos == 0:
+            orders = [
+                torch.randperm(N, generator=g) if active[k] else orders[k]
+                for k, g in enumerate(gens)
+            ]
+        batches = [
+            augment(take(tr, orders[k][pos : pos + cfg.batch_size]), cfg, gens[k]) for k in range(K)
+        ]
+        T = max(b.x.shape[1] for b in batches)
+        x = torch.stack([_pad_to(b.x, T) for b in batches])  # (K, B, T, D)
+        base.train()
+        y = train_fn(theta, buffers, x)  # (K, B, T, O)
+        member_loss = torch.stack(
+            [task.loss(y[k, :, : b.x.shape[1]], b) for k, b in enumerate(batches)]
+        )  # (K,)
+        grads = torch.autograd.grad(member_loss.sum(), [theta[k] for k in names])
+        step += 1
+        with torch.no_grad():
+            g = dict(zip(names, grads, strict=True))
+            if cfg.clip_norm is not None:
+                norms = torch.sqrt(sum(v.pow(2).flatten(1).sum(1) for v in g.values()))  # (K,)
+                coef = (cfg.clip_norm / (norms + 1e-6)).clamp(max=1.0)
+                g = {k: v * coef.view(-1, *[1] * (v.dim() - 1)) for k, v in g.items()}
+            eta = lrs * lr_factor(step - 1, total, warmup_steps, cfg.schedule) * active  # (K,)
+            b1, b2 = BETAS
+            bias1, bias2 = 1 - b1**step, 1 - b2**step
+            for k in names:
+                shape = (-1, *[1] * (theta[k].dim() - 1))
+                e = eta.view(shape)
+                theta[k].mul_(1 - e * cfg.weight_decay)
+                m1[k].mul_(b1).add_(g[k], alpha=1 - b1)
+                m2[k].mul_(b2).addcmul_(g[k], g[k], value=1 - b2)
+                denom = (m2[k].sqrt() / math.sqrt(bias2)).add_(EPS)
+                theta[k].sub_(e / bias1 * m1[k] / denom)
+        values = member_loss.detach().tolist()
+        elapsed = time.perf_counter() - t0
+        for k in range(K):
+            if not active[k]:
+                continue
+            steps_done[k] = step
+            losses[k].append(values[k])
+            if not math.isfinite(values[k]):
+                stopped[k] = "diverged"
+            if cfg.time_budget_s is not None and elapsed > cfg.time_budget_s:
+                stopped[k] = "time_budget"
+        last = step == total
+        due = [
+            active[k] and (step % cfg.eval_every == 0 or last or stopped[k] != "max_steps")
+            for k in range(K)
+        ]
+        if any(due):
+            pred = predict("val")
+            for k in range(K):
+                if not due[k]:
+                    continue
+                val = _floats(task.evaluate(pred[k], data["val"]))
+                score = sign * val[task.metric]
+                curves[k].append(
+                    {
+                        "step": step,
+                        "train_loss": sum(losses[k]) / len(losses[k]),
+                        "val_metric": val[task.metric],
+                        "seconds": time.perf_counter() - t0,
+                    }
+                )
+                losses[k] = []
+                if score > best_score[k]:
+                    best_score[k], best_step[k], since_best[k] = score, step, 0
+                    best_theta[k] = {n: theta[n][k].detach().clone() for n in names}
+                else:
+                    since_best[k] += 1
+                    waited = step >= cfg.min_steps
+                    if cfg.patience is not None and waited and since_best[k] >= cfg.patience:
+                        stopped[k] = "early_stopping"
+        for k in range(K):
+            if stopped[k] != "max_steps":
+                active[k] = False
+    train_seconds = time.perf_counter() - t0
+
+    with torch.no_grad():
+        for k in range(K):
+            if best_theta[k] is not None:
+                for n in names:
+                    theta[n][k].copy_(best_theta[k][n])
+    pred_val, pred_test = predict("val"), predict("test")
+    results = []
+    n_params = sum(p.numel() for p in base.parameters())
+    for k, _run in enumerate(runs):
+        val = _floats(task.evaluate(pred_val[k], data["val"]))
+        test = _floats(task.evaluate(pred_test[k], data["test"]))
+        metrics: dict[str, Any] = dict(test)
+        metrics |= {f"val_{m}": v for m, v in val.items()}
+        metrics |= {f"baseline_{m}": v for m, v in _floats(task.baseline()).items()}
+        metrics |= {
+            "metric": task.metric,
+            "higher_is_better": bool(task.higher_is_better),
+            "params": n_params,
+            "train_seconds": train_seconds / K,  # the population's time, shared
+            "steps": steps_done[k],
+            "epochs": steps_done[k] * cfg.batch_size / N,
+            "best_step": best_step[k],
+            "stopped": stopped[k],
+            "seq_len": int(tr.x.shape[1]),
+            "population": K,
+        }
+        results.append(RunResult(metrics=metrics, curve=curves[k]))
+    return results
