@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -372,8 +374,6 @@ def study(
     ] = "seqarch-report",
 ) -> None:
     """Run a study's runs that are not yet stored, in parallel; then summarise it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from . import study as study_lib
     from .store import Store, default_path
 
@@ -381,28 +381,7 @@ def study(
     with one_line_errors():
         runs = study_lib.load_study(preset)
         Store(path).close()  # a foreign file is refused before anything runs
-        progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        )
-        bar = progress.add_task("runs", total=0)
-
-        def on_event(e: study_lib.Event) -> None:
-            label = f"{e.run.arch} {e.run.task} {e.run.task_config.get('seq_len', '')}".strip()
-            if e.kind == "queued":
-                progress.update(bar, total=progress.tasks[0].total + 1)
-            elif e.kind == "start":
-                progress.update(bar, description=f"running {label}")
-            else:
-                progress.advance(bar)
-                name = e.metrics.get("metric")
-                result = f"{name}={e.metrics[name]:.4g}" if e.kind == "done" else e.kind
-                if e.kind == "failed":
-                    result += f": {e.metrics.get('error', '')}"
-                progress.console.print(f"{e.kind:>6}  {label}  seed {e.run.seed}  {escape(result)}")
+        progress, on_event = _run_bar()
 
         try:
             with progress:
@@ -447,6 +426,45 @@ def study(
         _refresh_report(path, report)
     if outcome.failed or outcome.lost:
         raise typer.Exit(1)
+
+
+def _run_bar() -> tuple[Any, Any]:
+    """A rich progress bar over training runs (what is training, how many remain, elapsed)
+    and the study event handler that drives it; each finished run prints a line above it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    bar = progress.add_task("runs", total=0)
+
+    def on_event(e: Any) -> None:
+        label = f"{e.run.arch} {e.run.task} {e.run.task_config.get('seq_len', '')}".strip()
+        lr = f"lr {e.run.train.lr:g}"
+        if e.kind == "queued":
+            progress.update(bar, total=progress.tasks[0].total + 1)
+        elif e.kind == "start":
+            progress.update(bar, description=f"training {label} {lr}")
+        else:
+            progress.advance(bar)
+            name = e.metrics.get("metric")
+            result = f"{name}={e.metrics[name]:.4g}" if e.kind == "done" else e.kind
+            if e.kind == "failed":
+                result += f": {e.metrics.get('error', '')}"
+            steps = e.metrics.get("steps")
+            if steps is not None:
+                result += f" after {steps} steps"
+            if e.metrics.get("stopped") == "time_budget":
+                result += " (stopped by time: not converged)"
+            progress.console.print(
+                f"{e.kind:>6}  {label}  {lr}  seed {e.run.seed}  {escape(result)}", highlight=False
+            )
+
+    return progress, on_event
 
 
 @app.command()
@@ -547,17 +565,24 @@ def advise(
     """Which architecture fits this problem, and why — measured on this machine."""
     from . import advise as advisor
 
-    say = None if as_json else (lambda msg: err.print(f"[dim]{escape(msg)}[/]"))
+    bar, on_event = (None, None) if as_json else _run_bar()
+    say = None if as_json else (lambda msg: bar.console.print(f"[dim]{escape(msg)}[/]"))
     with one_line_errors():
         names = advisor.archs(archs.split(",") if archs else None)
     if table:
         with one_line_errors():
-            rows = advisor.textbook_table(db=db, run=not no_run, names=names, progress=say)
+            with bar or contextlib.nullcontext():
+                rows = advisor.textbook_table(
+                    db=db, run=not no_run, names=names, progress=say, on_event=on_event
+                )
         _print_textbook(rows, as_json)
         return
     if evaluate is not None:
         with one_line_errors():
-            rows = advisor.evaluate(evaluate, db=db, names=names, progress=say)
+            with bar or contextlib.nullcontext():
+                rows = advisor.evaluate(
+                    evaluate, db=db, names=names, progress=say, on_event=on_event
+                )
         _print_evaluation(rows, as_json)
         return
     with one_line_errors():
@@ -582,7 +607,10 @@ def advise(
                 num_layers=num_layers,
                 data=data,
             )
-        rec = advisor.advise(problem, db=db, run=not no_run, names=names, progress=say)
+        with bar or contextlib.nullcontext():
+            rec = advisor.advise(
+                problem, db=db, run=not no_run, names=names, progress=say, on_event=on_event
+            )
     if markdown:
         Path(markdown).write_text(advisor.to_markdown(rec), encoding="utf-8")
     if as_json:

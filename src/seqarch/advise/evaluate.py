@@ -62,13 +62,16 @@ def textbook_table(
     names: list[str] | None = None,
     progress: Progress | None = None,
     keep: bool = True,
+    on_event: Any = None,
 ) -> list[TableRow]:
     """Each row of the source's trade-off table, re-decided by the advisor on this machine
     (the report calls this with ``run=False, keep=False``: the same rule on stored evidence)."""
     rows = []
     for task_type, choice, why, spec_kw in TEXTBOOK:
         spec = ProblemSpec(**spec_kw)
-        rec = advise(spec, db=db, run=run, names=names, progress=progress, keep=keep)
+        rec = advise(
+            spec, db=db, run=run, names=names, progress=progress, keep=keep, on_event=on_event
+        )
         top = rec.ranking[0]
         textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick
         shown = [top] + [v for v in textbook if v.arch != top.arch]
@@ -176,6 +179,7 @@ def evaluate(
     progress: Progress | None = None,
     max_steps: int | None = None,
     protocol: Any = None,
+    on_event: Any = None,
 ) -> list[EvalRow]:
     """Run the advisor on every spec of ``suite``, then measure the truth exhaustively and
     rank it by the same rule; report top-1 agreement and rank correlation."""
@@ -196,10 +200,11 @@ def evaluate(
             progress=progress,
             max_steps=max_steps,
             protocol=protocol,
+            on_event=on_event,
         )
         planned = truth_runs(spec, names, protocol, max_steps)
         say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(planned)} runs")
-        run_study(planned, db)
+        run_study(planned, db, on_event=on_event)
         ids = {r.id for r in planned}
         with Store(db) as store:
             runs = [r for r in store.runs(task=CALIBRATION_TASK) if r["id"] in ids]

@@ -243,6 +243,7 @@ def gather(
     progress: Progress | None = None,
     max_steps: int | None = None,
     protocol: Any = None,
+    on_event: Any = None,
 ) -> dict[str, Evidence]:
     """Formulas, stored measurements and stored runs for every architecture; with ``run``,
     whatever is missing is measured and trained first (and stored)."""
@@ -260,7 +261,9 @@ def gather(
         what = "your data" if spec.data else f"the adding problem at distance {h}"
         count = {"done": 0}
 
-        def on_event(e: Any) -> None:
+        outer_event = on_event
+
+        def on_event(e: Any) -> None:  # without a progress bar: a line per finished run
             if e.kind in ("done", "failed", "lost"):
                 count["done"] += 1
                 m = e.metrics
@@ -277,7 +280,7 @@ def gather(
                 f"{todo} run(s) ({planned[0].train.max_steps} steps each), then the seeds at "
                 "each architecture's selected learning rate …"
             )
-        run_study(planned, db, on_event=on_event)
+        run_study(planned, db, on_event=outer_event or on_event)
     if spec.data:
         from ..study import study_rows
 
@@ -551,6 +554,7 @@ def advise(
     max_steps: int | None = None,
     protocol: Any = None,
     keep: bool = True,
+    on_event: Any = None,
 ) -> Recommendation:
     """Gather the evidence (running what is missing unless ``run=False``), rank, defend; the
     advice is stored (kind "advice", unless ``keep`` is False) so the report can show the
@@ -568,6 +572,7 @@ def advise(
             progress=progress,
             max_steps=max_steps,
             protocol=protocol,
+            on_event=on_event,
         )
         rec = recommend(spec, evidence)
         if keep:
