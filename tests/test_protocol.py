@@ -99,7 +99,7 @@ def test_a_study_under_the_protocol_refuses_a_hand_set_learning_rate() -> None:
     runs = study.expand(spec)
     assert sorted(r.train.lr for r in runs) == sorted(protocol.FAIR.lr_grid)
     assert {r.seed for r in runs} == {0} and {r.train.protocol for r in runs} == {"fair/1"}
-    assert {r.train.min_steps for r in runs} == {5}
+    assert {r.train.min_steps for r in runs} == {8}  # ⌈0.75 · 10⌉
 
 
 def test_no_preset_hand_sets_a_learning_rate_or_steps_per_architecture() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -394,27 +394,34 @@ def study(
             raise typer.Exit(130) from None
         with Store(path) as store:
             rows = study_lib.summarize(study_lib.study_rows(store, runs))
-    t = Table(title=f"Study {preset}: test metric (mean ± std over seeds) beside the baseline")
+    t = Table(
+        title=f"Study {preset}: test metric, mean ± 95 % interval over seeds",
+        caption="lr: selected on validation by the protocol; * = a run stopped by time "
+        "(not converged)",
+    )
     variants = any(r.variant for r in rows)
     cols = ("task", "T", "arch", *(("variant",) if variants else ()), "metric", "value")
-    for col in (*cols, "baseline", "seeds", "train s", "params"):
+    for col in (*cols, "base", "lr", "n", "s/run"):
         t.add_column(
-            col, justify="left" if col in ("task", "arch", "variant", "metric") else "right"
+            col,
+            justify="left" if col in ("task", "arch", "variant", "metric") else "right",
+            no_wrap=col in ("value", "metric", "arch"),
         )
     for r in rows:
         arrow = "↑" if r.higher_is_better else "↓"
-        value = _fmt(r.mean) + (f" ± {r.std:.2g}" if r.seeds > 1 else "")
+        ci = f" ± {r.ci:.2g}" if math.isfinite(r.ci) else ""
+        value = _fmt(r.mean) + ci + ("*" if r.stopped_by_time else "")
         t.add_row(
             r.task,
             str(r.seq_len or "—"),
             r.arch,
             *((escape(r.variant),) if variants else ()),
-            f"{r.metric} {arrow}",
+            f"{r.metric}{arrow}",
             value,
             _fmt(r.baseline),
+            "—" if r.lr is None else f"{r.lr:g}",
             str(r.seeds),
-            f"{r.seconds:.1f}",
-            f"{r.params:,}",
+            f"{r.seconds:.0f}",
         )
     out.print(t)
     out.print(

@@ -78,7 +78,7 @@ FAIR = Protocol(
     version=1,
     lr_grid=(1e-3, 3e-3, 1e-2, 3e-2),
     seeds=(0, 1, 2),
-    min_steps_fraction=0.5,
+    min_steps_fraction=0.75,
     patience=5,
 )
 PROTOCOLS: dict[str, Protocol] = {FAIR.tag: FAIR}
