@@ -246,7 +246,7 @@ def test_cli_study_then_results(tmp_path):
         ["study", "--preset", str(study), "--db", db, "--workers", "2", "--report", str(report)],
     )
     assert r.exit_code == 0, r.output
-    assert "2 run(s) trained, 0 already stored" in r.output and "baseline" in r.output
+    assert "2 run(s) trained, 0 already stored" in r.output and "base" in r.output
     assert (report / "index.html").is_file()  # the study refreshed the report
     r = runner.invoke(app, ["study", "--preset", str(study), "--db", db, "--report", ""])
     assert "0 run(s) trained, 2 already stored" in r.output
