@@ -277,3 +277,16 @@ def group(records: Iterable[dict]) -> dict[str, list[dict]]:
         if r["config"].get("train", {}).get(PROTOCOL_KEY):
             out.setdefault(recipe_key(r["config"]), []).append(r)
     return out
+
+
+def selected_runs(records: Iterable[dict]) -> list[dict]:
+    """The runs that are evidence: for each protocol comparison the selected lr's seeds (the
+    sweep's other learning rates were tuning, not results); runs made without a protocol
+    pass through unchanged."""
+    records = list(records)
+    out = [r for r in records if not r["config"].get("train", {}).get(PROTOCOL_KEY)]
+    for group_records in group(records).values():
+        sel = select(group_records)
+        if sel is not None:
+            out.extend(sel.runs)
+    return out

@@ -10,8 +10,9 @@ gap from the trivial baseline to perfect (the advisor's definition, seqarch.advi
     skill = 1 − metric / baseline                      for an error (lower is better)
     skill = (metric − baseline) / (1 − baseline)       for a score (higher is better)
 
-Runs of one (task, arch, horizon) form a :class:`QualityPoint`: mean, standard deviation,
-min and max over seeds.
+Runs of one (task, arch, horizon) form a :class:`QualityPoint`: mean, standard deviation, the
+95 % interval, min and max over seeds. Of a protocol comparison only the selected learning
+rate's seeds are evidence (seqarch.protocol.selected_runs): the sweep's other rates were tuning.
 
 The measured trade-off table (:func:`tradeoff_rows`) puts the source document's table
 
@@ -32,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .. import protocol
 from ..advise import TEXTBOOK, skill_of
 from ..store import Store, canonical_json, recipe
 
@@ -158,6 +160,7 @@ class QualityPoint:
     skill_std: float
     run_ids: list[str]
     hidden_size: int | None
+    ci: float = math.inf  # half-width of the 95 % interval of the metric over seeds
 
 
 def latest_variant(group: list[QualityRow]) -> list[QualityRow]:
@@ -197,6 +200,7 @@ def quality_points(rows: list[QualityRow]) -> list[QualityPoint]:
                 skill_std=statistics.stdev(skills) if len(skills) > 1 else 0.0,
                 run_ids=[r.run_id for r in g],
                 hidden_size=g[0].hidden_size,
+                ci=protocol.interval(values).half_width,
             )
         )
     return points
@@ -403,7 +407,7 @@ def load(db: str | Path) -> ReportData:
             runs = store.runs()
             for m in store.measurements():
                 by_kind.setdefault(m["kind"], []).append(m)
-    quality = quality_rows(runs)
+    quality = quality_rows(protocol.selected_runs(r for r in runs if r.get("status") == "done"))
     return ReportData(
         db=str(db),
         runs=runs,

@@ -169,7 +169,8 @@ def _quality_table(data: ReportData) -> str:
     out = [
         '<section id="per-task"><h2>Quality per task</h2>',
         '<p class="caption">Each task at its longest stored dependency length: mean test metric '
-        "± standard deviation over seeds, and the skill.</p>",
+        "± its 95 % interval over seeds (the protocol's selected learning rate), and the "
+        "skill.</p>",
         '<div class="scroll"><table class="per-task"><thead><tr><th>Task</th><th>Metric</th>'
         f"<th>Horizon</th><th>Baseline</th>{head}</tr></thead><tbody>",
     ]
@@ -184,8 +185,9 @@ def _quality_table(data: ReportData) -> str:
             cells.append(
                 "<td>—</td>"
                 if p is None
-                else f'<td title="{esc(" ".join(p.run_ids))}">{_num(p.mean)} ± {_num(p.std)}'
-                f"<br><small>skill {_num(p.skill)}</small></td>"
+                else f'<td title="{esc(" ".join(p.run_ids))}">{_num(p.mean)}'
+                + (f" ± {_num(p.ci)}" if math.isfinite(p.ci) else " (1 seed)")
+                + f"<br><small>skill {_num(p.skill)}</small></td>"
             )
         arrow = "↑" if ref.higher_is_better else "↓"
         out.append(
@@ -209,7 +211,7 @@ def _advice(data: ReportData) -> str:
         f'<p class="verdict"><strong>{esc(a.get("recommendation", "?"))}</strong>'
         f" (runner-up {esc(a.get('runner_up') or '—')}; deciding reason "
         f"{esc(str(a.get('key_reason', '')).replace('_', ' '))}; confidence "
-        f"{esc(a.get('confidence', '?'))})</p>",
+        f"{esc(a.get('confidence', '?'))}: {esc(a.get('confidence_basis', ''))})</p>",
         '<p class="caption">For the problem '
         + esc(", ".join(f"{k}={v}" for k, v in spec.items() if v is not None))
         + f" — stored {_when(data.advice.get('created'))}.</p>",
@@ -221,7 +223,7 @@ def _advice(data: ReportData) -> str:
     if ranking:
         out.append(
             '<div class="scroll"><table class="ranking"><thead><tr><th>#</th><th>Arch</th>'
-            "<th>Feasible</th><th>Adequate</th><th>Skill</th><th>Step µs</th>"
+            "<th>Feasible</th><th>Standing</th><th>Skill ± 95 %</th><th>lr</th><th>Step µs</th>"
             "<th>Reasons</th></tr></thead><tbody>"
         )
         for i, v in enumerate(ranking, 1):
@@ -229,9 +231,28 @@ def _advice(data: ReportData) -> str:
             reasons = "<br>".join(esc(r) for r in v.get("reasons", []))
             out.append(
                 f'<tr><td>{i}</td><th scope="row">{esc(v.get("arch"))}</th>'
-                f"<td>{_num(v.get('feasible'))}</td><td>{_num(v.get('adequate'))}</td>"
-                f"<td>{_num(exp.get('skill'))}</td><td>{_num(cost.get('step_us'))}</td>"
+                f"<td>{_num(v.get('feasible'))}</td><td>{esc(v.get('standing', '—'))}</td>"
+                f"<td>{_num(exp.get('skill'))}"
+                + (f" ± {_num(exp['skill_spread'])}" if exp.get("skill_spread") is not None else "")
+                + f"</td><td>{_num(exp.get('lr'))}</td><td>{_num(cost.get('step_us'))}</td>"
                 f"<td>{reasons}</td></tr>"
+            )
+        out.append("</tbody></table></div>")
+    peers = a.get("peers") or []
+    if peers:
+        out.append(
+            "<h3>Classical peers, on the same splits</h3>"
+            '<div class="scroll"><table class="peers"><thead><tr><th>Peer</th><th>Metric</th>'
+            "<th>Skill ± 95 %</th><th>Splits</th><th>Source</th></tr></thead><tbody>"
+        )
+        for p in peers:
+            hw = p.get("skill_interval")
+            out.append(
+                f'<tr><th scope="row">{esc(p.get("peer"))}</th>'
+                f"<td>{esc(p.get('metric'))} {_num(p.get('value'))}</td>"
+                f"<td>{_num(p.get('skill'))}"
+                + (f" ± {_num(hw)}" if p.get("splits", 1) > 1 else "")
+                + f"</td><td>{_num(p.get('splits'))}</td><td>{esc(p.get('source'))}</td></tr>"
             )
         out.append("</tbody></table></div>")
     for title, key in (
