@@ -87,7 +87,7 @@ def test_a_toml_study_reads_like_its_python_twin(tmp_path):
 
 def test_presets_cover_the_textbook_picture():
     quick = load_study("quick")
-    adding = {r.arch for r in quick if r.task == "adding" and r.task_config["distance"] == 100}
+    adding = {r.arch for r in quick if r.task == "adding" and r.task_config["distance"] == 60}
     assert adding == {"rnn", "lstm", "gru", "transformer"}
     assert any(r.arch == "rnn" and r.task == "stream_events" for r in quick)
     assert all(r.train.time_budget_s is not None for r in quick)  # a safety net only

@@ -7,7 +7,7 @@ over seeds. A preset sets only what a comparison must hold equal: the task, the 
 step budget per task — never a learning rate or a step count for one architecture.
 
     quick     the textbook picture on 2 cores: the tanh RNN against the LSTM, GRU and
-              Transformer on the adding problem with the signal 100 steps back; on stream_events
+              Transformer on the adding problem with the signal 60 steps back; on stream_events
               (the signal lies ≤ 6 steps back) the small RNN is fine.
     full      several lengths per task; selective copy and associative recall at T = 256 for
               the classics and the modern recurrent models.
@@ -34,8 +34,8 @@ QUICK: dict = {
         {
             "task": "adding",
             "arch": ["rnn", "lstm", "gru", "transformer"],
-            "task_config": {"seq_len": 110, "distance": 100, "n_train": 10000, "n_val": 300},
-            "train": {"max_steps": 800},
+            "task_config": {"seq_len": 70, "distance": 60, "n_train": 10000, "n_val": 300},
+            "train": {"max_steps": 2400},  # 40 steps per step of distance, as the advisor
         },
         {
             "task": "stream_events",
@@ -52,8 +52,14 @@ FULL: dict = {
         {
             "task": "adding",
             "arch": ALL_ARCHS,
-            "task_config": {"seq_len": [50, 200], "n_train": 10000, "n_val": 300, "n_test": 500},
-            "train": {"max_steps": 1500},
+            "task_config": {"seq_len": 70, "distance": 60, "n_train": 10000, "n_val": 300},
+            "train": {"max_steps": 2400},
+        },
+        {
+            "task": "adding",
+            "arch": ALL_ARCHS,
+            "task_config": {"seq_len": 170, "distance": 150, "n_train": 10000, "n_val": 300},
+            "train": {"max_steps": 6000},
         },
         {
             "task": "stream_events",
