@@ -227,8 +227,10 @@ def test_interpretation_reads_gates_and_attention() -> None:
 
 def test_cli_report_writes_the_page_and_refuses_a_file_as_out(tmp_path: Path) -> None:
     from seqarch.cli import app
+    from seqarch.store import Store
 
     runner = CliRunner()
+    Store(tmp_path / "none.db").close()  # an empty store (a missing one is refused)
     res = runner.invoke(
         app,
         [

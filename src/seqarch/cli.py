@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cost as cost_model
+from .errors import BadInput
 
 app = typer.Typer(
     help="RNN, LSTM, GRU, Transformer — or a modern recurrent model: derive, decide, defend.",
@@ -30,17 +31,52 @@ err = Console(stderr=True)
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Bad input: one line naming the bad value and what is accepted, exit code 2."""
+    """Bad input (:class:`BadInput`): one line naming the bad value and what is accepted, exit
+    code 2. Anything else is an internal error: one line saying so, exit code 1, and the
+    traceback with ``--debug`` — a bug is never reported as the user's mistake."""
     try:
         yield
-    except ValueError as e:
+    except BadInput as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except (typer.Exit, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - reported as what it is: ours, not the user's
+        if DEBUG["on"]:
+            raise
+        first = (str(e).splitlines() or [""])[0]
+        err.print(
+            f"[bold red]internal error:[/] {type(e).__name__}: {first} — a bug in seqarch, not "
+            "your input; rerun with `seqarch --debug …` for the traceback",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+DEBUG = {"on": False}
+
+
+def existing_store(path: str | Path) -> Path:
+    """A command that only reads the store refuses a path with no store, in one line — the
+    same for every such command (study and advise create the store they write to)."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(
+            f"database {path} does not exist; expected --db PATH of a seqarch store (`seqarch "
+            "advise` or `seqarch study` creates one)"
+        )
+    return path
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+    ] = False,
+) -> None:
     """RNN, LSTM, GRU, Transformer — or a modern recurrent model: derive, decide, defend."""
+    DEBUG["on"] = debug
 
 
 def human(n: float, unit: str = "") -> str:
@@ -116,7 +152,7 @@ def derive_check(
 
     with one_line_errors():
         if seeds <= 0:
-            raise ValueError(f"seeds={seeds} is not accepted; expected a positive integer")
+            raise BadInput(f"seeds={seeds} is not accepted; expected a positive integer")
         results = check_all(seeds=tuple(range(seeds)))
     worst: dict[tuple[str, str], list] = {}
     for r in results:
@@ -227,7 +263,7 @@ def derive_flow(
     torch.set_num_threads(1)  # tiny matrices: one thread is fastest and spares a shared CPU
     with one_line_errors():
         if seeds <= 0:
-            raise ValueError(f"seeds={seeds} is not accepted; expected a positive integer")
+            raise BadInput(f"seeds={seeds} is not accepted; expected a positive integer")
         for a in archs:
             check_flow_args(a, seq_len, k, hidden_size, input_size)
         results = [
@@ -302,7 +338,7 @@ def practice(
 
     with one_line_errors():
         if focus not in (None, "weak"):
-            raise ValueError(f"focus={focus!r} is not accepted; expected 'weak'")
+            raise BadInput(f"focus={focus!r} is not accepted; expected 'weak'")
         path = str(db or default_path())
         seed = random.randrange(10**6) if seed is None else seed
         history = drills.History(path, seed=seed)
@@ -313,6 +349,11 @@ def practice(
         weights = history.weak_weights() if focus == "weak" else None
         questions = drills.generate(seed, count, category, weights)
         if answers is not None:
+            if answers != "-" and not Path(answers).is_file():
+                raise BadInput(
+                    f"--answers {answers!r} is not a file; expected a text file of answers, one "
+                    "per line, or '-' for standard input"
+                )
             text = sys.stdin.read() if answers == "-" else Path(answers).read_text()
     out.print(f"[dim]seqarch practice --seed {seed} (repeat it with this seed)[/]")
     if answers is not None:
@@ -446,6 +487,7 @@ def _run_bar() -> tuple[Any, Any]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
+        transient=True,
     )
     bar = progress.add_task("runs", total=0)
 
@@ -491,8 +533,7 @@ def results(
 
     path = Path(db) if db else default_path()
     with one_line_errors():
-        if not path.exists():
-            raise ValueError(f"database {path} does not exist; expected --db PATH of a store")
+        existing_store(path)
         with Store(path) as store:
             rows = store.runs(task=task, arch=arch, seq_len=seq_len)
     if as_json:
@@ -597,7 +638,7 @@ def advise(
             problem = advisor.ProblemSpec.from_toml(spec)
         else:
             if seq_len is None:
-                raise ValueError("--seq-len is required (or give --spec FILE); expected T ≥ 1")
+                raise BadInput("--seq-len is required (or give --spec FILE); expected T ≥ 1")
             h = None if horizon == "unknown" else _int_option("horizon", horizon)
             problem = advisor.ProblemSpec(
                 seq_len=seq_len,
@@ -734,7 +775,7 @@ def _int_option(name: str, value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ValueError(
+        raise BadInput(
             f"{name}={value!r} is not accepted; expected an integer or 'unknown'"
         ) from None
 
@@ -775,10 +816,10 @@ def report(
 
     with one_line_errors():
         if interpret_steps < 0:
-            raise ValueError(
+            raise BadInput(
                 f"--interpret-steps {interpret_steps} is not accepted; expected ≥ 0 (0 = skip)"
             )
-        path = write_report(db or default_path(), out_dir, interpret_steps or None)
+        path = write_report(existing_store(db or default_path()), out_dir, interpret_steps or None)
     out.print(f"report: {path}")
 
 
@@ -914,7 +955,24 @@ def export_onnx(
 
 
 def main() -> None:
-    app()
+    """The console entry point: a malformed option (``--seq-len abc``, an unknown flag) is bad
+    input like any other — one line naming it, exit 2 — not click's usage panel."""
+    from typer.exceptions import TyperException
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:  # Ctrl-C at a prompt
+        sys.exit(130)
+    except TyperException as e:  # click's usage errors, as typer ships click
+        if not hasattr(e, "format_message"):
+            raise
+        ctx = getattr(e, "ctx", None)
+        where = f" (`{ctx.command_path} --help` lists what is accepted)" if ctx else ""
+        err.print(
+            f"[bold red]error:[/] {e.format_message()}{where}", highlight=False, soft_wrap=True
+        )
+        sys.exit(getattr(e, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

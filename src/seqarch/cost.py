@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from .errors import BadInput
 from .models import MODELS, Cost, build
 
 BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
@@ -28,7 +29,7 @@ def estimate(
 ) -> Cost:
     """The cost of model ``name`` built with ``config`` at length ``seq_len``, ``batch_size``."""
     if dtype not in BYTES:
-        raise ValueError(f"dtype {dtype!r} is not accepted; expected one of {', '.join(BYTES)}")
+        raise BadInput(f"dtype {dtype!r} is not accepted; expected one of {', '.join(BYTES)}")
     with torch.device("meta"):
         model = build(name, **config)
     return model.cost(seq_len, batch_size=batch_size, bytes_per_value=BYTES[dtype])

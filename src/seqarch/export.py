@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .errors import BadInput
 from .models import RecurrentModel
 
 OPSET = 17
@@ -48,12 +49,12 @@ def to_onnx(
 ) -> Path:
     """Write ``model`` to ``path`` as ONNX; inputs x, h_0 (, c_0); outputs y, h_n (, c_n)."""
     if not isinstance(model, RecurrentModel):
-        raise ValueError(
+        raise BadInput(
             f"model of type {type(model).__name__} is not accepted; expected a seqarch RNN, LSTM "
             "or GRU (a recurrent model with a fused kernel)"
         )
     if model.layer_norm:
-        raise ValueError(
+        raise BadInput(
             "layer_norm=True is not accepted for export; ONNX's RNN/LSTM/GRU operators have no "
             "layer normalisation (expected layer_norm=False)"
         )

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from . import stream
+from .errors import BadInput
 from .models import MODELS, SequenceModel, accepted_options, build
 from .store import Store, environment
 
@@ -313,7 +314,7 @@ def throughput(
     modes = list(modes)
     for m in modes:
         if m not in ("inference", "training"):
-            raise ValueError(f"mode {m!r} is not accepted; expected inference or training")
+            raise BadInput(f"mode {m!r} is not accepted; expected inference or training")
     seq_lens = list(seq_lens)
     model = _model(name, hidden_size, input_size, 1, max(seq_lens))
     peak = None if limits is None else peak_gflops(limits) * 1e9
@@ -526,7 +527,7 @@ def save(
 ) -> list[str]:
     """Store measurement rows of ``kind`` (one of :data:`KEY_FIELDS`); returns their ids."""
     if kind not in KEY_FIELDS:
-        raise ValueError(f"kind {kind!r} is not accepted; expected one of {', '.join(KEY_FIELDS)}")
+        raise BadInput(f"kind {kind!r} is not accepted; expected one of {', '.join(KEY_FIELDS)}")
     env = environment() if env is None else env
     fields = KEY_FIELDS[kind]
     return [store.put_measurement(kind, {k: r.get(k) for k in fields}, r, env) for r in rows]
@@ -547,7 +548,7 @@ def run_bench(
     archs = list(archs or MODELS)
     for a in archs:
         if a not in MODELS:
-            raise ValueError(f"arch {a!r} is not known; expected any of {', '.join(MODELS)}")
+            raise BadInput(f"arch {a!r} is not known; expected any of {', '.join(MODELS)}")
     plan = {**(QUICK if quick else FULL), **(plan or {})}
     say = progress or (lambda _msg: None)
     env = environment()

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import BadInput
+
 PEER_KIND = "peer"
 PEERS: dict[str, tuple[str, ...]] = {
     "classify": ("1nn-dtw", "linear-summary"),
@@ -154,10 +156,10 @@ def run_peer(name: str, task: Any) -> dict[str, Any]:
     import time
 
     if name not in RUNNERS:
-        raise ValueError(f"peer {name!r} is not known; expected one of {', '.join(RUNNERS)}")
+        raise BadInput(f"peer {name!r} is not known; expected one of {', '.join(RUNNERS)}")
     fn, metric = RUNNERS[name]
     if metric != task.metric:
-        raise ValueError(
+        raise BadInput(
             f"peer {name!r} scores {metric}, task {type(task).__name__} scores {task.metric}; "
             f"expected one of {', '.join(peers_for(task)) or 'no peer'}"
         )

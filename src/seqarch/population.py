@@ -35,6 +35,7 @@ from typing import Any
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
+from .errors import BadInput
 from .train import (
     EVAL_BATCH,
     SPLITS,
@@ -56,7 +57,7 @@ EPS = 1e-8
 def compatible(runs: list[RunConfig]) -> None:
     """Raise unless ``runs`` differ only in lr and seed (what a population may vary)."""
     if not runs:
-        raise ValueError("an empty population is not accepted; expected at least one run")
+        raise BadInput("an empty population is not accepted; expected at least one run")
     first = runs[0]
     for r in runs[1:]:
         same = (
@@ -67,7 +68,7 @@ def compatible(runs: list[RunConfig]) -> None:
             and replace(r.train, lr=first.train.lr) == first.train
         )
         if not same:
-            raise ValueError(
+            raise BadInput(
                 f"run {r.id} is not accepted in a population with {first.id}; expected runs "
                 "that differ only in learning rate and seed"
             )

@@ -42,6 +42,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .errors import BadInput
+
 PROTOCOL_KEY = "protocol"  # the TrainConfig field holding a run's protocol tag
 
 
@@ -94,7 +96,7 @@ def get(tag: str | None) -> Protocol:
     latest = [p for p in PROTOCOLS.values() if p.name == tag]
     if latest:
         return max(latest, key=lambda p: p.version)
-    raise ValueError(f"protocol {tag!r} is not known; expected one of {', '.join(PROTOCOLS)}")
+    raise BadInput(f"protocol {tag!r} is not known; expected one of {', '.join(PROTOCOLS)}")
 
 
 def _at(run: Any, protocol: Protocol, lr: float, seed: int, resplit: bool) -> Any:
@@ -184,7 +186,7 @@ def interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     """m̄ ± t_{(1+c)/2, n−1} · s / √n over ``values``."""
     xs = [float(v) for v in values]
     if not xs:
-        raise ValueError("no values to take an interval over; expected at least one")
+        raise BadInput("no values to take an interval over; expected at least one")
     mean = statistics.fmean(xs)
     if len(xs) < 2:
         return Interval(mean, math.inf, len(xs))

@@ -47,6 +47,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .errors import BadInput
+
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
 BUSY_TIMEOUT_S = 60.0
@@ -158,8 +160,8 @@ def _seq_len(config: dict, metrics: dict) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _refuse(path: Path, why: str) -> ValueError:
-    return ValueError(
+def _refuse(path: Path, why: str) -> BadInput:
+    return BadInput(
         f"{path} is not accepted as a results store: {why}; expected a seqarch store "
         "(or a new path; it is left unchanged)"
     )
@@ -213,7 +215,7 @@ class Store:
         self.path = Path(path)
         _check_existing(self.path)
         if not self.path.parent.exists():
-            raise ValueError(f"directory {self.path.parent} of {self.path} does not exist")
+            raise BadInput(f"directory {self.path.parent} of {self.path} does not exist")
         self._con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self._con.row_factory = sqlite3.Row
         try:
@@ -282,7 +284,7 @@ class Store:
         """Store one run in one transaction. A finished run is never replaced (idempotent);
         a failed one is replaced by the next attempt."""
         if status not in STATUSES:
-            raise ValueError(f"status {status!r} is not accepted; expected one of {STATUSES}")
+            raise BadInput(f"status {status!r} is not accepted; expected one of {STATUSES}")
         row = (
             run_id,
             str(config.get("arch", "")),

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ._numba import jit
+from .errors import BadInput
 from .models import MODELS, RecurrentModel, SequenceModel
 from .models.gru import GRUCell
 from .models.lstm import LSTMCell
@@ -370,12 +371,12 @@ class Session:
             try:
                 x = np.asarray(x_t, dtype=np.float32)
             except (TypeError, ValueError):
-                raise ValueError(
+                raise BadInput(
                     f"x_t of type {type(x_t).__name__} is not accepted; expected a NumPy array "
                     f"of shape {self._x_shape}"
                 ) from None
         if x.shape != self._x_shape:
-            raise ValueError(
+            raise BadInput(
                 f"x_t of shape {x.shape} is not accepted; expected {self._x_shape} "
                 f"(input_size = {self.input_size}, streams = {self.streams})"
             )
@@ -383,9 +384,9 @@ class Session:
             x = np.ascontiguousarray(x)
         return x
 
-    def _bad_value(self, j: int) -> ValueError:
+    def _bad_value(self, j: int) -> BadInput:
         where = j if self.streams == 1 else divmod(j, self.input_size)
-        return ValueError(
+        return BadInput(
             f"x_t has a non-finite value at index {where}; expected finite numbers "
             "(the state was left unchanged)"
         )
@@ -398,12 +399,12 @@ class Session:
         want = [tuple(t.shape) for t in tensors]
         got = [tuple(np.shape(s)) for s in given]
         if got != want:
-            raise ValueError(f"state of shapes {got} is not accepted; expected {want}")
+            raise BadInput(f"state of shapes {got} is not accepted; expected {want}")
         arrays = [
             np.asarray(s.detach() if isinstance(s, torch.Tensor) else s, np.float32) for s in given
         ]
         if not all(np.isfinite(a).all() for a in arrays):
-            raise ValueError("state has a non-finite value; expected finite numbers")
+            raise BadInput("state has a non-finite value; expected finite numbers")
         return arrays
 
     def _as_model_state(self, arrays: list[np.ndarray]) -> Any:
@@ -582,7 +583,7 @@ def _from_torch(module: nn.RNNBase) -> RecurrentModel:
         if torch_class is not None and type(module) is torch_class:
             return cls.from_torch(module)
     known = [c.torch_class.__name__ for c in MODELS.values() if getattr(c, "torch_class", None)]
-    raise ValueError(
+    raise BadInput(
         f"module of type {type(module).__name__} is not accepted; expected torch.nn."
         f"{'/'.join(known)} or a seqarch model"
     )
@@ -596,16 +597,16 @@ def state_grows(model: SequenceModel) -> bool:
 def open(model: SequenceModel | nn.RNNBase, streams: int = 1) -> FastSession | StepSession:  # noqa: A001
     """A streaming session over ``model`` carrying ``streams`` independent streams."""
     if isinstance(streams, bool) or not isinstance(streams, int) or streams <= 0:
-        raise ValueError(f"streams={streams!r} is not accepted; expected a positive integer")
+        raise BadInput(f"streams={streams!r} is not accepted; expected a positive integer")
     if isinstance(model, nn.RNNBase):
         model = _from_torch(model)
     if not isinstance(model, SequenceModel):
-        raise ValueError(
+        raise BadInput(
             f"model of type {type(model).__name__} is not accepted; expected a seqarch model "
             f"({', '.join(MODELS)}) or a torch nn.RNN / nn.LSTM / nn.GRU"
         )
     if state_grows(model):
-        raise ValueError(
+        raise BadInput(
             f"model {model.arch!r} is not accepted: its state grows with T (e.g. a KV cache), so "
             "an unbounded stream needs unbounded memory; expected a constant-state model "
             f"(use model.step for bounded decoding)"

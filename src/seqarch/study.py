@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import presets, protocol
+from .errors import BadInput
 from .store import Store, environment, recipe
 from .train import RunConfig, TrainConfig, train
 
@@ -64,19 +65,17 @@ def expand(spec: dict) -> list[RunConfig]:
     """The run configs of a study table (see the module docstring), duplicates dropped."""
     unknown = sorted(set(spec) - {"defaults", "sweep"})
     if unknown:
-        raise ValueError(
-            f"study key {unknown[0]!r} is not accepted; expected 'defaults' and 'sweep'"
-        )
+        raise BadInput(f"study key {unknown[0]!r} is not accepted; expected 'defaults' and 'sweep'")
     defaults = spec.get("defaults", {})
     sweeps = spec.get("sweep", [])
     if not sweeps:
-        raise ValueError("a study with no [[sweep]] is not accepted; expected at least one")
+        raise BadInput("a study with no [[sweep]] is not accepted; expected at least one")
     runs: dict[str, RunConfig] = {}
     for i, sweep in enumerate([defaults, *sweeps]):
         bad = sorted(set(sweep) - set(SWEEP_KEYS))
         if bad:
             where = "defaults" if i == 0 else f"sweep {i}"
-            raise ValueError(
+            raise BadInput(
                 f"key {bad[0]!r} in {where} is not accepted; "
                 f"expected any of {', '.join(SWEEP_KEYS)}"
             )
@@ -86,7 +85,7 @@ def expand(spec: dict) -> list[RunConfig]:
             merged[key] = {**defaults.get(key, {}), **sweep.get(key, {})}
         for key in ("task", "arch"):
             if key not in merged:
-                raise ValueError(f"a sweep without {key!r} is not accepted; expected {key} = ...")
+                raise BadInput(f"a sweep without {key!r} is not accepted; expected {key} = ...")
         fair = _protocol_of(merged)
         outer = {"task": merged["task"], "arch": merged["arch"], "seed": merged.get("seed", 0)}
         for o, tc, mc, tr in itertools.product(
@@ -119,13 +118,13 @@ def _protocol_of(merged: dict) -> protocol.Protocol | None:
     clash = [k for k in ("lr", "patience", "min_steps", "eval_every") if k in merged["train"]]
     clash += ["seed"] if "seed" in merged else []
     if clash:
-        raise ValueError(
+        raise BadInput(
             f"{clash[0]!r} is set by protocol {fair.tag} and is not accepted beside it; expected "
             "only the step budget (train.max_steps) and the model and task options"
         )
     steps = merged["train"].get("max_steps")
     if not isinstance(steps, int) or isinstance(steps, bool):
-        raise ValueError(
+        raise BadInput(
             f"train.max_steps={steps!r} is not accepted under protocol {fair.tag}; expected one "
             "integer step budget, the same for every architecture"
         )
@@ -140,7 +139,7 @@ def check_task(run: RunConfig) -> None:
     task = make_task(run.task, **run.task_config)
     augmenting = run.train.jitter_sigma or run.train.scaling_sigma or run.train.window_slice < 1
     if augmenting and getattr(task, "inputs", "signal") != "signal":
-        raise ValueError(
+        raise BadInput(
             f"temporal augmentation is not accepted for task {run.task!r}, whose inputs are "
             f"{task.inputs}; expected a task with real-valued signal inputs"
         )
@@ -153,14 +152,14 @@ def load_study(name_or_path: str | Path) -> list[RunConfig]:
         return expand(presets.PRESETS[name])
     path = Path(name)
     if path.suffix != ".toml" or not path.is_file():
-        raise ValueError(
+        raise BadInput(
             f"study {name!r} is not accepted; expected a preset "
             f"({', '.join(presets.PRESETS)}) or an existing .toml file"
         )
     try:
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path} is not valid TOML: {e}") from None
+        raise BadInput(f"{path} is not valid TOML: {e}") from None
     return expand(spec)
 
 
@@ -300,7 +299,7 @@ def _run_ray(
     try:
         import ray
     except ImportError:
-        raise ValueError(
+        raise BadInput(
             "backend 'ray' is not available (ray is not installed); expected "
             "`pip install 'seqarch[ray]'` or backend 'local'"
         ) from None
@@ -356,13 +355,13 @@ def run_study(
     ``workers`` defaults to the CPU cores divided by the runs' threads (at least 1).
     """
     if backend not in BACKENDS:
-        raise ValueError(f"backend {backend!r} is not accepted; expected one of {BACKENDS}")
+        raise BadInput(f"backend {backend!r} is not accepted; expected one of {BACKENDS}")
     runs = list({r.id: r for r in runs}.values())
     if workers is None:
         threads = max((r.train.threads for r in runs), default=1)
         workers = max(1, (os.cpu_count() or 1) // threads)
     if workers < 1:
-        raise ValueError(f"workers={workers} is not accepted; expected a positive integer")
+        raise BadInput(f"workers={workers} is not accepted; expected a positive integer")
     outcome = Outcome(total=0, skipped=0)
     with Store(db) as store:
         batch = runs

@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 
 from . import models
+from .errors import BadInput
 from .store import run_id
 
 SCHEDULES = ("cosine", "constant")
@@ -74,7 +75,7 @@ class TrainConfig:
             if "float" in str(f.type) and isinstance(v, int) and not isinstance(v, bool):
                 object.__setattr__(self, f.name, float(v))
         if (self.max_steps is None) == (self.epochs is None):
-            raise ValueError(
+            raise BadInput(
                 f"max_steps={self.max_steps} and epochs={self.epochs} are not accepted together; "
                 "expected exactly one of them set"
             )
@@ -83,25 +84,25 @@ class TrainConfig:
         for name in positive:
             v = getattr(self, name)
             if v is not None and not v > 0:
-                raise ValueError(f"{name}={v} is not accepted; expected a positive number")
+                raise BadInput(f"{name}={v} is not accepted; expected a positive number")
         for name in ("weight_decay", "jitter_sigma", "scaling_sigma", "dropout", "min_steps"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name}={getattr(self, name)} is not accepted; expected ≥ 0")
+                raise BadInput(f"{name}={getattr(self, name)} is not accepted; expected ≥ 0")
         if not 0 <= self.warmup < 1:
-            raise ValueError(f"warmup={self.warmup} is not accepted; expected 0 ≤ warmup < 1")
+            raise BadInput(f"warmup={self.warmup} is not accepted; expected 0 ≤ warmup < 1")
         if not 0 < self.window_slice <= 1:
-            raise ValueError(
+            raise BadInput(
                 f"window_slice={self.window_slice} is not accepted; expected 0 < fraction ≤ 1"
             )
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule {self.schedule!r} is not accepted; expected {SCHEDULES}")
+            raise BadInput(f"schedule {self.schedule!r} is not accepted; expected {SCHEDULES}")
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ValueError(
+            raise BadInput(
                 f"training option {unknown[0]!r} is not accepted; expected any of "
                 f"{', '.join(sorted(known))}"
             )
@@ -126,12 +127,12 @@ class RunConfig:
         object.__setattr__(self, "model_config", {**MODEL_DEFAULTS, **self.model_config})
         for owned in ("input_size", "output_size", "dropout", "layer_norm"):
             if owned in self.model_config:
-                raise ValueError(
+                raise BadInput(
                     f"model option {owned!r} is not accepted in model_config; it comes from "
                     "the task (sizes) or the training config (dropout, layer_norm)"
                 )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"seed={self.seed!r} is not accepted; expected an integer")
+            raise BadInput(f"seed={self.seed!r} is not accepted; expected an integer")
 
     def to_dict(self) -> dict:
         return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import BadInput
 from .decide import Verdict, adequacy, cost_key, key_reason, rank, winner_under
 from .evidence import Evidence, Quality, fmt, skill_text
 from .spec import ProblemSpec
@@ -438,7 +439,7 @@ def infeasible_message(spec: ProblemSpec, ranking: list[Verdict]) -> str:
 def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendation:
     """The whole decision from evidence already gathered (pure; what the tests drive)."""
     if not evidence:
-        raise ValueError("no architectures to rank; expected at least one in seqarch.models")
+        raise BadInput("no architectures to rank; expected at least one in seqarch.models")
     ranking = rank(spec, evidence)
     reason = key_reason(spec, ranking, evidence)
     missing = []
@@ -448,7 +449,7 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         if spec.latency_us is not None and (ev.step_us if spec.streaming else ev.seq_us) is None:
             missing.append(f"{arch}: latency not measured on this machine")
     if not any(v.feasible for v in ranking):
-        raise ValueError(infeasible_message(spec, ranking))
+        raise BadInput(infeasible_message(spec, ranking))
     caveats = []
     qs = [ev.quality for ev in evidence.values() if ev.quality is not None]
     if qs and max(q.horizon for q in qs) < spec.effective_horizon:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import BadInput
 from .decide import rank
 from .defend import REASON_TEXT
 from .evidence import fmt, formula_evidence
@@ -120,7 +121,7 @@ def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
         shipped = SUITES / f"{name_or_path}.toml"
         if not shipped.is_file():
             names = ", ".join(p.stem for p in SUITES.glob("*.toml"))
-            raise ValueError(
+            raise BadInput(
                 f"suite {str(name_or_path)!r} is neither a file nor a shipped suite; expected a "
                 f"TOML file or one of {names}"
             )
@@ -129,9 +130,9 @@ def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
         try:
             specs = tomllib.load(f).get("spec", [])
         except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"suite {str(path)!r} is not valid TOML: {e}") from None
+            raise BadInput(f"suite {str(path)!r} is not valid TOML: {e}") from None
     if not specs:
-        raise ValueError(f"suite {str(path)!r} has no [[spec]] tables; expected at least one")
+        raise BadInput(f"suite {str(path)!r} has no [[spec]] tables; expected at least one")
     return [ProblemSpec.from_dict(s) for s in specs]
 
 

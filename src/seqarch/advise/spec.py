@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import BadInput
 from ..models import MODELS
 
 TASK_KINDS = ("classify", "regress", "forecast", "lm")
@@ -47,14 +49,14 @@ class ProblemSpec:
         if self.max_len is not None:
             _positive_int("max_len", self.max_len)
             if self.max_len < self.seq_len:
-                raise ValueError(
+                raise BadInput(
                     f"max_len={self.max_len} is shorter than seq_len={self.seq_len}; "
                     "expected max_len ≥ seq_len (or leave it out)"
                 )
         if self.horizon is not None:
             _positive_int("horizon", self.horizon)
             if self.horizon >= self.longest:
-                raise ValueError(
+                raise BadInput(
                     f"horizon={self.horizon} is not accepted: the signal cannot lie further back "
                     f"than the sequence is long (max_len={self.longest}); expected 1 ≤ horizon "
                     f"< {self.longest}, or 'unknown'"
@@ -62,16 +64,19 @@ class ProblemSpec:
         for name in ("latency_us", "memory_mb", "train_minutes"):
             value = getattr(self, name)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
             ):
-                raise ValueError(f"{name}={value!r} is not accepted; expected a positive number")
+                raise BadInput(f"{name}={value!r} is not accepted; expected a positive number")
         if self.task_kind not in TASK_KINDS:
-            raise ValueError(
+            raise BadInput(
                 f"task_kind={self.task_kind!r} is not accepted; expected one of "
                 f"{', '.join(TASK_KINDS)}"
             )
         if self.data is not None and not Path(self.data).is_file():
-            raise ValueError(f"data file {self.data!r} does not exist; expected a CSV or NPZ file")
+            raise BadInput(f"data file {self.data!r} does not exist; expected a CSV or NPZ file")
 
     @property
     def longest(self) -> int:
@@ -87,7 +92,7 @@ class ProblemSpec:
         names = {f.name for f in fields(cls)}
         unknown = [k for k in d if k.replace("-", "_") not in names]
         if unknown:
-            raise ValueError(
+            raise BadInput(
                 f"spec field {unknown[0]!r} is not accepted; expected any of {', '.join(names)}"
             )
         clean = {k.replace("-", "_"): v for k, v in d.items()}
@@ -101,11 +106,11 @@ class ProblemSpec:
             with open(path, "rb") as f:
                 d = tomllib.load(f)
         except FileNotFoundError:
-            raise ValueError(
+            raise BadInput(
                 f"spec file {str(path)!r} does not exist; expected a TOML file"
             ) from None
         except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"spec file {str(path)!r} is not valid TOML: {e}") from None
+            raise BadInput(f"spec file {str(path)!r} is not valid TOML: {e}") from None
         return cls.from_dict(d.get("problem", d))
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,7 +119,7 @@ class ProblemSpec:
 
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not accepted; expected a positive integer")
+        raise BadInput(f"{name}={value!r} is not accepted; expected a positive integer")
 
 
 def archs(names: Iterable[str] | None = None) -> list[str]:
@@ -124,11 +129,9 @@ def archs(names: Iterable[str] | None = None) -> list[str]:
     names = [n.strip() for n in names if n.strip()]
     for n in names:
         if n not in MODELS:
-            raise ValueError(
-                f"architecture {n!r} is not known; expected any of {', '.join(MODELS)}"
-            )
+            raise BadInput(f"architecture {n!r} is not known; expected any of {', '.join(MODELS)}")
     if not names:
-        raise ValueError("no architectures given; expected any of " + ", ".join(MODELS))
+        raise BadInput("no architectures given; expected any of " + ", ".join(MODELS))
     return names
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BadInput
+
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
     """σ(a), computed without overflow for large |a|."""
@@ -32,14 +34,14 @@ def check_sizes(**sizes: Any) -> None:
     """Raise a one-line ValueError unless every size is a positive integer."""
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-            raise ValueError(f"{name}={value!r} is not accepted; expected a positive integer")
+            raise BadInput(f"{name}={value!r} is not accepted; expected a positive integer")
 
 
 def check_sequence(x: np.ndarray, input_size: int) -> np.ndarray:
     """x must be a float (B, T, D) array with D = input_size; returned as float64."""
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[-1] != input_size:
-        raise ValueError(
+        raise BadInput(
             f"x of shape {x.shape} is not accepted; expected (B, T, D) with D = {input_size}"
         )
     return x.astype(np.float64, copy=False)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BadInput
 from ._numeric import check_sequence, check_sizes
 
 STATE: tuple[str, ...] = ()
@@ -39,7 +40,7 @@ def init_params(input_size: int, hidden_size: int, rng: np.random.Generator) -> 
     """
     check_sizes(input_size=input_size, hidden_size=hidden_size)
     if input_size != hidden_size:
-        raise ValueError(
+        raise BadInput(
             f"input_size={input_size} is not accepted for attention; expected input_size = "
             f"hidden_size = {hidden_size}"
         )

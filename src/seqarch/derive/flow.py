@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import BadInput
 from ..models import MODELS, SequenceModel, build
 from ._numeric import check_sizes
 
@@ -35,10 +36,10 @@ MEASURES = ("state", "input")
 def check_flow_args(arch: str, seq_len: int, k_max: int, hidden_size: int, input_size: int) -> None:
     """One-line ValueErrors for an unknown architecture, non-positive sizes, or K ≥ T."""
     if arch not in MODELS:
-        raise ValueError(f"architecture {arch!r} is not known; expected one of {', '.join(MODELS)}")
+        raise BadInput(f"architecture {arch!r} is not known; expected one of {', '.join(MODELS)}")
     check_sizes(seq_len=seq_len, k_max=k_max, hidden_size=hidden_size, input_size=input_size)
     if k_max >= seq_len:
-        raise ValueError(
+        raise BadInput(
             f"k_max={k_max} is not accepted with seq_len={seq_len}; expected k_max < seq_len"
         )
 
@@ -90,7 +91,7 @@ def gradient_flow(
     """
     check_flow_args(arch, seq_len, k_max, hidden_size, input_size)
     if not seeds:
-        raise ValueError("seeds=() is not accepted; expected at least one seed")
+        raise BadInput("seeds=() is not accepted; expected at least one seed")
     if model is not None:
         hidden_size, input_size = model.hidden_size, model.input_size
         model = copy.deepcopy(model)  # measured in float64 without touching the caller's model
@@ -138,12 +139,12 @@ def gradient_flow(
 def decay_ratio(result: dict[str, Any], k: int, measure: str = "state") -> float:
     """‖J_k‖ / ‖J_1‖ of a :func:`gradient_flow` result (seed-averaged norms)."""
     if measure not in MEASURES or result.get(measure) is None:
-        raise ValueError(
+        raise BadInput(
             f"measure {measure!r} is not available for {result['arch']}; expected one of "
             + ", ".join(m for m in MEASURES if result.get(m) is not None)
         )
     if not 1 <= k <= result["k_max"]:
-        raise ValueError(f"k={k} is not accepted; expected 1 ≤ k ≤ k_max={result['k_max']}")
+        raise BadInput(f"k={k} is not accepted; expected 1 ≤ k ≤ k_max={result['k_max']}")
     return result[f"{measure}_ratio"][k - 1]
 
 

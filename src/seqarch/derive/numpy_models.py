@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ..errors import BadInput
 from . import attention, gru, lstm, rnn
 
 NUMPY_MODELS: dict[str, ModuleType] = {
@@ -23,7 +24,7 @@ NUMPY_MODELS: dict[str, ModuleType] = {
 def numpy_model(name: str) -> ModuleType:
     """The hand-derived model ``name``; unknown names are refused in one line."""
     if name not in NUMPY_MODELS:
-        raise ValueError(
+        raise BadInput(
             f"architecture {name!r} is not known; expected one of {', '.join(NUMPY_MODELS)}"
         )
     return NUMPY_MODELS[name]

@@ -11,6 +11,8 @@ from typing import Any
 
 import matplotlib
 
+from ..errors import BadInput
+
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -21,7 +23,7 @@ COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "transformer": 
 def plot_flow(results: list[dict[str, Any]], path: str | Path) -> list[Path]:
     """Write the figure as PNG and SVG beside each other (``path`` with either suffix or none)."""
     if not results:
-        raise ValueError("results=[] is not accepted; expected at least one gradient_flow result")
+        raise BadInput("results=[] is not accepted; expected at least one gradient_flow result")
     base = Path(path)
     if base.suffix.lower() in (".png", ".svg"):
         base = base.with_suffix("")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import BadInput
 from ..models import build
 from ..models.transformer import CausalSelfAttention
 from . import attention as np_attention
@@ -561,8 +562,6 @@ def walkthrough(
     large sizes).
     """
     if arch not in BUILDERS:
-        raise ValueError(
-            f"architecture {arch!r} is not known; expected one of {', '.join(BUILDERS)}"
-        )
+        raise BadInput(f"architecture {arch!r} is not known; expected one of {', '.join(BUILDERS)}")
     check_sizes(input_size=input_size, hidden_size=hidden_size)
     return BUILDERS[arch](input_size, hidden_size, seed, measure)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..errors import BadInput
 from .common import Cost, RecurrentModel, SequenceModel
 from .gru import GRU
 from .lstm import LSTM
@@ -31,7 +32,7 @@ MODELS: dict[str, type[SequenceModel]] = {
 
 def model_class(name: str) -> type[SequenceModel]:
     if name not in MODELS:
-        raise ValueError(f"model {name!r} is not known; expected one of {', '.join(MODELS)}")
+        raise BadInput(f"model {name!r} is not known; expected one of {', '.join(MODELS)}")
     return MODELS[name]
 
 
@@ -55,7 +56,7 @@ def build(name: str, **config: Any) -> SequenceModel:
     accepted = accepted_options(name)
     unknown = [k for k in config if k not in accepted]
     if unknown:
-        raise ValueError(
+        raise BadInput(
             f"option {unknown[0]!r} is not accepted by {name}; "
             f"expected any of {', '.join(accepted)}"
         )

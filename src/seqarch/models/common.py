@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from ..errors import BadInput
+
 IMPLS = ("reference", "fast")
 
 
@@ -28,21 +30,33 @@ IMPLS = ("reference", "fast")
 # Input checks: one-line errors that name the bad value and what is accepted.
 
 
+MAX_WIDTH = 2**20  # the widest input, hidden or output size accepted: ~1M units per layer
+
+
 def check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not accepted; expected a positive integer")
+        raise BadInput(f"{name}={value!r} is not accepted; expected a positive integer")
+    return value
+
+
+def check_width(name: str, value: Any) -> int:
+    """A layer width: a positive integer up to ``MAX_WIDTH`` (a weight matrix of 10¹¹ × 10¹¹
+    is not a model, and its size overflows before any memory check could refuse it)."""
+    check_positive_int(name, value)
+    if value > MAX_WIDTH:
+        raise BadInput(f"{name}={value} is not accepted; expected 1 ≤ {name} ≤ {MAX_WIDTH}")
     return value
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(f"{name}={value!r} is not accepted; expected one of {', '.join(choices)}")
+        raise BadInput(f"{name}={value!r} is not accepted; expected one of {', '.join(choices)}")
     return value
 
 
 def check_probability(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name}={value!r} is not accepted; expected a number in [0, 1)")
+        raise BadInput(f"{name}={value!r} is not accepted; expected a number in [0, 1)")
     return float(value)
 
 
@@ -50,19 +64,19 @@ def check_input(x: Any, input_size: int, rank: int) -> Tensor:
     """Raise unless ``x`` is a floating tensor of ``rank`` dims whose last dim is ``input_size``."""
     expected = "(B, T, D)" if rank == 3 else "(B, D)"
     if not isinstance(x, Tensor):
-        raise ValueError(f"x of type {type(x).__name__} is not accepted; expected a torch.Tensor")
+        raise BadInput(f"x of type {type(x).__name__} is not accepted; expected a torch.Tensor")
     if x.dim() != rank:
-        raise ValueError(
+        raise BadInput(
             f"x of shape {tuple(x.shape)} is not accepted; expected rank {rank}: {expected} "
             f"with D = input_size = {input_size} (batch-first)"
         )
     if x.shape[-1] != input_size:
-        raise ValueError(
+        raise BadInput(
             f"x of shape {tuple(x.shape)} has feature size {x.shape[-1]}; "
             f"expected {expected} with D = input_size = {input_size}"
         )
     if not x.is_floating_point():
-        raise ValueError(f"x of dtype {x.dtype} is not accepted; expected a floating dtype")
+        raise BadInput(f"x of dtype {x.dtype} is not accepted; expected a floating dtype")
     return x
 
 
@@ -130,9 +144,7 @@ class SequenceModel(nn.Module):
 
     def _init_readout(self, output_size: int | None) -> None:
         # y_t = W_hy h_t + b_y ; absent when the model returns its hidden sequence.
-        self.output_size = (
-            None if output_size is None else check_positive_int("output_size", output_size)
-        )
+        self.output_size = None if output_size is None else check_width("output_size", output_size)
         self.readout = None if output_size is None else nn.Linear(self.hidden_size, output_size)
 
     def _readout(self, h: Tensor) -> Tensor:
@@ -267,8 +279,8 @@ class RecurrentModel(SequenceModel):
         impl: str = "fast",
     ):
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.input_size = check_width("input_size", input_size)
+        self.hidden_size = check_width("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.dropout = check_probability("dropout", dropout)
         self.layer_norm = bool(layer_norm)
@@ -305,7 +317,7 @@ class RecurrentModel(SequenceModel):
         ):
             shape = "tensor" if self.state_tensors == 1 else f"tuple of {self.state_tensors}"
             got = [tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in tensors]
-            raise ValueError(
+            raise BadInput(
                 f"state {got} is not accepted; expected a {shape} of shape (L, B, H) = {want}"
             )
         return state
@@ -371,7 +383,7 @@ class RecurrentModel(SequenceModel):
     def from_torch(cls, module: nn.RNNBase, impl: str = "fast") -> RecurrentModel:
         """A seqarch model holding copies of ``module``'s weights (outputs equal module's)."""
         if not isinstance(module, cls.torch_class):
-            raise ValueError(
+            raise BadInput(
                 f"module of type {type(module).__name__} is not accepted; "
                 f"expected torch.nn.{cls.torch_class.__name__}"
             )
@@ -383,7 +395,7 @@ class RecurrentModel(SequenceModel):
         }
         bad = [k for k, v in unsupported.items() if v]
         if bad:
-            raise ValueError(
+            raise BadInput(
                 f"{type(module).__name__} with {', '.join(bad)} is not accepted; expected "
                 "batch_first=True, unidirectional, with biases and no projection"
             )
@@ -407,7 +419,7 @@ class RecurrentModel(SequenceModel):
     def to_torch(self) -> nn.RNNBase:
         """A batch-first torch module holding copies of this model's recurrent weights."""
         if self.layer_norm:
-            raise ValueError(
+            raise BadInput(
                 "layer_norm=True is not accepted by to_torch; PyTorch's fused RNNs have no "
                 "layer normalisation (expected layer_norm=False)"
             )

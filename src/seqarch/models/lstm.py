@@ -22,6 +22,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from ..errors import BadInput
 from .common import RecurrentCell, RecurrentModel
 
 
@@ -80,7 +81,7 @@ class LSTM(RecurrentModel):
             input_size, hidden_size, num_layers, output_size, dropout, layer_norm, impl
         )
         if isinstance(forget_bias, bool) or not isinstance(forget_bias, int | float):
-            raise ValueError(f"forget_bias={forget_bias!r} is not accepted; expected a number")
+            raise BadInput(f"forget_bias={forget_bias!r} is not accepted; expected a number")
         self.forget_bias = float(forget_bias)
         H = hidden_size
         with torch.no_grad():

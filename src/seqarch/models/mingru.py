@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import BadInput
 from .common import (
     Cost,
     SequenceModel,
@@ -51,6 +52,7 @@ from .common import (
     check_input,
     check_positive_int,
     check_probability,
+    check_width,
 )
 from .scan import SCAN_IMPLS, compiles, linear_scan
 
@@ -198,8 +200,8 @@ class MinRNN(SequenceModel):
         chunk_size: int = 64,
     ):
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.input_size = check_width("input_size", input_size)
+        self.hidden_size = check_width("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.dropout = check_probability("dropout", dropout)
         self.layer_norm = bool(layer_norm)
@@ -223,7 +225,7 @@ class MinRNN(SequenceModel):
         want = (self.num_layers, batch_size, self.hidden_size)
         if not isinstance(state, Tensor) or tuple(state.shape) != want:
             got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-            raise ValueError(f"state {got} is not accepted; expected a tensor (L, B, H) = {want}")
+            raise BadInput(f"state {got} is not accepted; expected a tensor (L, B, H) = {want}")
         return state
 
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:

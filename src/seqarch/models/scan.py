@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 from .._numba import lazy_jit
+from ..errors import BadInput
 
 SCAN_IMPLS = ("reference", "scan", "fast")  # the loop, the PyTorch parallel scan, compiled
 DTYPES = (torch.float32, torch.float64)
@@ -124,14 +125,14 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
     """
     if not compiles(a, b, h0):
         kinds = sorted({f"{t.device.type} {t.dtype}" for t in (a, b, h0)})
-        raise ValueError(
+        raise BadInput(
             f"tensors of {', '.join(kinds)} are not accepted by the compiled scan (or a "
             "torch.func transform / autocast is active); expected CPU float32 or float64, "
             "one dtype (use impl='scan' elsewhere)"
         )
     want_h0 = a.shape[:1] + a.shape[2:]
     if a.dim() < 2 or b.shape != a.shape or h0.shape != want_h0:
-        raise ValueError(
+        raise BadInput(
             f"shapes a {tuple(a.shape)}, b {tuple(b.shape)}, h0 {tuple(h0.shape)} are not "
             f"accepted; expected a and b (B, T, ...) alike and h0 {tuple(want_h0)}"
         )
@@ -266,7 +267,7 @@ def selective_scan(
     """The selective SSM's recurrence and read-out, fused: u, Δ (B, T, H), A (H, N), B, C
     (B, T, N), h0 (B, H, N) -> y (B, T, H) without the D ⊙ u skip, and h_T (B, H, N)."""
     if not compiles(u, dt, A, B_, C_, h0):
-        raise ValueError(
+        raise BadInput(
             "tensors that are not CPU float32/float64 of one dtype are not accepted by the "
             "compiled selective scan; expected CPU float32 or float64 (use impl='scan')"
         )

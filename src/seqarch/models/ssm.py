@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import BadInput
 from .common import (
     Cost,
     SequenceModel,
@@ -47,6 +48,7 @@ from .common import (
     check_input,
     check_positive_int,
     check_probability,
+    check_width,
 )
 from .scan import SCAN_IMPLS, compiles, selective_scan
 
@@ -183,8 +185,8 @@ class SSM(SequenceModel):
         chunk_size: int = 64,
     ):
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.input_size = check_width("input_size", input_size)
+        self.hidden_size = check_width("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.dropout = check_probability("dropout", dropout)
         self.layer_norm = bool(layer_norm)
@@ -212,9 +214,7 @@ class SSM(SequenceModel):
         want = (self.num_layers, batch_size, self.hidden_size, self.state_size)
         if not isinstance(state, Tensor) or tuple(state.shape) != want:
             got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-            raise ValueError(
-                f"state {got} is not accepted; expected a tensor (L, B, H, N) = {want}"
-            )
+            raise BadInput(f"state {got} is not accepted; expected a tensor (L, B, H, N) = {want}")
         return state
 
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import BadInput
 from .common import (
     IMPLS,
     Cost,
@@ -34,6 +35,7 @@ from .common import (
     check_input,
     check_positive_int,
     check_probability,
+    check_width,
 )
 
 POSITIONS = ("sinusoidal", "learned")
@@ -151,13 +153,13 @@ class Transformer(SequenceModel):
         impl: str = "fast",
     ):
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = d = check_positive_int("hidden_size", hidden_size)
+        self.input_size = check_width("input_size", input_size)
+        self.hidden_size = d = check_width("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.num_heads = check_positive_int("num_heads", num_heads)
         if d % num_heads:
             divisors = [h for h in range(1, min(d, 16) + 1) if d % h == 0]
-            raise ValueError(
+            raise BadInput(
                 f"num_heads={num_heads} does not divide hidden_size={d}; expected one of {divisors}"
             )
         self.ffn_size = 4 * d if ffn_size is None else check_positive_int("ffn_size", ffn_size)
@@ -192,7 +194,7 @@ class Transformer(SequenceModel):
         """e_t = W_in x_t + b_in + p_t for t = start .. start+T−1; (B, T, D) -> (B, T, d)."""
         T = x.shape[1]
         if start + T > self.max_len:
-            raise ValueError(
+            raise BadInput(
                 f"position {start + T - 1} is not accepted; expected positions < max_len="
                 f"{self.max_len} (build with a larger max_len)"
             )
@@ -211,7 +213,7 @@ class Transformer(SequenceModel):
         if state is None:
             state = self.init_state(B)
         elif not isinstance(state, KVCache) or state.keys[0].shape[0] != B:
-            raise ValueError(
+            raise BadInput(
                 f"state of type {type(state).__name__} is not accepted; expected a KVCache for "
                 f"batch size {B} (from init_state or a previous call)"
             )
@@ -229,11 +231,11 @@ class Transformer(SequenceModel):
         """Copy the weights of ``num_layers`` nn.TransformerEncoderLayer(norm_first=True)."""
         layers = list(layers)
         if len(layers) != self.num_layers:
-            raise ValueError(f"{len(layers)} layers given; expected num_layers={self.num_layers}")
+            raise BadInput(f"{len(layers)} layers given; expected num_layers={self.num_layers}")
         with torch.no_grad():
             for block, layer in zip(self.blocks, layers, strict=True):
                 if not (layer.norm_first and layer.self_attn.batch_first):
-                    raise ValueError(
+                    raise BadInput(
                         "nn.TransformerEncoderLayer with norm_first=False or batch_first=False is "
                         "not accepted; expected norm_first=True, batch_first=True"
                     )

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import BadInput
 from . import equations as eqs
 from .question import Grade, Question
 
@@ -124,7 +125,7 @@ def check_scenario(
     arch, reason = read_scenario(text, q.choices, reasons)
     try:
         rec = advisor(q.expected)
-    except ValueError as e:
+    except BadInput as e:
         return Grade(0.0, "", f"scenario skipped: the advisor refused it ({e})", skipped=True)
     arch_score = 1.0 if arch == rec.recommendation else 0.5 if arch == rec.runner_up else 0.0
     reason_score = 1.0 if reason == rec.key_reason else 0.0
@@ -176,4 +177,4 @@ def check(q: Question, text: str, advisor: Advisor | None = None) -> Grade:
         return check_choice(q, text)
     if q.kind == "scenario":
         return check_scenario(q, text, advisor)
-    raise ValueError(f"question kind {q.kind!r} is not known")
+    raise BadInput(f"question kind {q.kind!r} is not known")

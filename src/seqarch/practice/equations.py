@@ -35,6 +35,8 @@ from types import ModuleType
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..errors import BadInput
+
 SIGMA = sp.Function("σ")
 TANH = sp.Function("tanh")
 FUNCTIONS = {"σ": SIGMA, "sigma": SIGMA, "sigmoid": SIGMA, "sig": SIGMA, "tanh": TANH}
@@ -265,7 +267,7 @@ def model_equations(arch: str) -> dict[str, Equation]:
     """
     modules = _equation_modules()
     if arch not in modules:
-        raise ValueError(f"arch {arch!r} has no drilled equations; expected one of {CLASSIC}")
+        raise BadInput(f"arch {arch!r} has no drilled equations; expected one of {CLASSIC}")
     lines = (modules[arch].__doc__ or "").splitlines()
     equations: dict[str, Equation] = {}
     for line in lines:
@@ -279,7 +281,7 @@ def model_equations(arch: str) -> dict[str, Equation]:
             note = (m["note"] or "").strip().removeprefix("(").removesuffix(")")
             equations[eq.lhs] = Equation(eq.lhs, eq.rhs, note)
     if not equations:
-        raise ValueError(f"no equations found in the docstring of seqarch.models.{arch}")
+        raise RuntimeError(f"no equations found in the docstring of seqarch.models.{arch}")
     return equations
 
 

@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable
 
 from .. import cost as cost_model
+from ..errors import BadInput
 from ..models import MODELS
 from . import equations as eqs
 from .question import CATEGORIES, Question
@@ -366,7 +367,7 @@ def check_categories(categories: list[str] | None) -> list[str]:
     chosen = list(categories or CATEGORIES)
     for c in chosen:
         if c not in CATEGORIES:
-            raise ValueError(f"category {c!r} is not accepted; expected any of {CATEGORIES}")
+            raise BadInput(f"category {c!r} is not accepted; expected any of {CATEGORIES}")
     return chosen
 
 
@@ -378,7 +379,7 @@ def generate(
 ) -> list[Question]:
     """``count`` questions from ``seed``; categories drawn in proportion to ``weights``."""
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-        raise ValueError(f"count={count!r} is not accepted; expected a positive integer")
+        raise BadInput(f"count={count!r} is not accepted; expected a positive integer")
     chosen = check_categories(categories)
     w = [max(float((weights or {}).get(c, 1.0)), 1e-9) for c in chosen]
     rng = random.Random(seed)

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import BadInput
 from .question import CATEGORIES
 from .session import Asked, Event, Graded, Retry, Skipped, Summary
 
@@ -52,7 +53,7 @@ def render_event(event: Event) -> RenderableType:
         if g.explanation:
             lines.append(Text.assemble(("why: ", "bold"), g.explanation))
         return Group(*lines, Text(""))
-    raise ValueError(f"event {event!r} is not known")
+    raise BadInput(f"event {event!r} is not known")
 
 
 def render_summary(summary: Summary, path: str | None = None) -> RenderableType:

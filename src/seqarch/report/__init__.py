@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import BadInput
 from . import figures
 from .charts import Chart
 from .data import ReportData, load
@@ -41,9 +42,9 @@ def write_report(
     """Write ``out_dir/index.html`` from the store at ``db``; returns its path."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file; expected a directory (created if missing)")
+        raise BadInput(f"--out {str(out)!r} is a file; expected a directory (created if missing)")
     if interpret_steps is not None and interpret_steps < 1:
-        raise ValueError(f"interpret_steps={interpret_steps} is not accepted; expected ≥ 1 or None")
+        raise BadInput(f"interpret_steps={interpret_steps} is not accepted; expected ≥ 1 or None")
     data = load(db)
     html = render_page(data, build_charts(data, interpret_steps))
     out.mkdir(parents=True, exist_ok=True)

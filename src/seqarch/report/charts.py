@@ -63,9 +63,9 @@ class Series:
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
-            raise ValueError(f"style {self.style!r} is not accepted; expected one of {STYLES}")
+            raise RuntimeError(f"style {self.style!r} is not one of {STYLES} (a bug in a chart)")
         if len(self.x) != len(self.y):
-            raise ValueError(f"series {self.name!r}: {len(self.x)} x values, {len(self.y)} y")
+            raise RuntimeError(f"series {self.name!r}: {len(self.x)} x values, {len(self.y)} y")
 
 
 @dataclass

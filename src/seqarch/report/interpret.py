@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import torch
 
+from ..errors import BadInput
 from ..models import GRU, LSTM, Transformer, build
 from ..tasks import make_task
 
@@ -126,9 +127,9 @@ def attention_maps(model: Transformer, x: torch.Tensor) -> dict[str, torch.Tenso
 def interpret(arch: str, steps: int = 400, seed: int = 0) -> Interpretation:
     """Train a tiny ``arch`` on the adding problem and read its gates or attention."""
     if arch not in ARCHS:
-        raise ValueError(f"arch {arch!r} is not accepted; expected one of {', '.join(ARCHS)}")
+        raise BadInput(f"arch {arch!r} is not accepted; expected one of {', '.join(ARCHS)}")
     if steps < 1:
-        raise ValueError(f"steps={steps} is not accepted; expected a positive integer")
+        raise BadInput(f"steps={steps} is not accepted; expected a positive integer")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: one thread is fastest and deterministic
     try:

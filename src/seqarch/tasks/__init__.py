@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..errors import BadInput
 from .adding import Adding
 from .base import SPLITS, Batch, Task
 from .copy import Copy
@@ -54,7 +55,7 @@ TASKS: dict[str, type[Task]] = {
 
 def task_class(name: str) -> type[Task]:
     if name not in TASKS:
-        raise ValueError(f"task {name!r} is not known; expected one of {', '.join(TASKS)}")
+        raise BadInput(f"task {name!r} is not known; expected one of {', '.join(TASKS)}")
     return TASKS[name]
 
 
@@ -68,7 +69,7 @@ def make_task(name: str, **config: Any) -> Task:
     accepted = accepted_options(name)
     unknown = [k for k in config if k not in accepted]
     if unknown:
-        raise ValueError(
+        raise BadInput(
             f"option {unknown[0]!r} is not accepted by task {name}; "
             f"expected any of {', '.join(accepted)}"
         )

@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..errors import BadInput
+
 SPLITS = ("train", "val", "test")
 SEED_RANGE = 10**9  # split seeds: train [0, 1e9), val [1e9, 2e9), test [2e9, 3e9)
 SPLIT_BASE = {split: i * SEED_RANGE for i, split in enumerate(SPLITS)}
@@ -64,7 +66,7 @@ class Batch:
     def __post_init__(self) -> None:
         N, T = self.x.shape[:2]
         if self.y.shape[:2] != (N, T) or self.mask.shape != (N, T):
-            raise ValueError(
+            raise BadInput(
                 f"batch shapes x {tuple(self.x.shape)}, y {tuple(self.y.shape)}, "
                 f"mask {tuple(self.mask.shape)} do not agree on (N, T) = ({N}, {T})"
             )
@@ -98,7 +100,7 @@ def generator(seed: int, split: str) -> torch.Generator:
 
 def check_split(split: Any) -> str:
     if split not in SPLITS:
-        raise ValueError(f"split {split!r} is not accepted; expected one of {', '.join(SPLITS)}")
+        raise BadInput(f"split {split!r} is not accepted; expected one of {', '.join(SPLITS)}")
     return split
 
 
@@ -135,7 +137,7 @@ def classification_metrics(logits: Tensor, y: Tensor, mask: Tensor) -> dict[str,
     """Cross-entropy (nats, and bits), accuracy over the masked positions."""
     z, t = logits[mask].float(), y[mask]  # (M, C), (M,)
     if t.numel() == 0:
-        raise ValueError("no position is scored: the mask is empty")
+        raise BadInput("no position is scored: the mask is empty")
     xent = F.cross_entropy(z, t).item()
     return {
         "xent": xent,
@@ -148,7 +150,7 @@ def regression_metrics(pred: Tensor, y: Tensor, mask: Tensor) -> dict[str, float
     """Mean squared and mean absolute error over the masked positions and output columns."""
     d = (pred[mask] - y[mask]).float()  # (M, O)
     if d.numel() == 0:
-        raise ValueError("no position is scored: the mask is empty")
+        raise BadInput("no position is scored: the mask is empty")
     return {"mse": d.pow(2).mean().item(), "mae": d.abs().mean().item()}
 
 
@@ -159,12 +161,12 @@ def regression_metrics(pred: Tensor, y: Tensor, mask: Tensor) -> dict[str, float
 def check_range(name: str, value: float, low: float, high: float | None = None) -> None:
     if value < low or (high is not None and value > high):
         upper = "∞" if high is None else f"{high}"
-        raise ValueError(f"{name}={value!r} is not accepted; expected a value in [{low}, {upper}]")
+        raise BadInput(f"{name}={value!r} is not accepted; expected a value in [{low}, {upper}]")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name}={value!r} is not accepted; expected one of {', '.join(choices)}")
+        raise BadInput(f"{name}={value!r} is not accepted; expected one of {', '.join(choices)}")
 
 
 def _accepts(value: Any, hint: Any) -> tuple[bool, Any]:
@@ -219,7 +221,7 @@ class Task:
             value = getattr(self, f.name)
             ok, kept = _accepts(value, hints[f.name])
             if not ok:
-                raise ValueError(
+                raise BadInput(
                     f"{self.name} option {f.name}={value!r} is not accepted; "
                     f"expected {_type_name(hints[f.name])}"
                 )

@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import BadInput
 from .base import check_choice, check_range
 from .forecast import Forecasting
 from .labelled import LabelledSequences, Split
@@ -59,15 +60,15 @@ def _number(path: str, row: int, col: int, cell: str) -> float:
     """A CSV cell as a finite float, or an error naming file, row and column (1-based)."""
     text = cell.strip()
     if text == "":
-        raise ValueError(f"{path}: row {row}, column {col} is empty; expected a number")
+        raise BadInput(f"{path}: row {row}, column {col} is empty; expected a number")
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{path}: row {row}, column {col}: {text!r} is not a number") from None
+        raise BadInput(f"{path}: row {row}, column {col}: {text!r} is not a number") from None
     if math.isnan(value):
-        raise ValueError(f"{path}: row {row}, column {col} is NaN; expected a number")
+        raise BadInput(f"{path}: row {row}, column {col} is NaN; expected a number")
     if math.isinf(value):
-        raise ValueError(f"{path}: row {row}, column {col} is {text!r}; expected a finite number")
+        raise BadInput(f"{path}: row {row}, column {col} is {text!r}; expected a finite number")
     return value
 
 
@@ -84,11 +85,11 @@ def _read_csv(path: str) -> list[tuple[int, list[str]]]:
     with open(path, newline="") as f:
         rows = [(i, r) for i, r in enumerate(csv.reader(f), start=1) if any(c.strip() for c in r)]
     if not rows:
-        raise ValueError(f"{path}: the file is empty; expected rows of comma-separated numbers")
+        raise BadInput(f"{path}: the file is empty; expected rows of comma-separated numbers")
     width = len(rows[0][1])
     for i, r in rows:
         if len(r) != width:
-            raise ValueError(
+            raise BadInput(
                 f"{path}: row {i}, column {min(len(r), width) + 1}: the row has {len(r)} "
                 f"columns, expected {width} as in row {rows[0][0]} (ragged rows are refused; "
                 f"pad them, or use NPZ with a 'lengths' array)"
@@ -112,13 +113,13 @@ def _load_npz(path: str) -> dict[str, np.ndarray]:
             return {k: z[k] for k in z.files}
     except ValueError as e:
         if "allow_pickle" in str(e) or "Object arrays" in str(e):
-            raise ValueError(
+            raise BadInput(
                 f"{path}: holds a ragged or object array; expected equal-length numeric arrays "
                 f"(right-pad variable-length sequences and add a 'lengths' array)"
             ) from None
-        raise ValueError(f"{path}: is not a readable NPZ file ({e})") from None
+        raise BadInput(f"{path}: is not a readable NPZ file ({e})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise ValueError(f"{path}: is not a readable NPZ file ({e})") from None
+        raise BadInput(f"{path}: is not a readable NPZ file ({e})") from None
 
 
 def _check_numeric(
@@ -126,13 +127,13 @@ def _check_numeric(
 ) -> np.ndarray:
     """``a`` as float64, or an error naming the array and the index of its first bad value."""
     if a.size == 0:
-        raise ValueError(f"{path}: array {name!r} is empty; expected at least one value")
+        raise BadInput(f"{path}: array {name!r} is empty; expected at least one value")
     if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
         for idx in np.ndindex(a.shape):
             if not _is_number(str(a[idx])):
                 where = ", ".join(map(str, idx))
                 col = idx[1] if len(idx) > 1 else 0
-                raise ValueError(
+                raise BadInput(
                     f"{path}: array {name!r} row {idx[0]}, column {col}: {str(a[idx])!r} is "
                     f"not a number ({name}[{where}])"
                 )
@@ -143,7 +144,7 @@ def _check_numeric(
         where = ", ".join(map(str, idx))
         what = "NaN" if np.isnan(f[idx]) else "not finite"
         col = idx[1] if len(idx) > 1 else 0
-        raise ValueError(
+        raise BadInput(
             f"{path}: array {name!r} row {idx[0]}, column {col} is {what} ({name}[{where}])"
         )
     return f
@@ -152,11 +153,11 @@ def _check_numeric(
 def _check_path(path: str) -> str:
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
-        raise ValueError(
+        raise BadInput(
             f"file {path!r} is not accepted; expected a name ending in {', '.join(SUFFIXES)}"
         )
     if not p.is_file():
-        raise ValueError(f"file {path!r} does not exist or is not a file")
+        raise BadInput(f"file {path!r} does not exist or is not a file")
     return p.suffix.lower()
 
 
@@ -174,18 +175,18 @@ def read_sequences(
         rows = _read_csv(path)
         width = len(rows[0][1])
         if width < 2:
-            raise ValueError(f"{path}: rows have {width} column; expected values and a target")
+            raise BadInput(f"{path}: rows have {width} column; expected values and a target")
         t_col = width - 1 if target == "last" else 0
         seq_cols = [c for c in range(width) if c != t_col]
         _, rows = _split_header(rows, seq_cols)
         if not rows:
-            raise ValueError(f"{path}: has a header but no data rows")
+            raise BadInput(f"{path}: has a header but no data rows")
         seqs, targets = [], []
         for i, r in rows:
             seqs.append(np.array([[_number(path, i, c + 1, r[c])] for c in seq_cols]))
             if problem == "classify":
                 if not r[t_col].strip():
-                    raise ValueError(f"{path}: row {i}, column {t_col + 1} (the label) is empty")
+                    raise BadInput(f"{path}: row {i}, column {t_col + 1} (the label) is empty")
                 targets.append(r[t_col].strip())
             else:
                 targets.append([_number(path, i, t_col + 1, r[t_col])])
@@ -193,21 +194,21 @@ def read_sequences(
     arrays = _load_npz(path)
     for key in ("x", "y"):
         if key not in arrays:
-            raise ValueError(f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'}")
+            raise BadInput(f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'}")
     x, y = arrays["x"], arrays["y"]
     if x.ndim not in (2, 3):
-        raise ValueError(f"{path}: array 'x' of shape {x.shape}; expected (N, T) or (N, T, D)")
+        raise BadInput(f"{path}: array 'x' of shape {x.shape}; expected (N, T) or (N, T, D)")
     x = x[..., None] if x.ndim == 2 else x
     N, T = x.shape[:2]
     if len(y) != N:
-        raise ValueError(f"{path}: array 'y' has {len(y)} rows, expected {N} as 'x'")
+        raise BadInput(f"{path}: array 'y' has {len(y)} rows, expected {N} as 'x'")
     lengths = np.full(N, T)
     if "lengths" in arrays:
         lengths = _check_numeric(path, "lengths", arrays["lengths"]).astype(np.int64)
         bad = np.flatnonzero((lengths < 1) | (lengths > T))
         if lengths.shape != (N,) or len(bad):
             row = int(bad[0]) if len(bad) else 0
-            raise ValueError(
+            raise BadInput(
                 f"{path}: array 'lengths' row {row} is not accepted; expected N = {N} "
                 f"integers in [1, {T}]"
             )
@@ -216,7 +217,7 @@ def read_sequences(
     seqs = [xf[n, : lengths[n]] for n in range(N)]
     if problem == "classify":
         if y.ndim != 1:
-            raise ValueError(f"{path}: array 'y' of shape {y.shape}; expected (N,) labels")
+            raise BadInput(f"{path}: array 'y' of shape {y.shape}; expected (N,) labels")
         return seqs, y.astype(str)
     yf = _check_numeric(path, "y", y)
     return seqs, yf.reshape(N, -1)
@@ -231,33 +232,33 @@ def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.nda
         if key is None and len(arrays) == 1:
             key = next(iter(arrays))
         if key not in arrays:
-            raise ValueError(
+            raise BadInput(
                 f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'} "
                 f"(name one with column=...)"
             )
         a = arrays[key]
         if a.ndim != 1:
-            raise ValueError(f"{path}: array {key!r} of shape {a.shape}; expected a 1-D series")
+            raise BadInput(f"{path}: array {key!r} of shape {a.shape}; expected a 1-D series")
         return _check_numeric(path, key, a)
     rows = _read_csv(path)
     width = len(rows[0][1])
     first = rows[0][1]
     if column is None:
         if width != 1:
-            raise ValueError(f"{path}: has {width} columns; name the series with column=...")
+            raise BadInput(f"{path}: has {width} columns; name the series with column=...")
         col = 0
     elif column in first:
         col = first.index(column)
     elif column.isdigit() and 1 <= int(column) <= width:
         col = int(column) - 1
     else:
-        raise ValueError(
+        raise BadInput(
             f"column={column!r} is not accepted; expected one of {', '.join(first)} "
             f"or a number 1-{width}"
         )
     _, rows = _split_header(rows, [col])
     if not rows:
-        raise ValueError(f"{path}: has a header but no data rows")
+        raise BadInput(f"{path}: has a header but no data rows")
     return np.array([_number(path, i, col + 1, r[col]) for i, r in rows])
 
 
@@ -317,7 +318,7 @@ class FileSequences(LabelledSequences):
         N = len(seqs)
         n_test, n_val = round(self.test_fraction * N), round(self.val_fraction * N)
         if N - n_test - n_val < 1:
-            raise ValueError(f"{self.path}: {N} rows leave none to train on; expected more rows")
+            raise BadInput(f"{self.path}: {N} rows leave none to train on; expected more rows")
         if self.problem == "classify":
             ids = {c: i for i, c in enumerate(self.classes)}
             targets = np.array([ids[t] for t in targets])
@@ -329,7 +330,7 @@ class FileSequences(LabelledSequences):
         }
         for split, idx in parts.items():
             if len(idx) == 0:
-                raise ValueError(
+                raise BadInput(
                     f"{self.path}: {N} rows give an empty {split} split; expected more rows "
                     f"or a larger {split}_fraction"
                 )
@@ -372,7 +373,7 @@ def from_files(
     accepted = [f.name for f in fields(cls) if f.name not in ("path", "problem")]
     unknown = [k for k in opts if k not in accepted]
     if unknown:
-        raise ValueError(
+        raise BadInput(
             f"option {unknown[0]!r} is not accepted by from_files(kind={kind!r}); "
             f"expected any of {', '.join(accepted)}"
         )

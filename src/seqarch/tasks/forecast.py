@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..errors import BadInput
 from .base import Batch, Task, check_choice, check_range
 
 SERIES = ("co2", "sunspots")
@@ -89,13 +90,13 @@ class Forecasting(Task):
         m = self.season_length
         check_range("season", m, 1)
         if self.steps_ahead > m or self.seq_len < m:
-            raise ValueError(
+            raise BadInput(
                 f"steps_ahead={self.steps_ahead}, seq_len={self.seq_len} are not accepted with "
                 f"season {m}; the seasonal-naive baseline needs steps_ahead ≤ {m} ≤ seq_len"
             )
         for split in ("train", "val", "test"):
             if len(self.window_ends(split)) == 0:
-                raise ValueError(
+                raise BadInput(
                     f"the {split} split has no window of seq_len={self.seq_len} + "
                     f"steps_ahead={self.steps_ahead} in a series of {len(self.series_values())} "
                     f"values; expected a shorter seq_len or a longer series"

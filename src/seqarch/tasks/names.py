@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..errors import BadInput
 from .base import Batch, Task, check_range, classification_metrics, one_hot, valid_mask
 
 BOUNDARY = "."
@@ -72,7 +73,7 @@ class Names(Task):
             check_range("seq_len", self.seq_len, 1)
         total, have = self.n_train + self.n_val + self.n_test, len(load_names())
         if total > have:
-            raise ValueError(
+            raise BadInput(
                 f"n_train + n_val + n_test = {total} is not accepted; the corpus has {have} names"
             )
 
