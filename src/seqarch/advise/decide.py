@@ -222,16 +222,17 @@ TIE_STAGES = (
 
 
 def adequacy(q: Quality | None, best: Quality | None) -> str:
-    """'adequate' (its interval overlaps the best model's — within ``EQUIVALENT_SKILL`` — and
-    clears the baseline),
+    """'baseline' (its whole interval lies within ``EQUIVALENT_SKILL`` of the baseline or below:
+    resolved, and no better than it), 'adequate' (its interval overlaps the best model's — within
+    ``EQUIVALENT_SKILL`` — and clears the baseline),
     'unresolved' (its interval is wider than its distance from the baseline), 'short' (clearly
-    below the best), 'baseline' (no better than the baseline) or 'unknown' (no evidence)."""
+    below the best) or 'unknown' (no evidence)."""
     if q is None or best is None:
         return "unknown"
+    if q.hi < EQUIVALENT_SKILL:  # the whole interval sits at (or below) the baseline
+        return "baseline"
     if not q.resolved:
         return "unresolved"
-    if q.skill.value <= 0:
-        return "baseline"
     return "adequate" if q.hi >= best.lo - EQUIVALENT_SKILL else "short"
 
 

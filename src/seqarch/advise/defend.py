@@ -290,6 +290,8 @@ def defend(
                 if rv.adequate
                 else "its interval is wider than its distance from the baseline: unresolved"
                 if rv.standing == "unresolved"
+                else "its interval sits at the baseline: it does not learn this at that distance"
+                if rv.standing == "baseline"
                 else "it is cheaper but not good enough at this distance"
                 if cost_key(spec, runner) < cost_key(spec, w)
                 else "it scores lower"
