@@ -208,11 +208,21 @@ def _selective_backward(u, dt, A, B_, C_, h0, hs, gy, gh, du, ddt, dA, dB, dC, d
                 dh0[b, c, n] = carry[c, n]  # Ā_1 ⊙ g_1
 
 
+def zero_order_hold(delta: Tensor, A: Tensor, B_: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+    """Ā = exp(Δ ⊗ A) and B̄u = (Δ ⊙ u) ⊗ B, each (…, H, N), from Δ, u (…, H), A (H, N), B (…, N).
+    The selective SSM's discretisation (models/ssm.py uses it; here because the compiled scan's
+    second derivatives differentiate the same equations, and models/ssm.py imports this module)."""
+    return torch.exp(delta[..., None] * A), (delta * u)[..., None] * B_[..., None, :]
+
+
+def read_state(h: Tensor, C_: Tensor) -> Tensor:
+    """h C: h (…, H, N), C (…, N) -> (…, H)."""
+    return (h * C_[..., None, :]).sum(-1)
+
+
 def _selective_reference(u, dt, A, B_, C_, h0):  # noqa: ANN001, ANN202
     """The same function in PyTorch ops, one step at a time, from the SSM's own equations: used
     for second derivatives, where the compiled backward is not differentiable."""
-    from .ssm import read_state, zero_order_hold  # here: models/ssm.py imports this module
-
     h, ys, hs = h0, [], []
     steps = zip(u.unbind(1), dt.unbind(1), B_.unbind(1), C_.unbind(1), strict=True)
     for u_t, dt_t, B_t, C_t in steps:

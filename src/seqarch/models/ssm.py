@@ -50,7 +50,7 @@ from .common import (
     check_probability,
     check_width,
 )
-from .scan import SCAN_IMPLS, compiles, selective_scan
+from .scan import SCAN_IMPLS, compiles, read_state, selective_scan, zero_order_hold
 
 # ---------------------------------------------------------------------------------------------
 # The chunked scan of h_t = a_t ⊙ h_{t−1} + X_t.
@@ -83,17 +83,6 @@ def chunked_scan(a: Tensor, X: Tensor, h0: Tensor, chunk_size: int = 64) -> Tens
     entering = torch.stack(carried, dim=1)  # (B, K, H, N)
     h_all = X + a * entering[:, :, None]  # (B, K, C, H, N)
     return h_all.view(B, K * C, H, N)[:, :T]
-
-
-def zero_order_hold(delta: Tensor, A: Tensor, B_: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-    """Ā = exp(Δ ⊗ A) and B̄u = (Δ ⊙ u) ⊗ B, each (…, H, N), from Δ, u (…, H), A (H, N), B (…, N).
-    (Also the equations that the compiled scan's second derivatives differentiate.)"""
-    return torch.exp(delta[..., None] * A), (delta * u)[..., None] * B_[..., None, :]
-
-
-def read_state(h: Tensor, C_: Tensor) -> Tensor:
-    """h C: h (…, H, N), C (…, N) -> (…, H)."""
-    return (h * C_[..., None, :]).sum(-1)
 
 
 # ---------------------------------------------------------------------------------------------
