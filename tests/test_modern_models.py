@@ -344,3 +344,50 @@ def test_learns_the_adding_problem_below_baseline(name, one_thread):
     with torch.no_grad():
         mse = nn.functional.mse_loss(model(x)[0][:, -1], y).item()
     assert mse < 0.5 * baseline
+
+
+# -- the time-invariant SSM (selective=False): Gu & Dao 2023's S4-like baseline -----------------
+
+
+def test_the_time_invariant_ssm_ignores_its_input_in_delta_b_and_c() -> None:
+    from seqarch.models import build
+
+    torch.manual_seed(0)
+    lti = build("ssm", input_size=3, hidden_size=8, state_size=4, selective=False)
+    sel = build("ssm", input_size=3, hidden_size=8, state_size=4)
+    layer = lti.layers[0]
+    u1, u2 = torch.randn(2, 5, 8), torch.randn(2, 5, 8)
+    for a, b in zip(layer.selection(u1), layer.selection(u2), strict=True):
+        assert torch.equal(a, b)  # Δ, A, B, C: the same whatever the input
+    d1, _, B1, _ = sel.layers[0].selection(u1)
+    d2, _, B2, _ = sel.layers[0].selection(u2)
+    assert not torch.equal(d1, d2) and not torch.equal(B1, B2)  # the selective one chooses
+    assert lti.num_params() == lti.cost(10).params < sel.num_params()
+
+
+@pytest.mark.parametrize("impl", ["fast", "scan"])
+def test_the_time_invariant_ssm_equals_its_reference_and_its_steps(impl: str) -> None:
+    from seqarch.models import build
+
+    torch.manual_seed(1)
+    ref = build("ssm", input_size=3, hidden_size=8, state_size=4, selective=False, num_layers=2)
+    ref = ref.double()
+    ref.impl = "reference"
+    other = build("ssm", input_size=3, hidden_size=8, state_size=4, selective=False, num_layers=2)
+    other.load_state_dict(ref.state_dict())
+    other = other.double()
+    other.impl = impl
+    x = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)
+    y_ref, h_ref = ref(x)
+    y, h = other(x)
+    torch.testing.assert_close(y, y_ref)
+    torch.testing.assert_close(h, h_ref)
+    g_ref = torch.autograd.grad(y_ref.sum(), [x, *ref.parameters()])
+    g = torch.autograd.grad(y.sum(), [x, *other.parameters()])
+    for a, b in zip(g, g_ref, strict=True):
+        torch.testing.assert_close(a, b)
+    state, ys = None, []
+    for t in range(x.shape[1]):
+        y_t, state = other.step(x[:, t], state)
+        ys.append(y_t)
+    torch.testing.assert_close(torch.stack(ys, 1), y_ref)

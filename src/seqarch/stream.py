@@ -328,8 +328,8 @@ def _cell_kind(cell: nn.Module) -> int | None:
 
 def _model_kind(model: SequenceModel) -> int | None:
     """The compiled kind shared by all of a model's cells, or None (served through its step)."""
-    if isinstance(model, SSM):
-        return None if model.layer_norm else SSM_SCAN
+    if isinstance(model, SSM):  # the kernel computes the selection; time-invariant: via step
+        return None if model.layer_norm or not model.selective else SSM_SCAN
     if not isinstance(model, RecurrentModel | MinRNN):
         return None
     kinds = {_cell_kind(cell) for cell in model.cells}

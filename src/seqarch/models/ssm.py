@@ -14,7 +14,11 @@ and y_t = W_hy y^L_t + b_y on top. W_r projects to a low rank R = ⌈H/16⌉ fir
 
 "Selective": Δ, B and C depend on u_t, so the model chooses per token how much to write
 (Δ large: forget the past, take the input) and what to read. A time-invariant SSM (S4) could
-use a convolution; a selective one needs a scan. Mamba's block also wraps S6 in a gated MLP
+use a convolution; a selective one needs a scan. ``selective=False`` gives that time-invariant
+layer (S4D-real, the baseline of Gu & Dao 2023's Table 1) on the same scan:
+    Δ = softplus(b_Δ),  B, C learned vectors (N,)        the same for every token and input
+so h_t = Ā ⊙ h_{t−1} + (Δ ⊙ u_t) ⊗ B is a fixed linear filter of the input: it cannot choose
+what to keep, which is what selective copying asks for. Mamba's block also wraps S6 in a gated MLP
 with a short convolution; those are left out here so the recurrence stays in view. Layers stack
 with dropout between them; ``layer_norm=True`` normalises each layer's input.
 
@@ -90,15 +94,28 @@ def chunked_scan(a: Tensor, X: Tensor, h0: Tensor, chunk_size: int = 64) -> Tens
 
 
 class S6(nn.Module):
-    """Selective SSM over H channels with state size N: (B, T, H) -> (B, T, H), state (B, H, N)."""
+    """Selective SSM over H channels with state size N: (B, T, H) -> (B, T, H), state (B, H, N).
+    ``selective=False``: the time-invariant layer (Δ, B, C parameters, not functions of u)."""
 
-    def __init__(self, hidden_size: int, state_size: int, dt_rank: int, layer_norm: bool = False):
+    def __init__(
+        self,
+        hidden_size: int,
+        state_size: int,
+        dt_rank: int,
+        layer_norm: bool = False,
+        selective: bool = True,
+    ):
         super().__init__()
         H, N, R = hidden_size, state_size, dt_rank
-        self.H, self.N, self.R = H, N, R
+        self.H, self.N, self.R, self.selective = H, N, R, selective
         self.ln = nn.LayerNorm(H) if layer_norm else None
-        self.x_proj = nn.Linear(H, R + 2 * N, bias=False)  # rows [W_r; W_B; W_C]
-        self.dt_proj = nn.Linear(R, H)  # W_Δ, b_Δ
+        if selective:
+            self.x_proj = nn.Linear(H, R + 2 * N, bias=False)  # rows [W_r; W_B; W_C]
+            self.dt_proj = nn.Linear(R, H)  # W_Δ, b_Δ
+        else:
+            self.dt_bias = nn.Parameter(torch.empty(H))  # b_Δ: Δ = softplus(b_Δ)
+            self.B = nn.Parameter(torch.randn(N) / math.sqrt(N))
+            self.C = nn.Parameter(torch.randn(N) / math.sqrt(N))
         # S4D-real initialisation: A_{h,n} = −n.
         n = torch.arange(1, N + 1, dtype=torch.float32)
         self.A_log = nn.Parameter(torch.log(n).repeat(H, 1))  # (H, N)
@@ -106,13 +123,19 @@ class S6(nn.Module):
         # Mamba's Δ initialisation: softplus(b_Δ) log-uniform in [0.001, 0.1].
         with torch.no_grad():
             dt = torch.exp(torch.rand(H) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
-            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus⁻¹(dt)
+            bias = self.dt_proj.bias if selective else self.dt_bias
+            bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus⁻¹(dt)
 
     def selection(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Δ (…, H), A (H, N), B (…, N) and C (…, N) from the layer input u (…, H)."""
+        """Δ (…, H), A (H, N), B (…, N) and C (…, N) from the layer input u (…, H); without
+        selection, the same Δ, B, C for every token (broadcast to u's leading shape)."""
+        A = -torch.exp(self.A_log)  # (H, N)
+        if not self.selective:
+            lead = u.shape[:-1]
+            delta = F.softplus(self.dt_bias).expand(*lead, self.H)
+            return delta, A, self.B.expand(*lead, self.N), self.C.expand(*lead, self.N)
         r, B_, C_ = self.x_proj(u).split([self.R, self.N, self.N], dim=-1)
         delta = F.softplus(self.dt_proj(r))  # Δ (…, H)
-        A = -torch.exp(self.A_log)  # (H, N)
         return delta, A, B_, C_
 
     def discretise(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -172,6 +195,7 @@ class SSM(SequenceModel):
         state_size: int = 16,
         dt_rank: int | None = None,
         chunk_size: int = 64,
+        selective: bool = True,
     ):
         super().__init__()
         self.input_size = check_width("input_size", input_size)
@@ -184,9 +208,12 @@ class SSM(SequenceModel):
         default_rank = math.ceil(hidden_size / 16)
         self.dt_rank = default_rank if dt_rank is None else check_positive_int("dt_rank", dt_rank)
         self.chunk_size = check_positive_int("chunk_size", chunk_size)
+        if not isinstance(selective, bool):
+            raise BadInput(f"selective={selective!r} is not accepted; expected true or false")
+        self.selective = selective
         self.W_in = nn.Linear(input_size, hidden_size)  # read-in from features
         self.layers = nn.ModuleList(
-            S6(hidden_size, self.state_size, self.dt_rank, self.layer_norm)
+            S6(hidden_size, self.state_size, self.dt_rank, self.layer_norm, selective)
             for _ in range(num_layers)
         )
         self.drop = nn.Dropout(dropout)
@@ -264,11 +291,33 @@ class SSM(SequenceModel):
             self.dt_rank,
         )
         ln = 2 * H if self.layer_norm else 0
+        ln_f = " + 2H" if self.layer_norm else ""
+        if not self.selective:  # Δ, B, C are parameters: b_Δ (H), B and C (N each)
+            return self._cost(
+                seq_len,
+                batch_size,
+                bytes_per_value,
+                params=D * H + H + L * (H + 2 * N + H * N + H + ln),
+                flops=2 * D * H,
+                state_values=L * batch_size * H * N,
+                activation_values=batch_size * seq_len * (H + L * (2 * H + H * N)),
+                formulas={
+                    "params": f"D·H + H + L·(2H + 2N + H·N{ln_f})",
+                    "flops_per_token": "2·D·H",
+                    "state_bytes": "L·B·H·N·bytes",
+                    "activation_bytes": "B·T·(H + L·(2H + H·N))·bytes",
+                },
+                notes={
+                    "params": f"N={N}; time-invariant (selective=False)",
+                    "flops_per_token": "no selection projections; + ~7·L·H·N element-wise scan "
+                    "work",
+                    "state_bytes": "constant in T",
+                },
+            )
         per_layer = H * (R + 2 * N) + R * H + H + H * N + H + ln
         params = D * H + H + L * per_layer
         flops = 2 * D * H + L * (2 * H * (R + 2 * N) + 2 * R * H)
         acts = batch_size * seq_len * (H + L * (2 * H + R + 2 * N + H * N))
-        ln_f = " + 2H" if self.layer_norm else ""
         return self._cost(
             seq_len,
             batch_size,
