@@ -381,6 +381,34 @@ def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult
     return RunResult(metrics=metrics, curve=curve)
 
 
+def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:
+    """Median seconds of one training step of ``run`` (forward, loss, backward, clipping,
+    AdamW) on its task's training batches, after one warm-up step: what a step budget costs."""
+    cfg = run.train
+    torch.set_num_threads(cfg.threads)
+    task = make_task(run.task, run.task_config) if task is None else task
+    tr = as_tensors(task.data("train"))
+    torch.manual_seed(run.seed)
+    model = build_model(run, task, tr.x.shape[1])
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(run.seed)
+    times = []
+    for i in range(steps + 1):
+        idx = torch.randint(0, tr.x.shape[0], (min(cfg.batch_size, tr.x.shape[0]),), generator=gen)
+        batch = take(tr, idx)
+        t0 = time.perf_counter()
+        model.train()
+        loss = task.loss(model(batch.x)[0], batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+        opt.step()
+        if i:  # the first step warms up (allocator, compiled kernels)
+            times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
 def _progress_bar(run: RunConfig, total: int) -> tuple[Any, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

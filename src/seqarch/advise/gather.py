@@ -153,10 +153,15 @@ SAFETY_NET_S = 900.0  # wall clock per run: far above the step budget's need; fl
 
 
 def data_runs(
-    spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
+    spec: ProblemSpec,
+    names: list[str],
+    protocol: Any = None,
+    max_steps: int | None = None,
+    steps: int | None = None,
 ) -> list[Any]:
     """The comparison on the user's own data under the fair protocol; rows (classification,
-    regression) are re-split for every seed, so the interval reflects the data."""
+    regression) are re-split for every seed, so the interval reflects the data. ``steps``: the
+    budget :func:`data_step_budget` chose (default ``DATA_STEPS``), capped by ``max_steps``."""
     from .. import protocol as protocols
     from ..tasks import from_files
     from ..train import RunConfig, TrainConfig
@@ -167,7 +172,8 @@ def data_runs(
     task = from_files(spec.data, kind=kind)
     config = task.config()
     name = config.pop("name")
-    steps = DATA_STEPS if max_steps is None else min(max_steps, DATA_STEPS)
+    steps = steps or DATA_STEPS
+    steps = steps if max_steps is None else min(max_steps, steps)
     out = []
     for arch in names:
         base = RunConfig(
@@ -186,7 +192,62 @@ def data_runs(
     return out
 
 
-DATA_STEPS = 600  # the step budget on a user's data, the same for every architecture
+DATA_STEPS = 600  # the step budget on a user's data without a measured budget
+DATA_MINUTES = 5.0  # the default wall-clock target of --data when --train-minutes is not given
+STEP_GRID = (100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400)  # budgets it may choose
+STEP_KIND = "train_step"  # measurement: seconds per training step of one architecture
+
+
+def data_step_budget(
+    spec: ProblemSpec, names: list[str], store: Any, run: bool, say: Progress, protocol: Any = None
+) -> tuple[int, str]:
+    """One step budget for every architecture on the user's data, from ``--train-minutes``
+    (default ``DATA_MINUTES``): the largest of ``STEP_GRID`` whose whole comparison — every
+    architecture's sweep and seeds, on this machine's cores — fits, from each architecture's
+    measured seconds per training step (stored, so a rerun chooses the same budget). Never
+    below the grid's first value: a budget too small for that is reported, not met by cutting
+    one architecture short. Returns (steps, how it was chosen)."""
+    import os
+
+    from .. import protocol as protocols
+    from ..tasks import make_task
+    from ..train import step_seconds
+
+    fair = protocol or protocols.DEFAULT
+    minutes = spec.train_minutes if spec.train_minutes is not None else DATA_MINUTES
+    probe = data_runs(spec, names, fair, steps=STEP_GRID[0])
+    per_step = {}
+    for arch in names:
+        first = next(r for r in probe if r.arch == arch)
+        key = {"arch": arch, "task": first.task, "task_config": first.task_config}
+        key |= {"model_config": first.model_config, "batch_size": first.train.batch_size}
+        hit = next((m for m in store.measurements(STEP_KIND) if m["key"] == key), None)
+        if hit is None and run:
+            say(f"timing a training step of {arch} on your data …")
+            task = make_task(first.task, **first.task_config)
+            seconds = step_seconds(first, task)
+            store.put_measurement(STEP_KIND, key, {"seconds": seconds})
+            hit = next(m for m in store.measurements(STEP_KIND) if m["key"] == key)
+        if hit is None:
+            return DATA_STEPS, f"{DATA_STEPS} steps (no step time stored to fit a budget to)"
+        per_step[arch] = float(hit["value"]["seconds"])
+    runs_per_arch = len(fair.lr_grid) + len(fair.seeds) - 1
+    workers = max(1, os.cpu_count() or 1)
+    overhead = 1.25  # evaluation every few steps, process start-up
+    per_budget_step = overhead * runs_per_arch * sum(per_step.values()) / workers
+    fits = [s for s in STEP_GRID if s * per_budget_step <= minutes * 60]
+    steps = fits[-1] if fits else STEP_GRID[0]
+    slowest = max(per_step, key=per_step.get)
+    how = (
+        f"{steps} steps for every architecture: what fits {minutes:g} min on {workers} core(s) "
+        f"at the measured step times ({slowest} slowest, {per_step[slowest] * 1e3:.0f} ms a "
+        f"step; {runs_per_arch} runs each)"
+    )
+    if not fits:
+        how += (
+            f" — over the budget: even {steps} steps need ~{steps * per_budget_step / 60:.1f} min"
+        )
+    return steps, how
 
 
 def ablation_evidence(store: Any) -> dict[str, Any] | None:
@@ -255,8 +316,12 @@ def gather(
     h = calibration_horizon(spec)
 
     # Quality: stored runs at the nearest horizon (or on the user's data), under the protocol.
-    plan = data_runs if spec.data else calibration_runs
-    planned = plan(spec, names, protocol, max_steps)
+    if spec.data:
+        steps, how = data_step_budget(spec, names, store, run, say, protocol)
+        say(f"step budget: {how}")
+        planned = data_runs(spec, names, protocol, max_steps, steps)
+    else:
+        planned = calibration_runs(spec, names, protocol, max_steps)
     if run:
         from ..study import run_study
 
