@@ -23,12 +23,14 @@ SMALL = protocol.Protocol(
 )
 
 
-def record(lr: float, seed: int, val: float, test: float, stopped: str = "max_steps") -> dict:
+def record(
+    lr: float, seed: int, val: float, test: float, stopped: str = "max_steps", tag: str = SMALL.tag
+) -> dict:
     config = RunConfig(
         arch="gru",
         task="adding",
         task_config={"seq_len": 20, "distance": 10},
-        train=TrainConfig(lr=lr, max_steps=10, protocol=SMALL.tag),
+        train=TrainConfig(lr=lr, max_steps=10, protocol=tag),
         seed=seed,
     )
     return {
@@ -299,3 +301,11 @@ def test_the_ets_peer_forecasts_a_real_series() -> None:
     ets = peers.run_peer("ets", task)["value"]
     naive = peers.run_peer("seasonal-naive", task)["value"]
     assert 0 < ets < naive  # co2 has a trend the seasonal-naive forecast ignores
+
+
+def test_an_exhaustive_measurement_adds_seeds_at_the_selected_lr() -> None:
+    fair = "fair/1"
+    records = [record(1e-3, 0, 0.16, 0.1, tag=fair), record(1e-2, 0, 0.01, 0.1, tag=fair)]
+    records += [record(1e-2, 1, 0.02, 0.1, tag=fair), record(1e-2, 2, 0.03, 0.1, tag=fair)]
+    more = protocol.more_seeds(records, 5)
+    assert [(r.train.lr, r.seed) for r in more] == [(1e-2, 3), (1e-2, 4)]

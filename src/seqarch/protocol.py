@@ -125,6 +125,24 @@ def everything(run: Any, protocol: Protocol = DEFAULT, resplit: bool = False) ->
     ]
 
 
+def more_seeds(records: list[dict], n_seeds: int) -> list[Any]:
+    """Runs for seeds 0 .. n_seeds − 1 at each comparison's selected lr that are not among
+    ``records`` yet (an exhaustive measurement adds seeds to the protocol's)."""
+    from .train import RunConfig
+
+    out = []
+    for g in group(records).values():
+        sel = select(g)
+        if sel is None:
+            continue
+        p = get(sel.runs[0]["config"]["train"].get(PROTOCOL_KEY))
+        base = RunConfig.from_dict(sel.runs[0]["config"])
+        resplit = "seed" in base.task_config and base.task_config["seed"] == base.seed
+        have = {r["config"]["seed"] for r in sel.runs}
+        out += [_at(base, p, sel.lr, s, resplit) for s in range(n_seeds) if s not in have]
+    return out
+
+
 def followups(records: list[dict], protocol: Protocol | None = None) -> list[Any]:
     """The seed runs at the selected lr, once one recipe's sweep is stored complete (every lr
     of the grid, finished or failed); none before."""

@@ -12,7 +12,6 @@ from .decide import rank
 from .defend import REASON_TEXT
 from .evidence import fmt, formula_evidence
 from .gather import (
-    CALIBRATION_TASK,
     advise,
     attach_latency,
     calibration_runs,
@@ -142,16 +141,10 @@ TRUTH_SEEDS = 5
 def truth_runs(
     spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
 ) -> list[Any]:
-    """The exhaustive measurement: the same protocol over ``TRUTH_SEEDS`` seeds (the advisor's
-    calibration is its first seeds: the truth adds seeds, so the selection and the interval
-    rest on more evidence than the advisor had)."""
-    from dataclasses import replace
-
-    from .. import protocol as protocols
-
-    fair = protocol or protocols.DEFAULT
-    more = replace(fair, seeds=tuple(range(max(TRUTH_SEEDS, len(fair.seeds)))))
-    return calibration_runs(spec, names, more, max_steps)
+    """The exhaustive measurement's sweep: the advisor's own (the same protocol, the same
+    distance); :func:`evaluate` then adds seeds up to ``TRUTH_SEEDS`` at each selected lr, so
+    the truth's interval rests on more seeds than the advisor had."""
+    return calibration_runs(spec, names, protocol, max_steps)
 
 
 def spearman(a: list[str], b: list[str]) -> float:
@@ -184,8 +177,9 @@ def evaluate(
 ) -> list[EvalRow]:
     """Run the advisor on every spec of ``suite``, then measure the truth exhaustively and
     rank it by the same rule; report top-1 agreement and rank correlation."""
+    from ..protocol import more_seeds
     from ..store import Store, default_path
-    from ..study import run_study
+    from ..study import run_study, study_rows
 
     specs = load_suite(suite)
     names = archs(names)
@@ -204,11 +198,13 @@ def evaluate(
             on_event=on_event,
         )
         planned = truth_runs(spec, names, protocol, max_steps)
-        say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(planned)} runs")
-        run_study(planned, db, on_event=on_event)
-        ids = {r.id for r in planned}
+        run_study(planned, db, on_event=on_event)  # the advisor's runs (stored: no work)
         with Store(db) as store:
-            runs = [r for r in store.runs(task=CALIBRATION_TASK) if r["id"] in ids]
+            extra = more_seeds(study_rows(store, planned), TRUTH_SEEDS)
+        say(f"truth for {spec.seq_len=} {spec.horizon=}: {len(extra)} more seed run(s)")
+        run_study(extra, db, on_event=on_event)
+        with Store(db) as store:
+            runs = study_rows(store, planned + extra)
             truth_ev = {}
             for arch in names:
                 ev = formula_evidence(spec, arch)
