@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import math
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -309,3 +310,28 @@ def test_an_exhaustive_measurement_adds_seeds_at_the_selected_lr() -> None:
     records += [record(1e-2, 1, 0.02, 0.1, tag=fair), record(1e-2, 2, 0.03, 0.1, tag=fair)]
     more = protocol.more_seeds(records, 5)
     assert [(r.train.lr, r.seed) for r in more] == [(1e-2, 3), (1e-2, 4)]
+
+
+def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path: Path) -> None:
+    """One budget for every architecture, from the stored step times: fair and repeatable."""
+    gather = importlib.import_module("seqarch.advise.gather")
+    rng = np.random.default_rng(0)
+    rows = ["t0,t1,t2,t3,label"] + [
+        ",".join(f"{v:.3f}" for v in rng.normal(size=4)) + f",{i % 2}" for i in range(40)
+    ]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n")
+    names = ["rnn", "gru"]
+    with Store(tmp_path / "s.db") as store:
+        workers = max(1, os.cpu_count() or 1)
+        fit = [s for s in gather.STEP_GRID if s * 1.25 * 6 * 0.02 / workers <= 60]
+        for minutes, per_step, want in ((1.0, 0.01, fit[-1]), (0.01, 0.01, 100)):
+            spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=minutes)
+            for r in gather.data_runs(spec, names, steps=100):
+                key = {"arch": r.arch, "task": r.task, "task_config": r.task_config}
+                key |= {"model_config": r.model_config, "batch_size": r.train.batch_size}
+                store.put_measurement(gather.STEP_KIND, key, {"seconds": per_step})
+            steps, how = gather.data_step_budget(spec, names, store, run=False, say=print)
+            assert steps == want, how
+            assert "every architecture" in how
+        assert "over the budget" in how  # 0.01 min cannot hold even 100 steps: said, not hidden
