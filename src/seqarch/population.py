@@ -38,15 +38,13 @@ from torch.func import functional_call, stack_module_state, vmap
 from .errors import BadInput
 from .train import (
     EVAL_BATCH,
-    SPLITS,
     RunConfig,
     RunResult,
     _floats,
-    as_tensors,
     augment,
     build_model,
     lr_factor,
-    make_task,
+    setup,
     take,
 )
 
@@ -88,15 +86,11 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
     first = runs[0]
     cfg = first.train
     K = len(runs)
-    torch.set_num_threads(cfg.threads)
-    task = make_task(first.task, first.task_config) if task is None else task
-    data = {split: as_tensors(task.data(split)) for split in SPLITS}
+    ready = setup(first, task)
+    task, data, total, warmup_steps = ready.task, ready.data, ready.total, ready.warmup_steps
+    steps_per_epoch, max_len = ready.steps_per_epoch, ready.max_len
     tr = data["train"]
     N = tr.x.shape[0]
-    steps_per_epoch = math.ceil(N / cfg.batch_size)
-    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
-    warmup_steps = math.ceil(cfg.warmup * total)
-    max_len = max(b.x.shape[1] for b in data.values())
 
     members = []
     gens = []

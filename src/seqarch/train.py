@@ -274,24 +274,59 @@ def _floats(d: dict) -> dict:
 # -- the loop --------------------------------------------------------------------------------
 
 
+@dataclass
+class Setup:
+    """What a training loop needs before its first step (shared with seqarch.population)."""
+
+    task: Any
+    data: dict[str, Any]  # split -> Batch of tensors
+    steps_per_epoch: int
+    total: int  # S, the optimiser steps
+    warmup_steps: int  # W
+
+    @property
+    def max_len(self) -> int:
+        return max(b.x.shape[1] for b in self.data.values())
+
+
+def setup(run: RunConfig, task: Any = None) -> Setup:
+    """Threads, the task's three splits as tensors, and the step schedule of ``run``."""
+    cfg = run.train
+    torch.set_num_threads(cfg.threads)
+    task = make_task(run.task, run.task_config) if task is None else task
+    data = {split: as_tensors(task.data(split)) for split in SPLITS}
+    steps_per_epoch = math.ceil(data["train"].x.shape[0] / cfg.batch_size)
+    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
+    return Setup(task, data, steps_per_epoch, total, math.ceil(cfg.warmup * total))
+
+
+def optimise(model: torch.nn.Module, opt: Any, task: Any, batch: Any, cfg: TrainConfig) -> Tensor:
+    """One step: the loss, its gradient, clipping at ``clip_norm``, the optimiser's update."""
+    model.train()
+    loss = task.loss(model(batch.x)[0], batch)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+    opt.step()
+    return loss
+
+
 def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult:
     """Train ``run`` and return its test metrics and learning curve.
 
     ``task`` overrides ``make_task(run.task, **run.task_config)`` (an already built Task).
     """
     cfg = run.train
-    torch.set_num_threads(cfg.threads)
-    task = make_task(run.task, run.task_config) if task is None else task
-    data = {split: as_tensors(task.data(split)) for split in SPLITS}
+    ready = setup(run, task)
+    task, data, total, warmup_steps = ready.task, ready.data, ready.total, ready.warmup_steps
+    steps_per_epoch = ready.steps_per_epoch
     tr = data["train"]
     N = tr.x.shape[0]
-    steps_per_epoch = math.ceil(N / cfg.batch_size)
-    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
-    warmup_steps = math.ceil(cfg.warmup * total)
 
     torch.manual_seed(run.seed)
     gen = torch.Generator().manual_seed(run.seed)
-    model = build_model(run, task, max(b.x.shape[1] for b in data.values()))
+    model = build_model(run, task, ready.max_len)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, total, warmup_steps, cfg.schedule)
@@ -311,13 +346,7 @@ def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult
         if step and pos == 0:
             order = torch.randperm(N, generator=gen)
         batch = augment(take(tr, order[pos : pos + cfg.batch_size]), cfg, gen)
-        model.train()
-        loss = task.loss(model(batch.x)[0], batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
-        opt.step()
+        loss = optimise(model, opt, task, batch, cfg)
         sched.step()
         step += 1
         losses.append(float(loss.detach()))
@@ -385,11 +414,10 @@ def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:
     """Median seconds of one training step of ``run`` (forward, loss, backward, clipping,
     AdamW) on its task's training batches, after one warm-up step: what a step budget costs."""
     cfg = run.train
-    torch.set_num_threads(cfg.threads)
-    task = make_task(run.task, run.task_config) if task is None else task
-    tr = as_tensors(task.data("train"))
+    ready = setup(run, task)
+    tr = ready.data["train"]
     torch.manual_seed(run.seed)
-    model = build_model(run, task, tr.x.shape[1])
+    model = build_model(run, ready.task, ready.max_len)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(run.seed)
     times = []
@@ -397,13 +425,7 @@ def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:
         idx = torch.randint(0, tr.x.shape[0], (min(cfg.batch_size, tr.x.shape[0]),), generator=gen)
         batch = take(tr, idx)
         t0 = time.perf_counter()
-        model.train()
-        loss = task.loss(model(batch.x)[0], batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
-        opt.step()
+        optimise(model, opt, ready.task, batch, cfg)
         if i:  # the first step warms up (allocator, compiled kernels)
             times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
