@@ -284,3 +284,33 @@ def test_summary_keeps_an_ablations_arms_apart():
         ("train.dropout=0.3", 2),
     ]
     assert next(r for r in rows if r.seeds == 2).mean == pytest.approx(0.7)
+
+
+def _watch_then_sleep(parent: int) -> None:
+    import threading as _threading
+    import time as _time
+
+    from seqarch.study import _watch_parent
+
+    _threading.Thread(target=_watch_parent, args=(parent, 0.1), daemon=True).start()
+    _time.sleep(60)
+
+
+def test_a_worker_ends_when_the_study_process_is_killed():
+    """SIGKILL gives the study no chance to stop its workers: their watchdog does."""
+    import multiprocessing as mp
+
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    worker = mp.get_context("spawn").Process(target=_watch_then_sleep, args=(parent.pid,))
+    worker.start()
+    try:
+        time.sleep(1.0)
+        assert worker.is_alive()
+        parent.kill()
+        parent.wait()
+        worker.join(10)
+        assert not worker.is_alive() and worker.exitcode == 1
+    finally:
+        parent.kill()
+        if worker.is_alive():
+            worker.terminate()

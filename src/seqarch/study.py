@@ -34,6 +34,7 @@ import os
 import queue
 import signal
 import statistics
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -215,9 +216,14 @@ class Outcome:
     lost: int = 0  # their worker died; they run again next time
 
 
-def _local_worker(tasks: Any, events: Any, db: str, worker: int) -> None:
-    """Take runs from ``tasks`` until None; train, store, report. Ctrl-C is the parent's."""
+def _local_worker(tasks: Any, events: Any, db: str, worker: int, parent: int) -> None:
+    """Take runs from ``tasks`` until None; train, store, report. Ctrl-C is the parent's.
+
+    A watchdog ends the worker when the study's process ``parent`` is gone (killed without a
+    chance to stop its workers, e.g. SIGTERM or SIGKILL): the run in training is lost, as any
+    interrupted run is, instead of an orphan training on for minutes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     store = Store(db)
     while (config := tasks.get()) is not None:
         events.put(("start", config, {}, worker, os.getpid()))
@@ -225,6 +231,15 @@ def _local_worker(tasks: Any, events: Any, db: str, worker: int) -> None:
         save(store, record)
         events.put((record["status"], config, record["metrics"], worker, os.getpid()))
     store.close()
+
+
+def _watch_parent(parent: int, every_s: float = 1.0) -> None:
+    while True:
+        time.sleep(every_s)
+        try:
+            os.kill(parent, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def _context() -> Any:
@@ -248,7 +263,9 @@ def _run_local(pending: list[RunConfig], db: Path, workers: int, emit: Callable)
     for _ in range(n):
         tasks.put(None)
     procs = {
-        w: ctx.Process(target=_local_worker, args=(tasks, events, str(db), w), daemon=True)
+        w: ctx.Process(
+            target=_local_worker, args=(tasks, events, str(db), w, os.getpid()), daemon=True
+        )
         for w in range(n)
     }
     for p in procs.values():
@@ -288,7 +305,9 @@ def _replace_dead(procs, running, emit, ctx, tasks, events, db) -> int:
         if config is not None:
             lost += 1
             emit(Event("lost", RunConfig.from_dict(config), {"exitcode": p.exitcode}, w, p.pid))
-        procs[w] = ctx.Process(target=_local_worker, args=(tasks, events, str(db), w), daemon=True)
+        procs[w] = ctx.Process(
+            target=_local_worker, args=(tasks, events, str(db), w, os.getpid()), daemon=True
+        )
         procs[w].start()
     return lost
 
