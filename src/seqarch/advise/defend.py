@@ -286,7 +286,8 @@ def defend(
             else (
                 _tie_words(spec, w, runner, decided)
                 if rv.adequate and decided not in (None, "cost")
-                else "it is as good (its interval overlaps the winner's) but costs more"
+                else "its interval overlaps the winner's — this evidence cannot tell them apart — "
+                "but it costs more"
                 if rv.adequate
                 else "its interval is wider than its distance from the baseline: unresolved"
                 if rv.standing == "unresolved"
