@@ -43,6 +43,7 @@ from .train import (
     _floats,
     augment,
     build_model,
+    final_metrics,
     lr_factor,
     setup,
     take,
@@ -227,14 +228,8 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
     results = []
     n_params = sum(p.numel() for p in base.parameters())
     for k, _run in enumerate(runs):
-        val = _floats(task.evaluate(pred_val[k], data["val"]))
-        test = _floats(task.evaluate(pred_test[k], data["test"]))
-        metrics: dict[str, Any] = dict(test)
-        metrics |= {f"val_{m}": v for m, v in val.items()}
-        metrics |= {f"baseline_{m}": v for m, v in _floats(task.baseline()).items()}
+        metrics = final_metrics(task, data, pred_val[k], pred_test[k])
         metrics |= {
-            "metric": task.metric,
-            "higher_is_better": bool(task.higher_is_better),
             "params": n_params,
             "train_seconds": train_seconds / K,  # the population's time, shared
             "steps": steps_done[k],

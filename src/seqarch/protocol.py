@@ -242,6 +242,11 @@ def _score(value: float, higher_is_better: bool) -> float:
     return value if higher_is_better else -value
 
 
+def stopped_by_time(records: Iterable[dict]) -> int:
+    """How many of ``records`` a wall-clock safety net stopped (not converged evidence)."""
+    return sum(r["metrics"].get("stopped") == "time_budget" for r in records)
+
+
 def select(records: list[dict], protocol: Protocol | None = None) -> Selection | None:
     """Select the learning rate of one recipe's runs on validation only (see the docstring)
     and report the test metric of its seeds. ``records`` are stored runs that differ only in
@@ -276,7 +281,7 @@ def select(records: list[dict], protocol: Protocol | None = None) -> Selection |
         higher_is_better=hib,
         val_by_lr={k: (v if hib else -v) for k, v in means.items()},
         test=interval(tests, conf),
-        stopped_by_time=sum(r["metrics"].get("stopped") == "time_budget" for r in chosen),
+        stopped_by_time=stopped_by_time(chosen),
         complete=set(p.lr_grid) <= set(by_lr) and len(chosen) >= len(p.seeds),
         seeds_by_lr={k: len(v) for k, v in by_lr.items()},
     )

@@ -312,6 +312,15 @@ def optimise(model: torch.nn.Module, opt: Any, task: Any, batch: Any, cfg: Train
     return loss
 
 
+def final_metrics(task: Any, data: dict[str, Any], y_val: Tensor, y_test: Tensor) -> dict:
+    """The record's metrics: test, ``val_*`` and ``baseline_*``, and the headline metric."""
+    val = _floats(task.evaluate(y_val, data["val"]))
+    metrics: dict[str, Any] = _floats(task.evaluate(y_test, data["test"]))
+    metrics |= {f"val_{k}": v for k, v in val.items()}
+    metrics |= {f"baseline_{k}": v for k, v in _floats(task.baseline()).items()}
+    return metrics | {"metric": task.metric, "higher_is_better": bool(task.higher_is_better)}
+
+
 def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult:
     """Train ``run`` and return its test metrics and learning curve.
 
@@ -391,14 +400,8 @@ def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    val = _floats(task.evaluate(predict(model, data["val"]), data["val"]))
-    test = _floats(task.evaluate(predict(model, data["test"]), data["test"]))
-    metrics: dict[str, Any] = dict(test)
-    metrics |= {f"val_{k}": v for k, v in val.items()}
-    metrics |= {f"baseline_{k}": v for k, v in _floats(task.baseline()).items()}
+    metrics = final_metrics(task, data, predict(model, data["val"]), predict(model, data["test"]))
     metrics |= {
-        "metric": task.metric,
-        "higher_is_better": bool(task.higher_is_better),
         "params": sum(p.numel() for p in model.parameters()),
         "train_seconds": train_seconds,
         "steps": step,

@@ -126,16 +126,22 @@ class Evidence:
         return self.weights_bytes.value + self.state_bytes.value
 
 
-def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
-    """The part of the evidence that is pure formula: params, FLOPs, bytes at the spec."""
-    config = dict(
+def spec_cost(spec: ProblemSpec, arch: str, seq_len: int) -> Any:
+    """``arch``'s cost formulas at the spec's sizes and length ``seq_len`` (seqarch.cost)."""
+    return cost_model.estimate(
+        arch,
+        seq_len=seq_len,
         input_size=spec.input_size,
         hidden_size=spec.hidden_size,
         num_layers=spec.num_layers,
         output_size=spec.output_size,
     )
-    at_max = cost_model.estimate(arch, seq_len=spec.longest, **config)
-    at_one = cost_model.estimate(arch, seq_len=1, **config)
+
+
+def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
+    """The part of the evidence that is pure formula: params, FLOPs, bytes at the spec."""
+    at_max = spec_cost(spec, arch, spec.longest)
+    at_one = spec_cost(spec, arch, 1)
     src = f"formula:{arch}.cost"
     return Evidence(
         arch=arch,

@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from .defend import Recommendation, recommend
-from .evidence import Evidence, Figure, Peer, Quality, fmt, formula_evidence, skill_of
+from .evidence import (
+    Evidence,
+    Figure,
+    Peer,
+    Quality,
+    fmt,
+    formula_evidence,
+    skill_of,
+    spec_cost,
+)
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 CALIBRATION_TASK = "adding"
@@ -60,7 +69,7 @@ def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
         / len(chosen),
         lr=lr,
         protocol=tag,
-        stopped_by_time=sum(r["metrics"].get("stopped") == "time_budget" for r in chosen),
+        stopped_by_time=protocol.stopped_by_time(chosen),
         tuning_runs=len(group),
     )
 
@@ -488,16 +497,7 @@ def measure_budget_bytes() -> int:
 def timing_bytes(spec: ProblemSpec, arch: str, context: int) -> int:
     """What timing ``arch`` at ``context`` needs by formula: weights, state at the context and
     the activations of one forward over it at batch 1 (recomputing a prefix without a cache)."""
-    from .. import cost as cost_model
-
-    c = cost_model.estimate(
-        arch,
-        seq_len=context,
-        input_size=spec.input_size,
-        hidden_size=spec.hidden_size,
-        num_layers=spec.num_layers,
-        output_size=spec.output_size,
-    )
+    c = spec_cost(spec, arch, context)
     return 4 * c.params + c.state_bytes + c.activation_bytes
 
 
@@ -514,19 +514,10 @@ def feasible_context(spec: ProblemSpec, arch: str, budget: int) -> int | None:
 def _extrapolated(fig: Figure, spec: ProblemSpec, arch: str, context: int) -> Figure:
     """A decode step measured at ``context``, scaled to the spec's longest context by the
     cost formula's FLOPs per token (a KV-cache step's work grows linearly in the context)."""
-    from .. import cost as cost_model
-
-    def flops(T: int) -> float:
-        return cost_model.estimate(
-            arch,
-            seq_len=T,
-            input_size=spec.input_size,
-            hidden_size=spec.hidden_size,
-            num_layers=spec.num_layers,
-            output_size=spec.output_size,
-        ).flops_per_token
-
-    ratio = flops(spec.longest) / flops(context)
+    ratio = (
+        spec_cost(spec, arch, spec.longest).flops_per_token
+        / spec_cost(spec, arch, context).flops_per_token
+    )
     return Figure(
         fig.value * ratio,
         fig.unit,
