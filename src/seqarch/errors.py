@@ -11,3 +11,27 @@ from __future__ import annotations
 
 class BadInput(ValueError):
     """Bad input: ``str(e)`` is one line naming the bad value and what is accepted."""
+
+
+def positive(name: str, value: int) -> int:
+    """``value`` if it is a positive integer, else bad input naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise BadInput(f"{name}={value!r} is not accepted; expected a positive integer")
+    return value
+
+
+def explain(e: BaseException) -> tuple[int, str]:
+    """What the command line says about an exception that ended a command, and its exit code:
+    bad input → 2 and its own line; a usage error of the option parser (click's, as typer ships
+    it) → its code and message; anything else → 1, named as a bug in seqarch, not the input."""
+    if isinstance(e, BadInput):
+        return 2, f"[bold red]error:[/] {e}"
+    if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click.UsageError and kin
+        ctx = getattr(e, "ctx", None)
+        where = f" (`{ctx.command_path} --help` lists what is accepted)" if ctx else ""
+        return e.exit_code, f"[bold red]error:[/] {e.format_message()}{where}"
+    first = (str(e).splitlines() or [""])[0]
+    return 1, (
+        f"[bold red]internal error:[/] {type(e).__name__}: {first} — a bug in seqarch, not your "
+        "input; rerun with `seqarch --debug …` for the traceback"
+    )

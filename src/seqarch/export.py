@@ -112,3 +112,19 @@ def check(
     expected = [y, s] if isinstance(s, Tensor) else [y, *s]
     got = run_onnx(path, x.numpy(), *(t.numpy() for t in state))
     return max(float(np.abs(g_ - e.numpy()).max()) for g_, e in zip(got, expected, strict=True))
+
+
+def export_fresh(arch: str, path: str | Path, **sizes: int) -> str:
+    """``seqarch export``: a freshly initialised ``arch`` at ``sizes`` written to ``path`` as
+    ONNX and checked in onnxruntime; returns the line that says what was written and how
+    close onnxruntime came to PyTorch."""
+    from .models import build
+
+    model = build(arch, **sizes)
+    written = to_onnx(model, path)
+    error = check(model, written)
+    ins, outs = state_names(model)
+    return (
+        f"wrote {written}: inputs x, {', '.join(ins)} → outputs y, {', '.join(outs)}; "
+        f"max |onnxruntime − PyTorch| = {error:.2g}"
+    )

@@ -88,6 +88,19 @@ def default_path() -> Path:
     return Path(os.environ.get("SEQARCH_DB") or "seqarch.db")
 
 
+def existing(path: str | Path | None) -> Path:
+    """The store at ``path`` (default :func:`default_path`) for a command that only reads it:
+    a path with no store is refused in one line, the same for every such command (study and
+    advise create the store they write to)."""
+    path = Path(path) if path else default_path()
+    if not path.exists():
+        raise BadInput(
+            f"database {path} does not exist; expected --db PATH of a seqarch store (`seqarch "
+            "advise` or `seqarch study` creates one)"
+        )
+    return path
+
+
 def canonical_json(obj: Any) -> str:
     """JSON with sorted keys and no spaces: equal configs give equal strings."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)

@@ -215,6 +215,13 @@ class Outcome:
     failed: int = 0
     lost: int = 0  # their worker died; they run again next time
 
+    def line(self, db: Any) -> str:
+        """What happened, in one line."""
+        return (
+            f"{self.done} run(s) trained, {self.skipped} already stored, {self.failed} failed, "
+            f"{self.lost} lost (rerun to retry) — in {db}"
+        )
+
 
 def _local_worker(tasks: Any, events: Any, db: str, worker: int, parent: int) -> None:
     """Take runs from ``tasks`` until None; train, store, report. Ctrl-C is the parent's.
@@ -357,6 +364,12 @@ def _run_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def summarize_stored(db: str | Path, runs: list[RunConfig]) -> list[Summary]:
+    """:func:`summarize` of ``runs`` as stored in ``db`` (with their protocol follow-ups)."""
+    with Store(db) as store:
+        return summarize(study_rows(store, runs))
 
 
 def run_study(

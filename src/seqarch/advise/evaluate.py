@@ -216,3 +216,21 @@ def evaluate(
         advised = [v.arch for v in rec.ranking]
         rows.append(EvalRow(spec, advised, truth, advised[0] == truth[0], spearman(advised, truth)))
     return rows
+
+
+def evaluation_summary(rows: list[EvalRow]) -> dict[str, Any]:
+    """The self-evaluation's score: top-1 agreement, mean Spearman ρ, and every spec's row."""
+    return {
+        "top1_agreement": sum(r.top1 for r in rows) / len(rows),
+        "mean_spearman": sum(r.rho for r in rows) / len(rows),
+        "specs": [
+            {
+                "spec": r.spec.to_dict(),
+                "advised": r.advised,
+                "truth": r.truth,
+                "top1": r.top1,
+                "spearman": r.rho,
+            }
+            for r in rows
+        ],
+    }

@@ -113,6 +113,27 @@ class ProblemSpec:
             raise BadInput(f"spec file {str(path)!r} is not valid TOML: {e}") from None
         return cls.from_dict(d.get("problem", d))
 
+    @classmethod
+    def from_options(cls, spec: str | Path | None = None, **options: Any) -> ProblemSpec:
+        """The command line's problem: the TOML file ``spec`` if given, else the options (any
+        of this class's fields; ``horizon`` an integer string or 'unknown'). Options that are
+        not fields are ignored, so a caller may pass everything it parsed."""
+        if spec is not None:
+            return cls.from_toml(spec)
+        names = {f.name for f in fields(cls)}
+        d = {k: v for k, v in options.items() if k in names}
+        if d.get("seq_len") is None:
+            raise BadInput("--seq-len is required (or give --spec FILE); expected T ≥ 1")
+        h = d.get("horizon")
+        if isinstance(h, str) and h != "unknown":
+            try:
+                d["horizon"] = int(h)
+            except ValueError:
+                raise BadInput(
+                    f"horizon={h!r} is not accepted; expected an integer or 'unknown'"
+                ) from None
+        return cls.from_dict(d)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

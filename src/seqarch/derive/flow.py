@@ -148,6 +148,39 @@ def decay_ratio(result: dict[str, Any], k: int, measure: str = "state") -> float
     return result[f"{measure}_ratio"][k - 1]
 
 
+def measure_flows(
+    archs: list[str] | None,
+    seq_len: int,
+    k_max: int,
+    hidden_size: int,
+    input_size: int,
+    seeds: int,
+    plot: str | None = None,
+    db: Any = None,
+) -> tuple[list[dict[str, Any]], list[Any], list[str]]:
+    """``seqarch derive flow``: :func:`gradient_flow` for each of ``archs`` (default: every
+    registered model), every argument checked before anything runs; optionally plotted to
+    ``plot`` and stored in ``db``. Returns (results, files written, measurement ids)."""
+    from ..errors import positive
+
+    archs = archs or list(MODELS)
+    positive("seeds", seeds)
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest and spares a shared CPU
+    for a in archs:
+        check_flow_args(a, seq_len, k_max, hidden_size, input_size)
+    results = [
+        gradient_flow(a, seq_len, k_max, hidden_size, input_size, seeds=tuple(range(seeds)))
+        for a in archs
+    ]
+    written = []
+    if plot:
+        from .plot import plot_flow
+
+        written = plot_flow(results, plot)
+    ids = [store_flow(r, db) for r in results] if db else []
+    return results, written, ids
+
+
 def store_flow(result: dict[str, Any], db: Any) -> str:
     """Save a :func:`gradient_flow` result in the SQLite store at ``db``; returns its id.
 

@@ -10,7 +10,7 @@ from .equations import EquationParseError, model_equations, parse
 from .generators import GENERATORS, generate
 from .history import History
 from .question import CATEGORIES, Grade, Question
-from .session import Summary, default_advisor, run
+from .session import Summary, default_advisor, file_answers, run
 
 __all__ = [
     "CATEGORIES",
@@ -23,6 +23,7 @@ __all__ = [
     "Unreadable",
     "check",
     "default_advisor",
+    "file_answers",
     "generate",
     "model_equations",
     "parse",

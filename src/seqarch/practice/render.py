@@ -6,8 +6,9 @@ Nothing here prints; the CLI prints what these return.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -89,3 +90,70 @@ def render_progress(sessions: list[dict], weights: dict[str, float]) -> Renderab
         t.add_row(started, *cells)
     focus = ", ".join(f"{TITLES[c]} {w:.2f}" for c, w in weights.items())
     return Group(t, Text(f"--focus weak draws categories by weight: {focus}", style="dim"))
+
+
+def prompt_answers(console: Console) -> Callable[..., str | None]:
+    """A ``read`` for :func:`seqarch.practice.run` that asks at the terminal; end of input
+    (Ctrl-D) ends the drill."""
+    from rich.prompt import Prompt
+
+    def read(_q: object, _error: str | None) -> str | None:
+        try:
+            return Prompt.ask("[bold]answer[/] ('skip' to see it)", console=console)
+        except EOFError:
+            return None
+
+    return read
+
+
+def echo_answer(console: Console) -> Callable[[str], None]:
+    """Show an answer read from a file as if it had been typed."""
+    return lambda answer: console.print(f"[bold]answer>[/] {escape(answer)}", highlight=False)
+
+
+def drill(
+    console: Console,
+    seed: int | None = None,
+    count: int = 10,
+    categories: list[str] | None = None,
+    focus: str | None = None,
+    answers: str | None = None,
+    db: str | None = None,
+    progress: bool = False,
+) -> int:
+    """``seqarch practice`` at a terminal: a drill of ``count`` questions (answers typed, or
+    read from the file ``answers``), or with ``progress`` the history; returns the exit code
+    (130 when an interactive drill was interrupted)."""
+    import random
+
+    from ..store import default_path
+    from . import History, default_advisor, file_answers, generate, run
+
+    if focus not in (None, "weak"):
+        raise BadInput(f"focus={focus!r} is not accepted; expected 'weak'")
+    path = str(db or default_path())
+    seed = random.randrange(10**6) if seed is None else seed
+    history = History(path, seed=seed)
+    try:
+        if progress:
+            console.print(render_progress(history.sessions(), history.weak_weights()))
+            return 0
+        weights = history.weak_weights() if focus == "weak" else None
+        questions = generate(seed, count, categories, weights)
+        read = (
+            prompt_answers(console)
+            if answers is None
+            else file_answers(answers, echo_answer(console))
+        )
+        console.print(f"[dim]seqarch practice --seed {seed} (repeat it with this seed)[/]")
+        summary = run(
+            questions,
+            read,
+            lambda event: console.print(render_event(event)),
+            history=history,
+            advisor=default_advisor(path),
+        )
+    finally:
+        history.close()
+    console.print(render_summary(summary, path))
+    return 130 if summary.interrupted and answers is None else 0

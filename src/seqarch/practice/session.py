@@ -140,3 +140,28 @@ def _ask(
             show(Retry(q, error))
     missed = Grade(0.0, model_answer(q), q.explanation, [f"no readable answer: {error}"])
     return Graded(q, "", missed)
+
+
+def file_answers(answers: str, echo: Callable[[str], None]) -> Callable[..., str | None]:
+    """A ``read`` for :func:`run` from a text file of answers, one per line (``'-'``: standard
+    input; blank lines and ``#`` comments skipped); each answer is echoed as it is used."""
+    import sys
+    from pathlib import Path
+
+    from ..errors import BadInput
+
+    if answers != "-" and not Path(answers).is_file():
+        raise BadInput(
+            f"--answers {answers!r} is not a file; expected a text file of answers, one per "
+            "line, or '-' for standard input"
+        )
+    text = sys.stdin.read() if answers == "-" else Path(answers).read_text()
+    lines = iter(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+    def read(_q: Question, _error: str | None) -> str | None:
+        answer = next(lines, None)
+        if answer is not None:
+            echo(answer)
+        return answer
+
+    return read

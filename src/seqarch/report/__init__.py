@@ -37,14 +37,21 @@ def build_charts(data: ReportData, interpret_steps: int | None = INTERPRET_STEPS
 
 
 def write_report(
-    db: str | Path, out_dir: str | Path, interpret_steps: int | None = INTERPRET_STEPS
+    db: str | Path | None, out_dir: str | Path, interpret_steps: int | None = INTERPRET_STEPS
 ) -> Path:
-    """Write ``out_dir/index.html`` from the store at ``db``; returns its path."""
+    """Write ``out_dir/index.html`` from the store at ``db`` (default: the default store);
+    returns its path. ``interpret_steps`` 0 or None skips the trained-gates figure."""
+    from ..store import default_path
+
+    db = db or default_path()
+    interpret_steps = interpret_steps or None
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {str(out)!r} is a file; expected a directory (created if missing)")
     if interpret_steps is not None and interpret_steps < 1:
-        raise BadInput(f"interpret_steps={interpret_steps} is not accepted; expected ≥ 1 or None")
+        raise BadInput(
+            f"--interpret-steps {interpret_steps} is not accepted; expected ≥ 0 (0 = skip)"
+        )
     data = load(db)
     html = render_page(data, build_charts(data, interpret_steps))
     out.mkdir(parents=True, exist_ok=True)

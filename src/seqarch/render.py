@@ -1,0 +1,228 @@
+"""Terminal renderings of the top-level modules' results — the cost table (:mod:`.cost`), a
+study's summary (:mod:`.study`), the stored runs (:mod:`.store`), the bench (:mod:`.measure`) —
+and the progress bar over training runs. Nothing here prints except the progress bar's lines;
+the CLI prints what these return. The packages keep theirs beside them
+(``advise/render.py``, ``derive/render.py``, ``practice/render.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.table import Table
+
+
+def human(n: float, unit: str = "") -> str:
+    """1234567 → '1.23 M'; with a unit, '1.23 MB'."""
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            return f"{n / div:.3g} {suffix}{unit}"
+    return f"{n:.4g} {unit}".rstrip()
+
+
+def num(v: float | None, fmt: str = ".3g") -> str:
+    """A table cell: '—' for no value; thousands with separators."""
+    if v is None:
+        return "—"
+    return f"{v:,.0f}" if abs(v) >= 1000 and fmt == ".3g" else format(v, fmt)
+
+
+def fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def columns(t: Table, names: tuple[str, ...], left: tuple[str, ...] = ("arch",)) -> Table:
+    """Add ``names`` as columns, right-justified except those in ``left``."""
+    for col in names:
+        t.add_column(col, justify="left" if col in left else "right")
+    return t
+
+
+def cost_table(rows: list[Any], sizes: dict[str, int]) -> Table:
+    """:func:`seqarch.cost.table` as a table with each model's formulas."""
+    s = sizes
+    t = Table(
+        title=f"Cost at D={s['input_size']}, H={s['hidden_size']}, L={s['num_layers']}, "
+        f"T={s['seq_len']}, B={s['batch_size']}, float32 (formulas in seqarch.models; FLOPs = "
+        "matmul FLOPs)",
+        show_lines=True,
+    )
+    columns(t, ("arch", "params", "FLOPs/token", "train FLOPs/token", "state at T", "activations"))
+    t.add_column("formulas", overflow="fold")
+    for c in rows:
+        f = c.formulas
+        t.add_row(
+            c.arch,
+            f"{c.params:,}",
+            human(c.flops_per_token),
+            human(c.train_flops_per_token),
+            human(c.state_bytes, "B"),
+            human(c.activation_bytes, "B"),
+            escape(
+                f"params = {f['params']}\nFLOPs/token = {f['flops_per_token']}\n"
+                f"state = {f['state_bytes']}\nactivations = {f['activation_bytes']}"
+            ),
+        )
+    return t
+
+
+def study_table(rows: list[Any], preset: str) -> Table:
+    """:func:`seqarch.study.summarize` as a table: mean ± 95 % interval, the selected lr."""
+    t = Table(
+        title=f"Study {preset}: test metric, mean ± 95 % interval over seeds",
+        caption="lr: selected on validation by the protocol; * = a run stopped by time "
+        "(not converged)",
+    )
+    variants = any(r.variant for r in rows)
+    cols = ("task", "T", "arch", *(("variant",) if variants else ()), "metric", "value")
+    for col in (*cols, "base", "lr", "n", "s/run"):
+        t.add_column(
+            col,
+            justify="left" if col in ("task", "arch", "variant", "metric") else "right",
+            no_wrap=col in ("value", "metric", "arch"),
+        )
+    for r in rows:
+        arrow = "↑" if r.higher_is_better else "↓"
+        ci = f" ± {r.ci:.2g}" if math.isfinite(r.ci) else ""
+        t.add_row(
+            r.task,
+            str(r.seq_len or "—"),
+            r.arch,
+            *((escape(r.variant),) if variants else ()),
+            f"{r.metric}{arrow}",
+            fmt(r.mean) + ci + ("*" if r.stopped_by_time else ""),
+            fmt(r.baseline),
+            "—" if r.lr is None else f"{r.lr:g}",
+            str(r.seeds),
+            f"{r.seconds:.0f}",
+        )
+    return t
+
+
+def runs_table(rows: list[dict], path: Any) -> Table:
+    """The store's finished runs (:meth:`seqarch.store.Store.runs`), one per row."""
+    t = Table(title=f"{len(rows)} finished run(s) in {path}")
+    cols = ("id", "task", "T", "arch", "seed", "metric", "value", "baseline", "steps", "train s")
+    columns(t, (*cols, "stopped"), left=("id", "task", "arch", "metric"))
+    for r in rows:
+        c, m = r["config"], r["metrics"]
+        name = m.get("metric", "")
+        t.add_row(
+            r["id"],
+            c["task"],
+            str(c["task_config"].get("seq_len", m.get("seq_len", "—"))),
+            c["arch"],
+            str(c["seed"]),
+            name,
+            fmt(m.get(name)),
+            fmt(m.get(f"baseline_{name}")),
+            str(m.get("steps", "—")),
+            f"{m.get('train_seconds', 0):.1f}",
+            str(m.get("stopped", "")),
+        )
+    return t
+
+
+def bench_tables(result: dict) -> list[RenderableType]:
+    """:func:`seqarch.measure.run_bench`'s result: the machine's limits, latency, throughput,
+    memory and the attention crossover."""
+    lim = result["limits"]
+    parts: list[RenderableType] = [
+        f"[bold]Machine[/] {result['machine']['cpu']}, {lim['threads_all']} threads "
+        f"({'cached' if lim['cached'] else 'measured now'}): GEMV {lim['gemv_gflops_1t']:.3g} / "
+        f"{lim['gemv_gflops_all']:.3g} GFLOP/s (1 / all threads), GEMM {lim['gemm_gflops_1t']:.3g}"
+        f" / {lim['gemm_gflops_all']:.3g} GFLOP/s, copy bandwidth {lim['bandwidth_gbs']:.3g} GB/s"
+    ]
+    t = Table(title="Per-step latency at batch 1, state carried (1 thread)")
+    cols = ("arch", "H", "how", "T", "p50 µs", "p99 µs", "floor µs", "×floor", "recompute µs")
+    columns(t, cols, left=("arch", "how"))
+    for r in result["latency"]:
+        t.add_row(
+            r["arch"],
+            str(r["hidden_size"]),
+            r["how"],
+            num(r["context"], "d"),
+            num(r["p50_us"]),
+            num(r["p99_us"]),
+            num(r["floor_gemv_us"]),
+            num(r["ratio_to_floor"], ".2f"),
+            num(r.get("recompute_p50_us")),
+        )
+    parts.append(t)
+    t = Table(title="Throughput (tokens/s) and MFU vs the measured GEMM peak")
+    columns(t, ("arch", "mode", "T", "B", "tokens/s", "GFLOP/s", "MFU"), left=("arch", "mode"))
+    for r in result["throughput"]:
+        head = (r["arch"], r["mode"], str(r["seq_len"]), str(r["batch_size"]))
+        if "skipped" in r:
+            t.add_row(*head, "skipped", escape(r["skipped"]), "")
+        else:
+            t.add_row(*head, human(r["tokens_per_s"]), num(r["gflops"]), f"{r['mfu']:.1%}")
+    parts.append(t)
+    t = Table(
+        title="Memory vs T: training activations (measured: autograd saved tensors) "
+        "and inference state (measured: state tensors), beside the formulas"
+    )
+    columns(t, ("arch", "T", "B", "activations", "formula", "state", "formula"))
+    for r in result["memory"]:
+        act = r["measured_activation_bytes"]
+        t.add_row(
+            r["arch"],
+            str(r["seq_len"]),
+            str(r["batch_size"]),
+            "skipped" if act is None else human(act, "B"),
+            human(r["formula_activation_bytes"], "B"),
+            human(r["measured_state_bytes"], "B"),
+            human(r["formula_state_bytes"], "B"),
+        )
+    parts.append(t)
+    for c in result["crossover"]:
+        measured = "—" if c["measured_T"] is None else f"{c['measured_T']:.0f}"
+        parts.append(
+            f"[bold]{c['arch']}[/]: the T-dependent (attention) term dominates its FLOPs past "
+            f"T* = {c['formula_T']:.0f} (formula: {escape(c['formula'])}); measured on this "
+            f"machine (fit of time/token = a + b·T): T* ≈ {measured}"
+        )
+    return parts
+
+
+def run_bar(console: Console) -> tuple[Any, Any]:
+    """A rich progress bar over training runs (what is training, how many remain, elapsed)
+    and the study event handler that drives it; each finished run prints a line above it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    bar = progress.add_task("runs", total=0)
+
+    def on_event(e: Any) -> None:
+        label = f"{e.run.arch} {e.run.task} {e.run.task_config.get('seq_len', '')}".strip()
+        lr = f"lr {e.run.train.lr:g}"
+        if e.kind == "queued":
+            progress.update(bar, total=progress.tasks[0].total + 1)
+        elif e.kind == "start":
+            progress.update(bar, description=f"training {label} {lr}")
+        else:
+            progress.advance(bar)
+            name = e.metrics.get("metric")
+            result = f"{name}={e.metrics[name]:.4g}" if e.kind == "done" else e.kind
+            if e.kind == "failed":
+                result += f": {e.metrics.get('error', '')}"
+            steps = e.metrics.get("steps")
+            if steps is not None:
+                result += f" after {steps} steps"
+            if e.metrics.get("stopped") == "time_budget":
+                result += " (stopped by time: not converged)"
+            progress.console.print(
+                f"{e.kind:>6}  {label}  {lr}  seed {e.run.seed}  {escape(result)}", highlight=False
+            )
+
+    return progress, on_event
