@@ -35,10 +35,12 @@ def test_state_carries_across_onnx_calls(tmp_path):
     torch.testing.assert_close(torch.cat([torch.from_numpy(y1), torch.from_numpy(y2)], 1), y_ref)
 
 
-def test_unexportable_models_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="expected a seqarch RNN"):
+def test_growing_state_is_refused_and_layer_norm_exports_its_step(tmp_path):
+    with pytest.raises(ValueError, match="grows with T"):
         export.to_onnx(build("transformer", input_size=4, hidden_size=8), tmp_path / "t.onnx")
-    with pytest.raises(ValueError, match="layer_norm"):
-        export.to_onnx(
-            build("gru", input_size=4, hidden_size=8, layer_norm=True), tmp_path / "g.onnx"
-        )
+    with pytest.raises(ValueError, match="expected a seqarch model"):
+        export.to_onnx(torch.nn.GRU(4, 8), tmp_path / "g.onnx")
+    torch.manual_seed(2)
+    model = build("gru", input_size=4, hidden_size=8, layer_norm=True)  # no standard operator
+    assert export.form(model) == "step"
+    assert export.check(model, export.to_onnx(model, tmp_path / "g.onnx")) < 1e-5

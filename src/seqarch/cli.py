@@ -317,13 +317,13 @@ def bench(
 
 @app.command("export")
 def export_onnx(
-    arch: Annotated[str, typer.Argument(help="rnn, lstm or gru.")],
+    arch: Annotated[str, typer.Argument(help="Any model whose state does not grow with T.")],
     path: Annotated[str, typer.Argument(help="Where to write the .onnx file.")],
     input_size: Inputs = 32,
     hidden_size: Hidden = 128,
     num_layers: Layers = 1,
 ) -> None:
-    """Export a freshly initialised recurrent model to ONNX and check it with onnxruntime."""
+    """Export a freshly initialised model to ONNX (state explicit); check it in onnxruntime."""
     from .export import export_fresh
 
     sizes = dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)

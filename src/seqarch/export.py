@@ -1,12 +1,20 @@
-"""ONNX export of the recurrent models, the initial state an explicit input and the final state an
-explicit output, so a deployed graph can carry a stream across calls exactly as ``model`` does:
+"""ONNX export with the state as explicit inputs and outputs, so a deployed graph carries a
+stream across calls exactly as the model does. Two forms, chosen by what the model is:
 
-    y, h_n        = graph(x, h_0)            RNN, GRU     x (B, T, D), h (L, B, H)
-    y, h_n, c_n   = graph(x, h_0, c_0)       LSTM         (PyTorch's layout throughout)
+* **sequence** — a recurrent model with a fused kernel (``onnx_standard_op``: RNN, LSTM, GRU
+  without layer norm) becomes ONNX's own RNN / LSTM / GRU operator over a whole chunk:
 
-Batch B and length T are dynamic axes. The graph is traced from the model's fused path (the
-same kernel as ``nn.GRU`` / ``nn.LSTM`` / ``nn.RNN``), which ONNX has as its own GRU / LSTM / RNN
-operators; :func:`check` runs it in onnxruntime against the model.
+      y, h_n        = graph(x, h_0)            RNN, GRU     x (B, T, D), h (L, B, H)
+      y, h_n, c_n   = graph(x, h_0, c_0)       LSTM         (PyTorch's layout throughout)
+
+  B and T are dynamic axes.
+* **step** — any other model whose state does not grow with T (minGRU, minLSTM, the SSM, a
+  layer-normed RNN …, and any architecture registered later) is traced through its own
+  ``step`` into a graph of primitives: ``y_t, s_n… = graph(x_t, s_0…)``, x_t (B, D), B dynamic;
+  a stream calls it once per step.
+
+A model whose state grows with T (the Transformer's KV cache) has no fixed-size graph to export
+and is refused. :func:`check` runs the graph in onnxruntime against the model.
 """
 
 from __future__ import annotations
@@ -20,75 +28,108 @@ import torch
 from torch import Tensor, nn
 
 from .errors import BadInput
-from .models import RecurrentModel
+from .models import RecurrentModel, SequenceModel
 
 OPSET = 17
 
 
-class _ExplicitState(nn.Module):
-    """The model with its state spelled out as separate tensors (ONNX has no tuples)."""
+def _tensors(state: Any) -> list[Tensor]:
+    return [state] if isinstance(state, Tensor) else list(state)
 
-    def __init__(self, model: RecurrentModel):
+
+def _pack(model: SequenceModel, tensors: tuple[Tensor, ...]) -> Any:
+    """The model's own state structure from a flat tuple of tensors."""
+    template = model.init_state(1)
+    return tensors[0] if isinstance(template, Tensor) else type(template)(tensors)
+
+
+def form(model: SequenceModel) -> str:
+    """'sequence' (a standard ONNX recurrent operator) or 'step' (the model's step, traced)."""
+    if model.onnx_standard_op and not getattr(model, "layer_norm", False):
+        return "sequence"
+    return "step"
+
+
+class _Explicit(nn.Module):
+    """The model (or its step) with its state spelled out as separate tensors (ONNX has no
+    tuples)."""
+
+    def __init__(self, model: SequenceModel, step: bool):
         super().__init__()
-        self.model = model
+        self.model, self.step = model, step
 
     def forward(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
-        s: Any = state[0] if len(state) == 1 else tuple(state)
-        y, s = self.model(x, s)
-        return (y, s) if isinstance(s, Tensor) else (y, *s)
+        run = self.model.step if self.step else self.model
+        y, s = run(x, _pack(self.model, state))
+        return (y, *_tensors(s))
 
 
-def state_names(model: RecurrentModel) -> tuple[list[str], list[str]]:
-    """Input and output names of the state tensors: h_0 (c_0) and h_n (c_n)."""
-    letters = ["h", "c"][: model.state_tensors]
+def state_names(model: SequenceModel) -> tuple[list[str], list[str]]:
+    """Input and output names of the state tensors: h_0 (c_0) and h_n (c_n) for the classic
+    models, s0_0, s1_0 … and s0_n, s1_n … for the others."""
+    n = len(_tensors(model.init_state(1)))
+    letters = ["h", "c"][:n] if isinstance(model, RecurrentModel) else [f"s{i}" for i in range(n)]
     return [f"{k}_0" for k in letters], [f"{k}_n" for k in letters]
 
 
 def to_onnx(
-    model: RecurrentModel, path: str | Path, *, seq_len: int = 4, batch_size: int = 1
+    model: SequenceModel, path: str | Path, *, seq_len: int = 4, batch_size: int = 1
 ) -> Path:
-    """Write ``model`` to ``path`` as ONNX; inputs x, h_0 (, c_0); outputs y, h_n (, c_n)."""
-    if not isinstance(model, RecurrentModel):
+    """Write ``model`` to ``path`` as ONNX in its :func:`form`; the state explicit."""
+    if not isinstance(model, SequenceModel):
         raise BadInput(
-            f"model of type {type(model).__name__} is not accepted; expected a seqarch RNN, LSTM "
-            "or GRU (a recurrent model with a fused kernel)"
+            f"model of type {type(model).__name__} is not accepted; expected a seqarch model"
         )
-    if model.layer_norm:
+    if model.state_grows():
         raise BadInput(
-            "layer_norm=True is not accepted for export; ONNX's RNN/LSTM/GRU operators have no "
-            "layer normalisation (expected layer_norm=False)"
+            f"{model.arch}: its state grows with T (a KV cache), so it has no fixed-size graph "
+            "to export; expected a model whose state does not grow (seqarch models lists them)"
         )
     path = Path(path)
-    was_training, impl = model.training, model.impl
+    step = form(model) == "step"
+    was_training, impl = model.training, getattr(model, "impl", None)
     model.eval()
-    model.impl = "fast"  # the fused kernel maps onto ONNX's recurrent operators
+    if not step:
+        model.impl = "fast"  # the fused kernel maps onto ONNX's recurrent operators
     ins, outs = state_names(model)
-    x = torch.zeros(batch_size, seq_len, model.input_size)
-    init = model.init_state(batch_size)
-    state = (init,) if isinstance(init, Tensor) else tuple(init)
-    axes = {"x": {0: "batch", 1: "time"}, "y": {0: "batch", 1: "time"}}
-    axes |= {name: {1: "batch"} for name in ins + outs}
+    x = (
+        torch.zeros(batch_size, model.input_size)
+        if step
+        else torch.zeros(batch_size, seq_len, model.input_size)
+    )
+    state = _tensors(model.init_state(batch_size))
+    batch_axis = {name: {_batch_dim(model): "batch"} for name in ins + outs}
+    axes = {"x": {0: "batch"}, "y": {0: "batch"}}
+    if not step:
+        axes = {"x": {0: "batch", 1: "time"}, "y": {0: "batch", 1: "time"}}
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
+            warnings.simplefilter("ignore")  # the legacy exporter's notices
             torch.onnx.export(
-                _ExplicitState(model),
+                _Explicit(model, step),
                 (x, *state),
                 str(path),
                 input_names=["x", *ins],
                 output_names=["y", *outs],
-                dynamic_axes=axes,
+                dynamic_axes=axes | batch_axis,
                 opset_version=OPSET,
                 dynamo=False,
             )
     finally:
-        model.impl = impl
+        if impl is not None:
+            model.impl = impl
         model.train(was_training)
     return path
 
 
+def _batch_dim(model: SequenceModel) -> int:
+    """Where the batch lies in the model's state tensors: found by asking for two batch sizes."""
+    one, two = _tensors(model.init_state(1))[0], _tensors(model.init_state(2))[0]
+    return next(i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b)
+
+
 def run_onnx(path: str | Path, x: np.ndarray, *state: np.ndarray) -> list[np.ndarray]:
-    """Run an exported graph in onnxruntime: [y, h_n (, c_n)]."""
+    """Run an exported graph once in onnxruntime: [y, final state tensors…]."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -98,19 +139,31 @@ def run_onnx(path: str | Path, x: np.ndarray, *state: np.ndarray) -> list[np.nda
 
 
 def check(
-    model: RecurrentModel, path: str | Path, *, seq_len: int = 7, batch_size: int = 2, seed: int = 0
+    model: SequenceModel,
+    path: str | Path,
+    *,
+    seq_len: int = 7,
+    batch_size: int = 2,
+    seed: int = 0,
 ) -> float:
-    """Largest |onnxruntime − model| over y and the final state, on random x and h_0 (, c_0)."""
+    """Largest |onnxruntime − model| over y and the final state, on random x and a random
+    initial state; a step graph is called once per step and its state carried."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, seq_len, model.input_size, generator=g)
-    init = model.init_state(batch_size)
-    state = [
-        torch.randn(s.shape, generator=g) for s in ((init,) if isinstance(init, Tensor) else init)
-    ]
+    init = _tensors(model.init_state(batch_size))
+    state = [torch.randn(s.shape, generator=g) * 0.5 for s in init]
     with torch.no_grad():
-        y, s = model.eval()(x, state[0] if len(state) == 1 else tuple(state))
-    expected = [y, s] if isinstance(s, Tensor) else [y, *s]
-    got = run_onnx(path, x.numpy(), *(t.numpy() for t in state))
+        y, s = model.eval()(x, _pack(model, tuple(state)))
+    expected = [y, *_tensors(s)]
+    if form(model) == "sequence":
+        got = run_onnx(path, x.numpy(), *(t.numpy() for t in state))
+    else:
+        carried = [t.numpy() for t in state]
+        ys = []
+        for t in range(seq_len):
+            y_t, *carried = run_onnx(path, x[:, t].numpy(), *carried)
+            ys.append(y_t)
+        got = [np.stack(ys, axis=1), *carried]
     return max(float(np.abs(g_ - e.numpy()).max()) for g_, e in zip(got, expected, strict=True))
 
 

@@ -591,7 +591,7 @@ def _from_torch(module: nn.RNNBase) -> RecurrentModel:
 
 def state_grows(model: SequenceModel) -> bool:
     """Whether the model's inference state grows with T, from its own cost formula."""
-    return model.cost(2).state_bytes != model.cost(1).state_bytes
+    return model.state_grows()
 
 
 def open(model: SequenceModel | nn.RNNBase, streams: int = 1) -> FastSession | StepSession:  # noqa: A001

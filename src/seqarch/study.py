@@ -522,8 +522,10 @@ def summarize(stored: list[dict]) -> list[Summary]:
 
 
 def _order(key: tuple) -> tuple:
+    from .models import MODELS
+
     task, seq_len, arch = key
-    archs = ("rnn", "lstm", "gru", "transformer")
+    archs = list(MODELS)  # the registry's order
     return (
         task,
         seq_len if seq_len is not None else math.inf,

@@ -54,7 +54,7 @@ def measure_once(model: SequenceModel, x: torch.Tensor, k_max: int) -> dict[str,
     T, D = x.shape
     O = model.out_features
     xb = x.expand(O, T, D).clone().requires_grad_()  # (O, T, D): O copies, one per output row
-    recurrent = model.arch != "transformer"
+    recurrent = not model.state_grows()  # a KV cache has no single state to differentiate
     hidden: list[torch.Tensor] = []
     if recurrent:
         state = model.init_state(O)
@@ -95,16 +95,13 @@ def gradient_flow(
     if model is not None:
         hidden_size, input_size = model.hidden_size, model.input_size
         model = copy.deepcopy(model)  # measured in float64 without touching the caller's model
-    # The Transformer's default 4 heads must divide H; fall back to 2 or 1 head when not.
-    extra = {"num_heads": next(h for h in (4, 2, 1) if hidden_size % h == 0)}
-    extra = extra if arch == "transformer" else {}
     per_seed: dict[str, list[list[float]]] = {m: [] for m in MEASURES}
     for seed in seeds:
         torch.manual_seed(seed)
         net = (
             model
             if model is not None
-            else build(arch, input_size=input_size, hidden_size=hidden_size, **extra)
+            else build(arch, input_size=input_size, hidden_size=hidden_size)
         )
         net = net.double().eval()
         x = torch.randn(seq_len, input_size, dtype=torch.float64)

@@ -17,7 +17,11 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "transformer": "#9467bd"}
+
+def _colour(arch: str) -> str | None:
+    from ..models import MODELS
+
+    return MODELS[arch].colour if arch in MODELS else None
 
 
 def plot_flow(results: list[dict[str, Any]], path: str | Path) -> list[Path]:
@@ -35,7 +39,7 @@ def plot_flow(results: list[dict[str, Any]], path: str | Path) -> list[Path]:
     for ax, (measure, label) in zip(axes, panels, strict=True):
         for r in results:
             if r.get(measure) is not None:
-                ax.semilogy(r["k"], r[measure], label=r["arch"], color=COLORS.get(r["arch"]), lw=2)
+                ax.semilogy(r["k"], r[measure], label=r["arch"], color=_colour(r["arch"]), lw=2)
         ax.set_xlabel("lag k (steps back from T)")
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)

@@ -48,6 +48,20 @@ def check_width(name: str, value: Any) -> int:
     return value
 
 
+def heads_for(num_heads: int | None, d: int) -> int:
+    """The head count of a multi-head layer of width d: ``num_heads`` (it must divide d), or
+    when None the largest of 4, 2, 1 that divides d."""
+    if num_heads is None:
+        return next(h for h in (4, 2, 1) if d % h == 0)
+    check_positive_int("num_heads", num_heads)
+    if d % num_heads:
+        divisors = [h for h in range(1, min(d, 16) + 1) if d % h == 0]
+        raise BadInput(
+            f"num_heads={num_heads} does not divide hidden_size={d}; expected one of {divisors}"
+        )
+    return num_heads
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise BadInput(f"{name}={value!r} is not accepted; expected one of {', '.join(choices)}")
@@ -130,6 +144,8 @@ class SequenceModel(nn.Module):
     """Base of every seqarch model; subclasses implement ``forward``, ``init_state``, ``cost``."""
 
     arch: ClassVar[str]
+    # What the rest of seqarch asks a model instead of testing its name:
+    colour: ClassVar[str] = "#7f7f7f"  # its line and marker in every plot and chart
     # Exported as a standard ONNX operator (RNN, LSTM, GRU) that every runtime ships, rather
     # than a custom graph of primitives: a tie between two models breaks toward it.
     onnx_standard_op: ClassVar[bool] = False
@@ -165,6 +181,11 @@ class SequenceModel(nn.Module):
 
     def cost(self, seq_len: int, batch_size: int = 1, bytes_per_value: int = 4) -> Cost:
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def state_grows(self) -> bool:
+        """Whether the inference state grows with T (a KV cache), read off the model's own cost
+        formula: such a model cannot stream at constant memory or export a fixed-size step."""
+        return self.cost(2).state_bytes != self.cost(1).state_bytes
 
     def num_params(self) -> int:
         """Counted, not derived: the figure the cost formulas are tested against."""

@@ -41,6 +41,7 @@ class GRU(RecurrentModel):
     """GRU stack; the state is one tensor (L, B, H), as nn.GRU keeps it."""
 
     arch: ClassVar[str] = "gru"
+    colour: ClassVar[str] = "#2ca02c"
     cell_class: ClassVar[type[RecurrentCell]] = GRUCell
     torch_class: ClassVar[type[nn.RNNBase]] = nn.GRU
 

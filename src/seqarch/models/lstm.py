@@ -64,6 +64,7 @@ class LSTM(RecurrentModel):
     """LSTM stack; the state is the tuple (h, C), each (L, B, H), as nn.LSTM keeps it."""
 
     arch: ClassVar[str] = "lstm"
+    colour: ClassVar[str] = "#1f77b4"
     cell_class: ClassVar[type[RecurrentCell]] = LSTMCell
     torch_class: ClassVar[type[nn.RNNBase]] = nn.LSTM
     state_tensors: ClassVar[int] = 2

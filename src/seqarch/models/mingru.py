@@ -318,6 +318,7 @@ class MinGRU(MinRNN):
     """minGRU stack: ``MinGRU(input_size, hidden_size, num_layers=1)``; state (L, B, H)."""
 
     arch: ClassVar[str] = "mingru"
+    colour: ClassVar[str] = "#ff7f0e"
     cell_class: ClassVar[type[MinCell]] = MinGRUCell
 
 
@@ -325,4 +326,5 @@ class MinLSTM(MinRNN):
     """minLSTM stack: ``MinLSTM(input_size, hidden_size, num_layers=1)``; state (L, B, H)."""
 
     arch: ClassVar[str] = "minlstm"
+    colour: ClassVar[str] = "#8c564b"
     cell_class: ClassVar[type[MinCell]] = MinLSTMCell

@@ -39,6 +39,7 @@ class RNN(RecurrentModel):
     """Elman RNN stack: ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh")``."""
 
     arch: ClassVar[str] = "rnn"
+    colour: ClassVar[str] = "#d62728"
     cell_class: ClassVar[type[RecurrentCell]] = RNNCell
     torch_class: ClassVar[type[nn.RNNBase]] = nn.RNN
 

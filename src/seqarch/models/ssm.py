@@ -182,6 +182,7 @@ class SSM(SequenceModel):
     """
 
     arch: ClassVar[str] = "ssm"
+    colour: ClassVar[str] = "#e377c2"
 
     def __init__(
         self,

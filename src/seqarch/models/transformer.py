@@ -36,6 +36,7 @@ from .common import (
     check_positive_int,
     check_probability,
     check_width,
+    heads_for,
 )
 
 POSITIONS = ("sinusoidal", "learned")
@@ -136,6 +137,7 @@ class Transformer(SequenceModel):
     """Causal pre-LN Transformer over feature sequences, with a KV-cache ``step``."""
 
     arch: ClassVar[str] = "transformer"
+    colour: ClassVar[str] = "#9467bd"
 
     def __init__(
         self,
@@ -144,7 +146,7 @@ class Transformer(SequenceModel):
         num_layers: int = 1,
         output_size: int | None = None,
         dropout: float = 0.0,
-        num_heads: int = 4,
+        num_heads: int | None = None,  # None: 4, or 2 or 1 where 4 does not divide d
         ffn_size: int | None = None,
         positions: str = "sinusoidal",
         max_len: int = 4096,
@@ -156,12 +158,7 @@ class Transformer(SequenceModel):
         self.input_size = check_width("input_size", input_size)
         self.hidden_size = d = check_width("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        if d % num_heads:
-            divisors = [h for h in range(1, min(d, 16) + 1) if d % h == 0]
-            raise BadInput(
-                f"num_heads={num_heads} does not divide hidden_size={d}; expected one of {divisors}"
-            )
+        self.num_heads = num_heads = heads_for(num_heads, d)
         self.ffn_size = 4 * d if ffn_size is None else check_positive_int("ffn_size", ffn_size)
         self.dropout = check_probability("dropout", dropout)
         self.positions = check_choice("positions", positions, POSITIONS)

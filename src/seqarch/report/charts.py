@@ -27,15 +27,6 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-ARCH_COLORS = {
-    "rnn": "#d62728",
-    "lstm": "#1f77b4",
-    "gru": "#2ca02c",
-    "transformer": "#9467bd",
-    "mingru": "#ff7f0e",
-    "minlstm": "#8c564b",
-    "ssm": "#e377c2",
-}
 PALETTE = ("#17becf", "#bcbd22", "#7f7f7f", "#8c564b", "#e377c2", "#ff7f0e")
 NEUTRAL = "#888888"  # baselines, floors and other reference lines
 INK = "#010203"  # sentinel colour in the SVG, replaced by currentColor
@@ -43,8 +34,12 @@ STYLES = ("line", "markers", "lines+markers", "dash")
 
 
 def color_for(name: str, i: int = 0) -> str:
-    """An architecture's fixed colour (same in every chart), else a palette colour by index."""
-    return ARCH_COLORS.get(name.split(" ")[0], PALETTE[i % len(PALETTE)])
+    """An architecture's own colour (``colour`` of its class: the same in every chart), else
+    a palette colour by index (peers, variants)."""
+    from ..models import MODELS
+
+    cls = MODELS.get(name.split(" ")[0])
+    return cls.colour if cls is not None else PALETTE[i % len(PALETTE)]
 
 
 @dataclass
