@@ -56,6 +56,11 @@ CASES = [
     (["study", "--preset", "nope"], "'nope'"),
     (["study", "--preset", "quick", "--db", "{junk}"], "junk.db"),
     (["nosuchcommand"], "nosuchcommand"),
+    (["advise", "--seq-len", "50", "--horizon", "soon", "--no-run"], "horizon='soon'"),
+    (["export", "transformer", "{tmp}/t.onnx"], "grows with T"),
+    (["export", "nope", "{tmp}/t.onnx"], "'nope'"),
+    (["derive", "flow", "--seeds", "0"], "seeds=0"),
+    (["derive", "check", "--seeds", "-1"], "seeds=-1"),
 ]
 
 

@@ -141,7 +141,7 @@ def autograd_gradients(p: Problem, impl: str = "reference") -> dict[str, np.ndar
         with torch.no_grad():
             for k, w in weights.items():
                 w.copy_(t[k])
-        h, _, _ = attn(t["x"], empty, empty)
+        h, _ = attn(t["x"], (empty, empty))
     else:
         D, H = p.x.shape[-1], p.R.shape[-1]
         model = build(p.arch, input_size=D, hidden_size=H, impl=impl).double()

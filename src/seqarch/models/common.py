@@ -235,6 +235,72 @@ class SequenceModel(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+# The skeleton of a stack of constant-state layers: written once for the classic recurrent
+# models, minGRU / minLSTM, the SSM and RetNet; each model file keeps its equations.
+
+
+class StackedModel(SequenceModel):
+    """``num_layers`` layers whose state does not grow with T, dropout between layers, an
+    optional read-out. The state is ``state_tensors`` zero-initialised tensors of
+    :meth:`state_shape` (PyTorch's layout: layers first, then the batch)."""
+
+    state_tensors: ClassVar[int] = 1  # 2 for the LSTM: (h, C)
+    state_layout: ClassVar[str] = "(L, B, H)"  # how the shape reads, for error messages
+
+    def _init_stack(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        layer_norm: bool,
+        impl: str,
+        impls: tuple[str, ...] = IMPLS,
+    ) -> None:
+        """The checked sizes and options every stacked model shares."""
+        self.input_size = check_width("input_size", input_size)
+        self.hidden_size = check_width("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.dropout = check_probability("dropout", dropout)
+        self.layer_norm = bool(layer_norm)
+        self.impl = check_choice("impl", impl, impls)
+        self.drop = nn.Dropout(dropout)
+
+    def state_shape(self, batch_size: int) -> tuple[int, ...]:
+        """The shape of each state tensor: (L, B, H) unless a model keeps more per layer."""
+        return (self.num_layers, batch_size, self.hidden_size)
+
+    def init_state(self, batch_size: int) -> Any:
+        check_positive_int("batch_size", batch_size)
+        p = next(self.parameters())
+        zeros = [p.new_zeros(self.state_shape(batch_size)) for _ in range(self.state_tensors)]
+        return zeros[0] if self.state_tensors == 1 else tuple(zeros)
+
+    def _check_state(self, state: Any, batch_size: int) -> Any:
+        if state is None:
+            return self.init_state(batch_size)
+        tensors = (state,) if self.state_tensors == 1 else state
+        want = self.state_shape(batch_size)
+        if (
+            not isinstance(tensors, tuple | list)
+            or len(tensors) != self.state_tensors
+            or any(not isinstance(s, Tensor) or tuple(s.shape) != want for s in tensors)
+        ):
+            kind = "tensor" if self.state_tensors == 1 else f"tuple of {self.state_tensors}"
+            got = [tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in tensors]
+            got = got[0] if self.state_tensors == 1 else got
+            raise BadInput(
+                f"state {got} is not accepted; expected a {kind} of shape "
+                f"{self.state_layout} = {want}"
+            )
+        return state
+
+    def _between(self, l: int, inputs: Tensor) -> Tensor:
+        """Dropout between layers (not before the first), as nn.LSTM applies it."""
+        return self.drop(inputs) if l > 0 else inputs
+
+
+# ---------------------------------------------------------------------------------------------
 # The recurrent skeleton: a stack of cells, run by the equations or by PyTorch's fused kernel.
 
 
@@ -279,14 +345,13 @@ class RecurrentCell(nn.Module):
         return 4 * cls.gates * hidden_size
 
 
-class RecurrentModel(SequenceModel):
+class RecurrentModel(StackedModel):
     """A stack of ``num_layers`` cells with dropout between layers and an optional read-out.
 
     State is a tensor (L, B, H), or for the LSTM a tuple (h, C) of two — PyTorch's layout.
     """
 
     cell_class: ClassVar[type[RecurrentCell]]
-    state_tensors: ClassVar[int] = 1  # 2 for the LSTM: (h, C)
     onnx_standard_op: ClassVar[bool] = True
 
     def __init__(
@@ -300,48 +365,14 @@ class RecurrentModel(SequenceModel):
         impl: str = "fast",
     ):
         super().__init__()
-        self.input_size = check_width("input_size", input_size)
-        self.hidden_size = check_width("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.dropout = check_probability("dropout", dropout)
-        self.layer_norm = bool(layer_norm)
-        self.impl = check_choice("impl", impl, IMPLS)
+        self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl)
         self.cells = nn.ModuleList(
             self.cell_class(input_size if l == 0 else hidden_size, hidden_size, layer_norm)
             for l in range(num_layers)
         )
-        self.drop = nn.Dropout(dropout)
         self._init_readout(output_size)
 
     # -- state ---------------------------------------------------------------------------------
-
-    def init_state(self, batch_size: int) -> Any:
-        check_positive_int("batch_size", batch_size)
-        p = self.cells[0].W_h
-        zeros = [
-            torch.zeros(
-                self.num_layers, batch_size, self.hidden_size, dtype=p.dtype, device=p.device
-            )
-            for _ in range(self.state_tensors)
-        ]
-        return zeros[0] if self.state_tensors == 1 else tuple(zeros)
-
-    def _check_state(self, state: Any, batch_size: int) -> Any:
-        if state is None:
-            return self.init_state(batch_size)
-        tensors = (state,) if self.state_tensors == 1 else state
-        want = (self.num_layers, batch_size, self.hidden_size)
-        if (
-            not isinstance(tensors, tuple | list)
-            or len(tensors) != self.state_tensors
-            or any(not isinstance(s, Tensor) or tuple(s.shape) != want for s in tensors)
-        ):
-            shape = "tensor" if self.state_tensors == 1 else f"tuple of {self.state_tensors}"
-            got = [tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in tensors]
-            raise BadInput(
-                f"state {got} is not accepted; expected a {shape} of shape (L, B, H) = {want}"
-            )
-        return state
 
     def _layer_state(self, state: Any, l: int) -> Any:
         return state[l] if self.state_tensors == 1 else tuple(s[l] for s in state)
@@ -371,8 +402,7 @@ class RecurrentModel(SequenceModel):
         inputs = x  # (B, T, D_in) of the current layer
         finals = []
         for l, cell in enumerate(self.cells):
-            if l > 0:
-                inputs = self.drop(inputs)  # dropout between layers, as nn.LSTM applies it
+            inputs = self._between(l, inputs)
             s = self._layer_state(state, l)
             outputs = []
             for x_t in inputs.unbind(1):  # (B, D_in); unbind keeps the backward O(T), not O(T²)

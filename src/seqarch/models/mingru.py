@@ -44,15 +44,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import BadInput
 from .common import (
     Cost,
-    SequenceModel,
-    check_choice,
+    StackedModel,
     check_input,
     check_positive_int,
-    check_probability,
-    check_width,
 )
 from .scan import SCAN_IMPLS, compiles, linear_scan
 
@@ -180,7 +176,7 @@ class MinLSTMCell(MinCell):
 # The stack.
 
 
-class MinRNN(SequenceModel):
+class MinRNN(StackedModel):
     """A stack of minimal cells with dropout between layers and an optional read-out.
 
     The state is one tensor (L, B, H).
@@ -200,33 +196,13 @@ class MinRNN(SequenceModel):
         chunk_size: int = 64,
     ):
         super().__init__()
-        self.input_size = check_width("input_size", input_size)
-        self.hidden_size = check_width("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.dropout = check_probability("dropout", dropout)
-        self.layer_norm = bool(layer_norm)
-        self.impl = check_choice("impl", impl, SCAN_IMPLS)
+        self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl, SCAN_IMPLS)
         self.chunk_size = check_positive_int("chunk_size", chunk_size)
         self.cells = nn.ModuleList(
             self.cell_class(input_size if l == 0 else hidden_size, hidden_size, self.layer_norm)
             for l in range(num_layers)
         )
-        self.drop = nn.Dropout(dropout)
         self._init_readout(output_size)
-
-    def init_state(self, batch_size: int) -> Tensor:
-        check_positive_int("batch_size", batch_size)
-        w = self.cells[0].W.weight
-        return w.new_zeros(self.num_layers, batch_size, self.hidden_size)
-
-    def _check_state(self, state: Tensor | None, batch_size: int) -> Tensor:
-        if state is None:
-            return self.init_state(batch_size)
-        want = (self.num_layers, batch_size, self.hidden_size)
-        if not isinstance(state, Tensor) or tuple(state.shape) != want:
-            got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-            raise BadInput(f"state {got} is not accepted; expected a tensor (L, B, H) = {want}")
-        return state
 
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """x (B, T, D) -> y (B, T, O), state (L, B, H) at T."""
@@ -234,8 +210,7 @@ class MinRNN(SequenceModel):
         state = self._check_state(state, x.shape[0])
         inputs, finals = x, []  # inputs: (B, T, D_in) of the current layer
         for l, cell in enumerate(self.cells):
-            if l > 0:
-                inputs = self.drop(inputs)
+            inputs = self._between(l, inputs)
             if self.impl == "reference":
                 inputs = self._reference_layer(cell, inputs, state[l])
             elif self.impl == "fast" and compiles(inputs, state[l]):

@@ -47,12 +47,9 @@ from torch import Tensor, nn
 from ..errors import BadInput
 from .common import (
     Cost,
-    SequenceModel,
-    check_choice,
+    StackedModel,
     check_input,
     check_positive_int,
-    check_probability,
-    check_width,
 )
 from .scan import SCAN_IMPLS, compiles, read_state, selective_scan, zero_order_hold
 
@@ -175,7 +172,7 @@ class S6(nn.Module):
 # The stack.
 
 
-class SSM(SequenceModel):
+class SSM(StackedModel):
     """Selective SSM stack: ``SSM(input_size, hidden_size, num_layers=1, state_size=16)``.
 
     The state is one tensor (L, B, H, N): constant in T.
@@ -183,6 +180,7 @@ class SSM(SequenceModel):
 
     arch: ClassVar[str] = "ssm"
     colour: ClassVar[str] = "#e377c2"
+    state_layout: ClassVar[str] = "(L, B, H, N)"
 
     def __init__(
         self,
@@ -199,12 +197,7 @@ class SSM(SequenceModel):
         selective: bool = True,
     ):
         super().__init__()
-        self.input_size = check_width("input_size", input_size)
-        self.hidden_size = check_width("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.dropout = check_probability("dropout", dropout)
-        self.layer_norm = bool(layer_norm)
-        self.impl = check_choice("impl", impl, SCAN_IMPLS)
+        self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl, SCAN_IMPLS)
         self.state_size = check_positive_int("state_size", state_size)
         default_rank = math.ceil(hidden_size / 16)
         self.dt_rank = default_rank if dt_rank is None else check_positive_int("dt_rank", dt_rank)
@@ -217,22 +210,10 @@ class SSM(SequenceModel):
             S6(hidden_size, self.state_size, self.dt_rank, self.layer_norm, selective)
             for _ in range(num_layers)
         )
-        self.drop = nn.Dropout(dropout)
         self._init_readout(output_size)
 
-    def init_state(self, batch_size: int) -> Tensor:
-        check_positive_int("batch_size", batch_size)
-        w = self.W_in.weight
-        return w.new_zeros(self.num_layers, batch_size, self.hidden_size, self.state_size)
-
-    def _check_state(self, state: Tensor | None, batch_size: int) -> Tensor:
-        if state is None:
-            return self.init_state(batch_size)
-        want = (self.num_layers, batch_size, self.hidden_size, self.state_size)
-        if not isinstance(state, Tensor) or tuple(state.shape) != want:
-            got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-            raise BadInput(f"state {got} is not accepted; expected a tensor (L, B, H, N) = {want}")
-        return state
+    def state_shape(self, batch_size: int) -> tuple[int, ...]:
+        return (self.num_layers, batch_size, self.hidden_size, self.state_size)
 
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """x (B, T, D) -> y (B, T, O), state (L, B, H, N) at T."""
@@ -241,8 +222,7 @@ class SSM(SequenceModel):
         u = self.W_in(x)  # (B, T, H)
         finals = []
         for l, layer in enumerate(self.layers):
-            if l > 0:
-                u = self.drop(u)
+            u = self._between(l, u)
             if self.impl != "reference":
                 u, h = layer(u, state[l], self.chunk_size, compiled=self.impl == "fast")
             else:  # the recurrence, one step at a time
@@ -260,8 +240,7 @@ class SSM(SequenceModel):
         state = self._check_state(state, x_t.shape[0])
         u, finals = self.W_in(x_t), []
         for l, layer in enumerate(self.layers):
-            if l > 0:
-                u = self.drop(u)
+            u = self._between(l, u)
             u, h = layer.step(u, state[l])
             finals.append(h)
         return self._readout(u), torch.stack(finals)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -75,7 +75,9 @@ class CausalSelfAttention(nn.Module):
         self.out_proj = nn.Linear(d, d)  # W_O
         self.dropout = dropout
 
-    def forward(self, a: Tensor, k_past: Tensor, v_past: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, a: Tensor, past: tuple[Tensor, Tensor]) -> tuple[Tensor, tuple]:
+        """a (B, T, d) and the cache (K, V) of earlier positions -> output, extended cache."""
+        k_past, v_past = past
         B, T, d = a.shape  # batch, new positions, model width
         q, k, v = self.in_proj(a).split(d, dim=-1)  # (B, T, d) each
         q, k, v = (z.view(B, T, self.h, self.d_k).transpose(1, 2) for z in (q, k, v))
@@ -92,29 +94,42 @@ class CausalSelfAttention(nn.Module):
             scores = scores.masked_fill(~allowed, float("-inf"))
             o = F.dropout(torch.softmax(scores, dim=-1), p_drop, self.training) @ v
         o = o.transpose(1, 2).reshape(B, T, d)  # concat(heads)
-        return self.out_proj(o), k, v
+        return self.out_proj(o), (k, v)
 
 
-class Block(nn.Module):
-    """Pre-LN block: e += Attn(LN_1 e); e += MLP(LN_2 e)."""
+class PreLNBlock(nn.Module):
+    """The pre-LN residual block around a sequence mixer ``mix`` (attention here; retention in
+    models/retnet.py): e += Mix(LN_1 e); e += MLP(LN_2 e). ``state`` is the mixer's own."""
 
     def __init__(
-        self, d: int, num_heads: int, d_ff: int, dropout: float, activation: str, impl: str
+        self, d: int, name: str, mixer: nn.Module, d_ff: int, dropout: float, activation: str
     ):
         super().__init__()
         self.ln_1 = nn.LayerNorm(d)
-        self.attn = CausalSelfAttention(d, num_heads, dropout, impl)
+        self.add_module(name, mixer)  # ln_1, mixer, ln_2, W_1, W_2: the parameters' order
+        self.mixer_name = name
         self.ln_2 = nn.LayerNorm(d)
         self.W_1 = nn.Linear(d, d_ff)
         self.W_2 = nn.Linear(d_ff, d)
         self.act = F.gelu if activation == "gelu" else F.relu
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, e: Tensor, k_past: Tensor, v_past: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        a, k, v = self.attn(self.ln_1(e), k_past, v_past)
-        e = e + self.drop(a)
+    def forward(self, e: Tensor, state: Any) -> tuple[Tensor, Any]:
+        r, state = getattr(self, self.mixer_name)(self.ln_1(e), state)
+        e = e + self.drop(r)
         e = e + self.drop(self.W_2(self.drop(self.act(self.W_1(self.ln_2(e))))))
-        return e, k, v
+        return e, state
+
+
+class Block(PreLNBlock):
+    """Pre-LN Transformer block: e += Attn(LN_1 e); e += MLP(LN_2 e); state = (K, V) so far."""
+
+    def __init__(
+        self, d: int, num_heads: int, d_ff: int, dropout: float, activation: str, impl: str
+    ):
+        super().__init__(
+            d, "attn", CausalSelfAttention(d, num_heads, dropout, impl), d_ff, dropout, activation
+        )
 
 
 def _tensor_pairs(block: Block, layer: nn.TransformerEncoderLayer) -> list[tuple[Tensor, Tensor]]:
@@ -217,7 +232,7 @@ class Transformer(SequenceModel):
         e = self.embed(x, start=state.length)  # (B, T, d)
         keys, values = [], []
         for block, k_past, v_past in zip(self.blocks, state.keys, state.values, strict=True):
-            e, k, v = block(e, k_past, v_past)
+            e, (k, v) = block(e, (k_past, v_past))
             keys.append(k)
             values.append(v)
         return self._readout(self.ln_f(e)), KVCache(keys, values)
