@@ -70,31 +70,36 @@ def cost_table(rows: list[Any], sizes: dict[str, int]) -> Table:
 
 
 def study_table(rows: list[Any], preset: str) -> Table:
-    """:func:`seqarch.study.summarize` as a table: mean ± 95 % interval, the selected lr."""
+    """:func:`seqarch.study.summarize` as a table: mean ± 95 % interval, the selected lr. Fits
+    an 80-column terminal: numbers to 3 significant digits never wrap; the task name may."""
+    from rich import box
+
     t = Table(
         title=f"Study {preset}: test metric, mean ± 95 % interval over seeds",
-        caption="lr: selected on validation by the protocol; * = a run stopped by time "
-        "(not converged)",
+        caption="lr: selected on validation by the protocol; n: seeds; s/run: seconds per run; "
+        "* = a run stopped by time (not converged)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
     )
     variants = any(r.variant for r in rows)
-    cols = ("task", "T", "arch", *(("variant",) if variants else ()), "metric", "value")
-    for col in (*cols, "base", "lr", "n", "s/run"):
-        t.add_column(
-            col,
-            justify="left" if col in ("task", "arch", "variant", "metric") else "right",
-            no_wrap=col in ("value", "metric", "arch"),
-        )
+    t.add_column("task, T", overflow="fold", min_width=8)
+    t.add_column("arch", no_wrap=True)
+    if variants:
+        t.add_column("variant", overflow="fold")
+    for col in ("metric", "value", "base", "lr", "n", "s/run"):  # s/run: seconds per run
+        t.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
     for r in rows:
         arrow = "↑" if r.higher_is_better else "↓"
         ci = f" ± {r.ci:.2g}" if math.isfinite(r.ci) else ""
+        value = ("—" if r.mean is None else f"{r.mean:.3g}") + ci
         t.add_row(
-            r.task,
-            str(r.seq_len or "—"),
+            f"{r.task} {r.seq_len}" if r.seq_len else r.task,
             r.arch,
             *((escape(r.variant),) if variants else ()),
             f"{r.metric}{arrow}",
-            fmt(r.mean) + ci + ("*" if r.stopped_by_time else ""),
-            fmt(r.baseline),
+            value + ("*" if r.stopped_by_time else ""),
+            "—" if r.baseline is None else f"{r.baseline:.3g}",
             "—" if r.lr is None else f"{r.lr:g}",
             str(r.seeds),
             f"{r.seconds:.0f}",
