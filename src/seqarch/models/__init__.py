@@ -15,6 +15,7 @@ from .common import Cost, RecurrentModel, SequenceModel
 from .gru import GRU
 from .lstm import LSTM
 from .mingru import MinGRU, MinLSTM
+from .retnet import RetNet
 from .rnn import RNN
 from .ssm import SSM
 from .transformer import KVCache, Transformer
@@ -27,6 +28,7 @@ MODELS: dict[str, type[SequenceModel]] = {
     "mingru": MinGRU,
     "minlstm": MinLSTM,
     "ssm": SSM,
+    "retnet": RetNet,
 }
 
 
