@@ -145,6 +145,36 @@ def fill_store(path: Path, task_name: str = "adding", measurements: bool = True)
         spec = ProblemSpec(seq_len=200, horizon=150, streaming=True, latency_us=100.0)
         rec = recommend(spec, {a: formula_evidence(spec, a) for a in ARCHS})
         store.put_measurement("advice", spec.to_dict(), rec.to_dict(), env=ENV)
+        rows = [
+            {
+                "label": f"{a} P={P}",
+                "arch": a,
+                "mean": m,
+                "ci": 0.01,
+                "baseline": 1 / 64,
+                "lr": 1e-2,
+                "seeds": 3,
+                "state_values": s * P,
+                "run_ids": ["abcdef0123"],
+            }
+            for a, s, ms in (
+                ("transformer", 1024, (1.0, 0.99, 0.99)),
+                ("gru", 128, (0.9, 0.5, 0.2)),
+            )
+            for P, m in zip((4, 8, 16), ms, strict=True)
+        ]
+        done = {
+            "name": "zoology-mqar",
+            "quick": False,
+            "paper": {},
+            "differences": [],
+            "rows": rows,
+            "verdict": "reproduced",
+            "why": "attention 1.00 → 0.99 → 0.99",
+        }
+        store.put_measurement(
+            "reproduction", {"name": "zoology-mqar", "quick": False}, done, env=ENV
+        )
     return path
 
 
@@ -325,6 +355,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
         "latency",
         "throughput-memory",
         "interpretability",
+        "reproductions",
     }
     for chart in charts:  # every chart has at least one drawn plot
         assert any(p["id"].startswith(chart + "-") for p in plots), chart
@@ -340,6 +371,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
     assert page.locator("#advice .defense").count() >= 1
     assert "Fixture CPU" in page.inner_text("#environment")
     assert "From 48 runs" in page.inner_text("#quality")
+    assert "zoology-mqar: reproduced" in page.inner_text("#reproductions")
     shot = _screenshot(page, "report-full.png")
     assert shot.stat().st_size > 10_000
     assert errors == []
@@ -372,7 +404,7 @@ def test_empty_report_in_the_browser(browser, pages: dict[str, Path]) -> None:
     text = page.inner_text("body")
     assert "The store is empty" in text and "seqarch study --preset quick" in text
     assert page.locator("table.tradeoff tbody tr").count() == len(TASK_TYPES)
-    assert page.locator("section.chart .missing").count() == 5  # all but interpretability
+    assert page.locator("section.chart .missing").count() == 6  # all but interpretability
     _screenshot(page, "report-empty.png")
     assert errors == []
     ctx.close()

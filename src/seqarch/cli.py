@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from . import errors
 from .derive.render import TITLES
-from .errors import BadInput, explain, positive
+from .errors import DEBUG, positive
 from .render import run_bar
 
 app = typer.Typer(
@@ -25,8 +24,8 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
-DEBUG = {"on": False}
 REPORT = "seqarch-report"  # where commands that add evidence refresh the HTML report
+one_line_errors = partial(errors.one_line_errors, err)  # bad input: exit 2; a bug: exit 1
 
 
 def opt(text: str, *names: str) -> Any:
@@ -43,25 +42,8 @@ SeqLen = Annotated[int, opt("Sequence length T.", "--seq-len")]
 Seeds = Annotated[int, opt("Seeds (per architecture).")]
 
 
-@contextmanager
-def one_line_errors() -> Iterator[None]:
-    """Bad input: one line, exit 2; anything else: one line calling it a bug, exit 1, the
-    traceback with ``--debug`` (:func:`seqarch.errors.explain`)."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as e:  # noqa: BLE001 - each kind reported as what it is
-        if DEBUG["on"] and not isinstance(e, BadInput):
-            raise
-        code, line = explain(e)
-        err.print(line, highlight=False, soft_wrap=True)
-        raise typer.Exit(code) from None
-
-
 def show(*parts: Any) -> None:
-    for part in parts:
-        out.print(part)
+    [out.print(part) for part in parts]
 
 
 def dump(obj: Any) -> None:
@@ -95,8 +77,8 @@ def models(
     dump([c.as_dict() for c in rows]) if as_json else show(cost_table(rows, sizes))
 
 
-DERIVE = "Hand-written BPTT checked against finite differences and autograd; walkthroughs."
-derive_app = typer.Typer(help=DERIVE + " Measured gradient flow.", no_args_is_help=True)
+DERIVE = "Hand BPTT vs finite differences and autograd; walkthroughs; measured gradient flow."
+derive_app = typer.Typer(help=DERIVE, no_args_is_help=True)
 app.add_typer(derive_app, name="derive")
 
 
@@ -197,7 +179,7 @@ def study(
     with one_line_errors():
         path = db or str(default_path())
         runs = study_lib.load_study(preset)
-        progress, on_event = run_bar(err)
+        progress, on_event, _ = run_bar(err)
         with progress:
             outcome = study_lib.run_study(runs, path, backend, workers, address, on_event)
         rows = study_lib.summarize_stored(path, runs)
@@ -253,10 +235,9 @@ def advise(
     from . import advise as advisor
     from .advise import render
 
-    bar, on_event = (None, None) if as_json else run_bar(err)
-    say = None if as_json else (lambda msg: bar.console.print(msg, style="dim", markup=False))
+    bar, on_event, say = run_bar(err, quiet=as_json)
     run = dict(db=db, progress=say, on_event=on_event)
-    with one_line_errors(), bar or contextlib.nullcontext():
+    with one_line_errors(), bar:
         run["names"] = advisor.archs(archs.split(",") if archs else None)
         if table:
             rows = advisor.textbook_table(run=not no_run, **run)
@@ -315,6 +296,27 @@ def bench(
     dump(result) if as_json else show(*bench_tables(result))
 
 
+@app.command()
+def reproduce(
+    name: Annotated[str | None, typer.Argument(help="A reproduction (none: the list).")] = None,
+    quick: Annotated[bool, opt("A smaller version, labelled as such.")] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Published results reproduced under the fair protocol, beside the paper's numbers."""
+    from . import reproduce as rep
+    from .reproduce.render import listing, result_view
+    from .store import default_path
+
+    with one_line_errors():
+        if name is None:
+            return dump(rep.papers()) if as_json else show(listing(rep.papers()))
+        progress, on_event, _ = run_bar(err)
+        with progress:
+            res = rep.reproduce(name, db or default_path(), quick, on_event=on_event)
+    dump(res.to_dict()) if as_json else show(*result_view(res))
+
+
 @app.command("export")
 def export_onnx(
     arch: Annotated[str, typer.Argument(help="Any model whose state does not grow with T.")],
@@ -341,8 +343,6 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted: what finished is stored; run the same command again to resume")
         code = 130
-    except typer.Exit as e:
-        code = e.exit_code
     sys.exit(code if isinstance(code, int) else 0)
 
 

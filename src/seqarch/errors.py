@@ -8,6 +8,12 @@ user's mistake.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+DEBUG = {"on": False}  # `seqarch --debug`: an internal error shows its traceback
+
 
 class BadInput(ValueError):
     """Bad input: ``str(e)`` is one line naming the bad value and what is accepted."""
@@ -35,3 +41,21 @@ def explain(e: BaseException) -> tuple[int, str]:
         f"[bold red]internal error:[/] {type(e).__name__}: {first} — a bug in seqarch, not your "
         "input; rerun with `seqarch --debug …` for the traceback"
     )
+
+
+@contextmanager
+def one_line_errors(console: Any) -> Iterator[None]:
+    """Around a command: an exception becomes its one line (:func:`explain`) on ``console``
+    and ``SystemExit`` with its code; the option parser's own control flow (click's exit and
+    abort) passes through, and with ``DEBUG`` an internal error keeps its traceback."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - each kind reported as what it is
+        click_flow = type(e).__module__.startswith("click") and not hasattr(e, "format_message")
+        if click_flow or (DEBUG["on"] and not isinstance(e, BadInput)):
+            raise
+        code, line = explain(e)
+        console.print(line, highlight=False, soft_wrap=True)
+        raise SystemExit(code) from None

@@ -193,10 +193,16 @@ def bench_tables(result: dict) -> list[RenderableType]:
     return parts
 
 
-def run_bar(console: Console) -> tuple[Any, Any]:
-    """A rich progress bar over training runs (what is training, how many remain, elapsed)
-    and the study event handler that drives it; each finished run prints a line above it."""
+def run_bar(console: Console, quiet: bool = False) -> tuple[Any, Any, Any]:
+    """A rich progress bar over training runs (what is training, how many remain, elapsed),
+    the study event handler that drives it (each finished run prints a line above it), and a
+    ``say`` for dim progress lines. ``quiet`` (JSON output): a null context and no handlers."""
+    import contextlib
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    if quiet:
+        return contextlib.nullcontext(), None, None
 
     progress = Progress(
         "[progress.description]{task.description}",
@@ -230,4 +236,7 @@ def run_bar(console: Console) -> tuple[Any, Any]:
                 f"{e.kind:>6}  {label}  {lr}  seed {e.run.seed}  {escape(result)}", highlight=False
             )
 
-    return progress, on_event
+    def say(msg: str) -> None:
+        progress.console.print(msg, style="dim", markup=False)
+
+    return progress, on_event, say

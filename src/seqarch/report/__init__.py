@@ -33,6 +33,7 @@ def build_charts(data: ReportData, interpret_steps: int | None = INTERPRET_STEPS
         figures.latency(data),
         figures.throughput_memory(data),
         figures.interpretability(results),
+        figures.reproductions(data),
     ]
 
 

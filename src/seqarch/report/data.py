@@ -45,6 +45,7 @@ LATENCY_KIND = "latency"
 THROUGHPUT_KIND = "throughput"
 MEMORY_KIND = "memory"
 CROSSOVER_KIND = "crossover"
+REPRODUCTION_KIND = "reproduction"  # seqarch.reproduce.KIND
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +393,7 @@ class ReportData:
     limits: dict | None  # the latest machine_limits measurement, {id, value, ...}
     advice: dict | None  # the latest "advice" measurement, {id, created, key, value}
     environments: list[dict] = field(default_factory=list)
+    reproductions: list[dict] = field(default_factory=list)  # stored seqarch.reproduce results
 
     @property
     def empty(self) -> bool:
@@ -421,6 +423,7 @@ def load(db: str | Path) -> ReportData:
         limits=_latest(by_kind.get(LIMITS_KIND, [])),
         advice=_latest(by_kind.get(ADVICE_KIND, [])),
         environments=environments(runs, [m for ms in by_kind.values() for m in ms]),
+        reproductions=[{"id": m["id"], **m["value"]} for m in by_kind.get(REPRODUCTION_KIND, [])],
     )
 
 

@@ -419,3 +419,49 @@ def interpretability(results: list[Interpretation]) -> Chart:
             )
     chart.caption += f" After {results[0].steps} Adam steps: " + "; ".join(fits) + "."
     return chart
+
+
+# ---------------------------------------------------------------------------------------------
+# Published results, reproduced
+
+
+def reproductions(data: ReportData) -> Chart:
+    """Each stored reproduction: accuracy (or the task's metric) against the model's inference
+    state, one colour per architecture, each point labelled with its configuration — as
+    Zoology plots recall against state size; the verdicts in the caption."""
+    chart = Chart(
+        id="reproductions",
+        title="Published results, reproduced here",
+        caption="Test metric (mean over 3 seeds at the lr the fair protocol selected) against "
+        "the model's inference state in values, log scale. ",
+        sources=[f"measurement:{r['id']}" for r in data.reproductions],
+    )
+    if not data.reproductions:
+        chart.missing = "No reproduction is stored yet: run `seqarch reproduce NAME [--quick]`."
+        return chart
+    verdicts = []
+    for r in sorted(data.reproductions, key=lambda r: (r["name"], r["quick"])):
+        name = r["name"] + (" (quick)" if r["quick"] else "")
+        verdicts.append(f"{name}: {r['verdict']} — {r['why']}")
+        panel = Panel(
+            title=name,
+            x_label="inference state (values, batch 1)",
+            y_label="test metric",
+            log_x=True,
+        )
+        rows = [row for row in r["rows"] if row.get("state_values")]
+        for arch in dict.fromkeys(row["arch"] for row in rows):
+            mine = [row for row in rows if row["arch"] == arch]
+            panel.series.append(
+                Series(
+                    name=arch,
+                    x=[row["state_values"] for row in mine],
+                    y=[row["mean"] for row in mine],
+                    style="markers",
+                    labels=[row["label"].removeprefix(arch).strip() for row in mine],
+                    hover=[" ".join(i[:8] for i in row["run_ids"]) for row in mine],
+                )
+            )
+        chart.panels.append(panel)
+    chart.caption += " ".join(verdicts)
+    return chart
