@@ -14,7 +14,7 @@ from rich.console import Console
 from . import errors
 from .derive.render import TITLES
 from .errors import DEBUG, positive
-from .render import run_bar
+from .render import jsonable, run_bar
 
 app = typer.Typer(
     help="RNN, LSTM, GRU, Transformer — or a modern recurrent model: derive, decide, defend.",
@@ -47,7 +47,7 @@ def show(*parts: Any) -> None:
 
 
 def dump(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, default=str))
+    print(json.dumps(obj, indent=2, default=jsonable))
 
 
 @app.callback()

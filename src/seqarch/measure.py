@@ -27,6 +27,7 @@ import torch
 from . import stream
 from .errors import BadInput
 from .models import MODELS, SequenceModel, accepted_options, build
+from .records import Crossover, Latency, Memory, Record, Throughput, record_class
 from .store import Store, environment
 
 # ---------------------------------------------------------------------------------------------
@@ -48,6 +49,7 @@ def latency_samples(
     return samples
 
 
+LIMITS_KIND = "machine_limits"  # the store's kind for this machine's measured limits
 SPREAD_ROUNDS = 10  # consecutive blocks of calls whose medians give the spread
 
 
@@ -181,12 +183,12 @@ def machine_limits(
     """The machine's limits, from the store when this machine has them, else measured and stored."""
     here = environment()
     if store is not None and not refresh:
-        for m in reversed(store.measurements("machine_limits")):
+        for m in reversed(store.measurements(LIMITS_KIND)):
             if _same_machine(m["env"], here):
                 return {**m["value"], "cached": True}
     limits = measure_machine_limits(quick=quick)
     if store is not None:
-        store.put_measurement("machine_limits", {"quick": quick}, limits, here)
+        store.put_measurement(LIMITS_KIND, {"quick": quick}, limits, here)
     return {**limits, "cached": False}
 
 
@@ -218,7 +220,7 @@ def stream_latency(
     num_layers: int = 1,
     contexts: Iterable[int] = (64, 256, 1024),
     repeats: int = 2000,
-) -> list[dict[str, Any]]:
+) -> list[Latency]:
     """Per-step latency at batch 1 with the state carried, p50 / p99, and the ratio to the floor.
 
     Constant-state models: the model's eager ``step`` and the :mod:`seqarch.stream` runtime.
@@ -228,7 +230,7 @@ def stream_latency(
     contexts = list(contexts)
     model = _model(name, hidden_size, input_size, num_layers, max(contexts) + 1)
     D = model.input_size
-    rows: list[dict[str, Any]] = []
+    rows: list[Latency] = []
     base = {"arch": name, "hidden_size": hidden_size, "input_size": D, "num_layers": num_layers}
     with threads(1), torch.no_grad():
         if not stream.state_grows(model):
@@ -247,16 +249,16 @@ def stream_latency(
             for how, fn in runtimes.items():
                 s = summarize(latency_samples(fn, repeats=repeats, warmup=repeats // 10))
                 rows.append(
-                    {
+                    Latency(
                         **base,
-                        "how": how,
-                        "context": None,
+                        how=how,
+                        context=None,
                         **s,
-                        "flops_per_step": flops,
-                        "floor_gemv_us": floor_us,
-                        "floor_gemv_n": n,
-                        "ratio_to_floor": s["p50_us"] / floor_us,
-                    }
+                        flops_per_step=flops,
+                        floor_gemv_us=floor_us,
+                        floor_gemv_n=n,
+                        ratio_to_floor=s["p50_us"] / floor_us,
+                    )
                 )
             return rows
         for T in contexts:
@@ -272,19 +274,19 @@ def stream_latency(
                 latency_samples(partial(model, prefix), repeats=max(5, repeats // 100), warmup=2)
             )
             rows.append(
-                {
+                Latency(
                     **base,
-                    "how": "KV-cache step",
-                    "context": T,
+                    how="KV-cache step",
+                    context=T,
                     **step,
-                    "flops_per_step": flops,
-                    "floor_gemv_us": floor_us,
-                    "floor_gemv_n": n,
-                    "ratio_to_floor": step["p50_us"] / floor_us,
-                    "state_bytes": model.cost(T).state_bytes,
-                    "recompute_p50_us": full["p50_us"],
-                    "recompute_over_step": full["p50_us"] / step["p50_us"],
-                }
+                    flops_per_step=flops,
+                    floor_gemv_us=floor_us,
+                    floor_gemv_n=n,
+                    ratio_to_floor=step["p50_us"] / floor_us,
+                    state_bytes=model.cost(T).state_bytes,
+                    recompute_p50_us=full["p50_us"],
+                    recompute_over_step=full["p50_us"] / step["p50_us"],
+                )
             )
     return rows
 
@@ -304,7 +306,7 @@ def throughput(
     limits: dict[str, Any] | None = None,
     memory_budget: int = 2 * 2**30,
     calls: int = 2,
-) -> list[dict[str, Any]]:
+) -> list[Throughput]:
     """Tokens/s against T and B, and MFU against the measured GEMM peak (``peak_gflops``).
 
     A training step is forward + mean-square loss + backward (no optimiser update).
@@ -318,7 +320,7 @@ def throughput(
     seq_lens = list(seq_lens)
     model = _model(name, hidden_size, input_size, 1, max(seq_lens))
     peak = None if limits is None else peak_gflops(limits) * 1e9
-    rows: list[dict[str, Any]] = []
+    rows: list[Throughput] = []
     for T in seq_lens:
         for B in batch_sizes:
             cost = model.cost(T, B)
@@ -332,12 +334,12 @@ def throughput(
             if cost.activation_bytes > memory_budget:
                 for mode in modes:
                     rows.append(
-                        {
+                        Throughput(
                             **row,
-                            "mode": mode,
-                            "skipped": "activation bytes "
+                            mode=mode,
+                            skipped="activation bytes "
                             f"{cost.activation_bytes:,} > budget {memory_budget:,}",
-                        }
+                        )
                     )
                 continue
             x = torch.randn(B, T, input_size)
@@ -360,15 +362,15 @@ def throughput(
                 t = float(np.median(per_round["run"]))
                 achieved = flops * B * T / t
                 rows.append(
-                    {
+                    Throughput(
                         **row,
-                        "mode": mode,
-                        "seconds": t,
-                        "spread_seconds": max(per_round["run"]) - min(per_round["run"]),
-                        "tokens_per_s": B * T / t,
-                        "gflops": achieved / 1e9,
-                        "mfu": None if peak is None else achieved / peak,
-                    }
+                        mode=mode,
+                        seconds=t,
+                        spread_seconds=max(per_round["run"]) - min(per_round["run"]),
+                        tokens_per_s=B * T / t,
+                        gflops=achieved / 1e9,
+                        mfu=None if peak is None else achieved / peak,
+                    )
                 )
     return rows
 
@@ -380,7 +382,7 @@ def attention_crossover(
     input_size: int = 32,
     seq_lens: Iterable[int] = (64, 256, 1024, 2048),
     batch_size: int = 1,
-) -> dict[str, Any] | None:
+) -> Crossover | None:
     r"""The length where the T-dependent term of the cost starts to dominate; None if there is none.
 
     Formula: flops_per_token(T) = c + s·T (c, s read off the model's own cost at T = 1, 2);
@@ -401,16 +403,16 @@ def attention_crossover(
             t = interleaved({"fwd": partial(model, x)}, calls=1, rounds=3, warmup=1)["fwd"]
             per_token.append(t / (batch_size * T))
     b, a = np.polyfit(np.array(seq_lens, float), np.array(per_token), 1)
-    return {
-        "arch": name,
-        "hidden_size": hidden_size,
-        "input_size": input_size,
-        "formula_T": const / slope,
-        "formula": f"T* = c / s, c = {const:,} FLOPs, s = {slope:,} FLOPs/T",
-        "measured_T": float(a / b) if b > 0 and a > 0 else None,
-        "seq_lens": seq_lens,
-        "seconds_per_token": per_token,
-    }
+    return Crossover(
+        arch=name,
+        hidden_size=hidden_size,
+        input_size=input_size,
+        formula_T=const / slope,
+        formula=f"T* = c / s, c = {const:,} FLOPs, s = {slope:,} FLOPs/T",
+        measured_T=float(a / b) if b > 0 and a > 0 else None,
+        seq_lens=seq_lens,
+        seconds_per_token=per_token,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +455,7 @@ def memory(
     seq_lens: Iterable[int] = (64, 256, 1024),
     batch_size: int = 8,
     memory_budget: int = 2 * 2**30,
-) -> list[dict[str, Any]]:
+) -> list[Memory]:
     """Memory against T: training activations and the inference state, measured beside the formula.
 
     Training: bytes autograd saves for backward, measured with saved-tensor hooks (the part
@@ -486,7 +488,7 @@ def memory(
             x = torch.randn(batch_size, T, input_size)
             row["measured_activation_bytes"] = saved_activation_bytes(model, x)
             model.zero_grad(set_to_none=True)
-        rows.append(row)
+        rows.append(Memory(**row))
     return rows
 
 
@@ -513,24 +515,12 @@ FULL = {
 }
 
 
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    # what identifies a measurement of each kind: a newer one with the same key replaces it
-    "latency": ("arch", "hidden_size", "input_size", "num_layers", "how", "context"),
-    "throughput": ("arch", "hidden_size", "input_size", "seq_len", "batch_size", "mode"),
-    "memory": ("arch", "hidden_size", "input_size", "seq_len", "batch_size"),
-    "crossover": ("arch", "hidden_size", "input_size"),
-}
-
-
-def save(
-    store: Store, kind: str, rows: list[dict[str, Any]], env: dict[str, Any] | None = None
-) -> list[str]:
-    """Store measurement rows of ``kind`` (one of :data:`KEY_FIELDS`); returns their ids."""
-    if kind not in KEY_FIELDS:
-        raise BadInput(f"kind {kind!r} is not accepted; expected one of {', '.join(KEY_FIELDS)}")
+def save(store: Store, kind: str, rows: list[Any], env: dict[str, Any] | None = None) -> list[str]:
+    """Store measurement records of ``kind`` (a kind of :mod:`seqarch.records`; plain dicts are
+    read into its record); returns their ids."""
+    cls = record_class(kind)
     env = environment() if env is None else env
-    fields = KEY_FIELDS[kind]
-    return [store.put_measurement(kind, {k: r.get(k) for k in fields}, r, env) for r in rows]
+    return [(r if isinstance(r, Record) else cls(**r)).save(store, env) for r in rows]
 
 
 def run_bench(
@@ -563,7 +553,7 @@ def run_bench(
         "memory": [],
     }
 
-    def keep(kind: str, rows: list[dict[str, Any]]) -> None:
+    def keep(kind: str, rows: list[Any]) -> None:
         result[kind] += rows
         if store is not None:
             save(store, kind, rows, env)

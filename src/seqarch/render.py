@@ -144,53 +144,61 @@ def bench_tables(result: dict) -> list[RenderableType]:
     t = Table(title="Per-step latency at batch 1, state carried (1 thread)")
     cols = ("arch", "H", "how", "T", "p50 µs", "p99 µs", "floor µs", "×floor", "recompute µs")
     columns(t, cols, left=("arch", "how"))
-    for r in result["latency"]:
+    for r in result["latency"]:  # seqarch.records.Latency
         t.add_row(
-            r["arch"],
-            str(r["hidden_size"]),
-            r["how"],
-            num(r["context"], "d"),
-            num(r["p50_us"]),
-            num(r["p99_us"]),
-            num(r["floor_gemv_us"]),
-            num(r["ratio_to_floor"], ".2f"),
-            num(r.get("recompute_p50_us")),
+            r.arch,
+            str(r.hidden_size),
+            r.how,
+            num(r.context, "d"),
+            num(r.p50_us),
+            num(r.p99_us),
+            num(r.floor_gemv_us),
+            num(r.ratio_to_floor, ".2f"),
+            num(r.recompute_p50_us),
         )
     parts.append(t)
     t = Table(title="Throughput (tokens/s) and MFU vs the measured GEMM peak")
     columns(t, ("arch", "mode", "T", "B", "tokens/s", "GFLOP/s", "MFU"), left=("arch", "mode"))
-    for r in result["throughput"]:
-        head = (r["arch"], r["mode"], str(r["seq_len"]), str(r["batch_size"]))
-        if "skipped" in r:
-            t.add_row(*head, "skipped", escape(r["skipped"]), "")
+    for r in result["throughput"]:  # seqarch.records.Throughput
+        head = (r.arch, r.mode, str(r.seq_len), str(r.batch_size))
+        if r.skipped:
+            t.add_row(*head, "skipped", escape(r.skipped), "")
         else:
-            t.add_row(*head, human(r["tokens_per_s"]), num(r["gflops"]), f"{r['mfu']:.1%}")
+            mfu = "—" if r.mfu is None else f"{r.mfu:.1%}"
+            t.add_row(*head, human(r.tokens_per_s), num(r.gflops), mfu)
     parts.append(t)
     t = Table(
         title="Memory vs T: training activations (measured: autograd saved tensors) "
         "and inference state (measured: state tensors), beside the formulas"
     )
     columns(t, ("arch", "T", "B", "activations", "formula", "state", "formula"))
-    for r in result["memory"]:
-        act = r["measured_activation_bytes"]
+    for r in result["memory"]:  # seqarch.records.Memory
+        act = r.measured_activation_bytes
         t.add_row(
-            r["arch"],
-            str(r["seq_len"]),
-            str(r["batch_size"]),
+            r.arch,
+            str(r.seq_len),
+            str(r.batch_size),
             "skipped" if act is None else human(act, "B"),
-            human(r["formula_activation_bytes"], "B"),
-            human(r["measured_state_bytes"], "B"),
-            human(r["formula_state_bytes"], "B"),
+            human(r.formula_activation_bytes, "B"),
+            human(r.measured_state_bytes, "B"),
+            human(r.formula_state_bytes, "B"),
         )
     parts.append(t)
-    for c in result["crossover"]:
-        measured = "—" if c["measured_T"] is None else f"{c['measured_T']:.0f}"
+    for c in result["crossover"]:  # seqarch.records.Crossover
+        measured = "—" if c.measured_T is None else f"{c.measured_T:.0f}"
         parts.append(
-            f"[bold]{c['arch']}[/]: the T-dependent (attention) term dominates its FLOPs past "
-            f"T* = {c['formula_T']:.0f} (formula: {escape(c['formula'])}); measured on this "
+            f"[bold]{c.arch}[/]: the T-dependent (attention) term dominates its FLOPs past "
+            f"T* = {c.formula_T:.0f} (formula: {escape(c.formula)}); measured on this "
             f"machine (fit of time/token = a + b·T): T* ≈ {measured}"
         )
     return parts
+
+
+def jsonable(obj: Any) -> Any:
+    """For ``json.dumps(default=…)``: a record (any dataclass) as its fields, else its text."""
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else str(obj)
 
 
 def run_bar(console: Console, quiet: bool = False) -> tuple[Any, Any, Any]:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..derive.flow import FLOW_KIND
+from ..records import Latency, Throughput
 from .defend import Recommendation, recommend
 from .evidence import (
     Evidence,
@@ -21,6 +23,7 @@ from .evidence import (
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 CALIBRATION_TASK = "adding"
+ADVICE_KIND = "advice"  # the store's kind for a recommendation (the report shows the latest)
 
 
 def calibration_horizon(spec: ProblemSpec) -> int:
@@ -296,7 +299,7 @@ def ablation_evidence(store: Any) -> dict[str, Any] | None:
 def stored_flow_ratio(store: Any, arch: str, k: int) -> Figure | None:
     """‖∂h_T/∂x_{T−k}‖ / ‖∂h_T/∂x_{T−1}‖ from a stored gradient-flow measurement covering k."""
     best = None
-    for m in store.measurements("gradient_flow"):
+    for m in store.measurements(FLOW_KIND):
         key, value = m["key"], m["value"]
         if key.get("arch") != arch or key.get("trained") or key.get("k_max", 0) < k:
             continue
@@ -449,27 +452,26 @@ def _step_figure(
 ) -> Figure | None:
     """Per-step latency p50 at batch 1: the decode step at context max_len for a growing state,
     else the seqarch streaming runtime (what one would deploy), else the eager ``step``."""
-    rows = store.measurements("latency")
+    rows = store.measurements(Latency.kind)
     base = dict(arch=arch, hidden_size=spec.hidden_size, input_size=spec.input_size)
     base["num_layers"] = spec.num_layers
     if grows:
         hit = _latest(rows, **base, context=context)
     else:
         mine = [m for m in rows if all(m["key"].get(k) == v for k, v in base.items())]
-        streams = [m for m in mine if str(m["key"].get("how", "")).startswith("stream")]
+        streams = [m for m in mine if Latency.read(m).streams]
         pool = streams or mine
         hit = max(pool, key=lambda m: m["created"]) if pool else None
     if hit is None:
         return None
-    v = hit["value"]
-    spread = float(v.get("spread_us", 0.0))
-    return Figure(float(v["p50_us"]), "µs", f"measurement:{hit['id'][:8]}", spread)
+    r = Latency.read(hit)
+    return Figure(float(r.p50_us), "µs", f"measurement:{r.id[:8]}", float(r.spread_us or 0.0))
 
 
 def _seq_figure(store: Any, spec: ProblemSpec, arch: str) -> Figure | None:
     """Whole-sequence inference latency at batch 1 and T = max_len."""
     hit = _latest(
-        store.measurements("throughput"),
+        store.measurements(Throughput.kind),
         arch=arch,
         hidden_size=spec.hidden_size,
         input_size=spec.input_size,
@@ -477,11 +479,11 @@ def _seq_figure(store: Any, spec: ProblemSpec, arch: str) -> Figure | None:
         batch_size=1,
         mode="inference",
     )
-    if hit is None or "seconds" not in hit["value"]:
+    r = None if hit is None else Throughput.read(hit)
+    if r is None or r.seconds is None:
         return None
-    v = hit["value"]
-    spread = float(v.get("spread_seconds", 0.0)) * 1e6
-    return Figure(float(v["seconds"]) * 1e6, "µs", f"measurement:{hit['id'][:8]}", spread)
+    spread = float(r.spread_seconds or 0.0) * 1e6
+    return Figure(r.seconds * 1e6, "µs", f"measurement:{r.id[:8]}", spread)
 
 
 MEASURE_MEMORY_FRACTION = 0.25  # of this machine's RAM: the most a timing may need by formula
@@ -570,7 +572,7 @@ def attach_latency(
                     contexts=[context],
                     repeats=400,
                 )
-                measure.save(store, "latency", rows)
+                measure.save(store, Latency.kind, rows)
                 ev.step_us = _step_figure(store, spec, arch, ev.state_grows, context)
                 if ev.step_us is not None and context < spec.longest:
                     ev.step_us = _extrapolated(ev.step_us, spec, arch, context)
@@ -599,7 +601,7 @@ def attach_latency(
                     modes=["inference"],
                     memory_budget=budget,
                 )
-                measure.save(store, "throughput", rows)
+                measure.save(store, Throughput.kind, rows)
                 ev.seq_us = _seq_figure(store, spec, arch)
 
 
@@ -634,5 +636,5 @@ def advise(
         )
         rec = recommend(spec, evidence)
         if keep:
-            store.put_measurement("advice", spec.to_dict(), rec.to_dict())
+            store.put_measurement(ADVICE_KIND, spec.to_dict(), rec.to_dict())
     return rec

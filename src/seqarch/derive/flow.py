@@ -31,6 +31,7 @@ from ..models import MODELS, SequenceModel, build
 from ._numeric import check_sizes
 
 MEASURES = ("state", "input")
+FLOW_KIND = "gradient_flow"  # the store's kind for a gradient_flow result
 
 
 def check_flow_args(arch: str, seq_len: int, k_max: int, hidden_size: int, input_size: int) -> None:
@@ -189,6 +190,6 @@ def store_flow(result: dict[str, Any], db: Any) -> str:
     key = {k: result[k] for k in key_fields}
     value = {k: v for k, v in result.items() if k not in key_fields}
     if isinstance(db, Store):  # an open store: one connection per process is the safe habit
-        return db.put_measurement("gradient_flow", key, value)
+        return db.put_measurement(FLOW_KIND, key, value)
     with Store(db) as store:
-        return store.put_measurement("gradient_flow", key, value)
+        return store.put_measurement(FLOW_KIND, key, value)

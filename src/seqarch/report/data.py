@@ -35,17 +35,17 @@ from typing import Any
 
 from .. import protocol
 from ..advise import TEXTBOOK, skill_of
+from ..advise.gather import ADVICE_KIND
+from ..derive.flow import FLOW_KIND
+from ..measure import LIMITS_KIND
+from ..records import Crossover, Latency, Memory, Throughput
+from ..reproduce import KIND as REPRODUCTION_KIND
 from ..store import Store, canonical_json, recipe
 
 # Measurement kinds read here (written by seqarch.derive.flow, seqarch.measure, seqarch.advise).
-FLOW_KIND = "gradient_flow"
-ADVICE_KIND = "advice"
-LIMITS_KIND = "machine_limits"
-LATENCY_KIND = "latency"
-THROUGHPUT_KIND = "throughput"
-MEMORY_KIND = "memory"
-CROSSOVER_KIND = "crossover"
-REPRODUCTION_KIND = "reproduction"  # seqarch.reproduce.KIND
+# Every kind is declared by its producer; the report only reads them.
+LATENCY_KIND, THROUGHPUT_KIND = Latency.kind, Throughput.kind
+MEMORY_KIND, CROSSOVER_KIND = Memory.kind, Crossover.kind
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,133 +246,40 @@ def flow_rows(measurements: list[dict]) -> list[FlowRow]:
     return rows
 
 
-@dataclass
-class LatencyRow:
-    """One per-step latency (seqarch.measure.stream_latency): p50/p99 at batch 1, state carried.
-
-    ``context`` is None for a constant-state model's step, else the KV-cache length T of a
-    Transformer decode step (then ``recompute_us`` is the whole prefix without a cache).
-    """
-
-    id: str
-    arch: str
-    hidden_size: int
-    how: str  # "eager step", "stream (...)", "decode step (KV cache)"
-    context: int | None
-    p50_us: float
-    p99_us: float | None
-    floor_us: float | None  # one fused GEMV with the step's multiply-adds, measured here
-    recompute_us: float | None
+# The measurement rows are the records the producers wrote (seqarch.records), read back.
+LatencyRow, ThroughputRow, MemoryRow, CrossoverRow = Latency, Throughput, Memory, Crossover
 
 
-@dataclass
-class ThroughputRow:
-    id: str
-    arch: str
-    hidden_size: int
-    seq_len: int
-    batch_size: int
-    mode: str  # "inference" | "training"
-    tokens_per_s: float
-    mfu: float | None
-
-
-@dataclass
-class MemoryRow:
-    id: str
-    arch: str
-    seq_len: int
-    batch_size: int
-    activation_bytes: float | None  # saved for backward at batch_size (None = skipped)
-    state_bytes: float | None  # inference state after T steps at batch 1
-
-
-@dataclass
-class CrossoverRow:
-    """Where the Transformer's T-dependent (attention) cost starts to dominate."""
-
-    id: str
-    arch: str
-    measured_T: float | None
-    formula_T: float | None
-
-
-def _num_or_none(v: Any) -> float | None:
-    return float(v) if _is_number(v) else None
-
-
-def latency_rows(measurements: list[dict]) -> list[LatencyRow]:
+def _readable(cls: type, measurements: list[dict], needed: tuple[str, ...]) -> list:
+    """The records of ``measurements`` whose ``needed`` fields are numbers (a configuration
+    skipped for memory, or a malformed row, is left out)."""
     rows = []
     for m in measurements:
-        v = {**m["key"], **m["value"]}
-        if not _is_number(v.get("p50_us")) or not _is_number(v.get("hidden_size")):
+        try:
+            r = cls.read(m)
+        except TypeError:  # a stored field of the wrong shape
             continue
-        rows.append(
-            LatencyRow(
-                id=m["id"],
-                arch=str(v.get("arch")),
-                hidden_size=int(v["hidden_size"]),
-                how=str(v.get("how", "step")),
-                context=int(v["context"]) if _is_number(v.get("context")) else None,
-                p50_us=float(v["p50_us"]),
-                p99_us=_num_or_none(v.get("p99_us")),
-                floor_us=_num_or_none(v.get("floor_gemv_us")),
-                recompute_us=_num_or_none(v.get("recompute_p50_us")),
-            )
-        )
+        if all(_is_number(getattr(r, k)) for k in needed):
+            rows.append(r)
+    return rows
+
+
+def latency_rows(measurements: list[dict]) -> list[Latency]:
+    rows = _readable(Latency, measurements, ("p50_us", "hidden_size"))
     return sorted(rows, key=lambda r: (r.arch, r.how, r.context or 0, r.hidden_size))
 
 
-def throughput_rows(measurements: list[dict]) -> list[ThroughputRow]:
-    rows = []
-    for m in measurements:
-        v = {**m["key"], **m["value"]}
-        if not _is_number(v.get("tokens_per_s")):
-            continue  # a configuration skipped for memory
-        rows.append(
-            ThroughputRow(
-                id=m["id"],
-                arch=str(v.get("arch")),
-                hidden_size=int(v.get("hidden_size") or 0),
-                seq_len=int(v["seq_len"]),
-                batch_size=int(v.get("batch_size") or 1),
-                mode=str(v.get("mode", "inference")),
-                tokens_per_s=float(v["tokens_per_s"]),
-                mfu=_num_or_none(v.get("mfu")),
-            )
-        )
+def throughput_rows(measurements: list[dict]) -> list[Throughput]:
+    rows = _readable(Throughput, measurements, ("tokens_per_s", "seq_len"))
     return sorted(rows, key=lambda r: (r.arch, r.mode, r.batch_size, r.seq_len))
 
 
-def memory_rows(measurements: list[dict]) -> list[MemoryRow]:
-    rows = []
-    for m in measurements:
-        v = {**m["key"], **m["value"]}
-        if not _is_number(v.get("seq_len")):
-            continue
-        rows.append(
-            MemoryRow(
-                id=m["id"],
-                arch=str(v.get("arch")),
-                seq_len=int(v["seq_len"]),
-                batch_size=int(v.get("batch_size") or 1),
-                activation_bytes=_num_or_none(v.get("measured_activation_bytes")),
-                state_bytes=_num_or_none(v.get("measured_state_bytes")),
-            )
-        )
-    return sorted(rows, key=lambda r: (r.arch, r.seq_len))
+def memory_rows(measurements: list[dict]) -> list[Memory]:
+    return sorted(_readable(Memory, measurements, ("seq_len",)), key=lambda r: (r.arch, r.seq_len))
 
 
-def crossover_rows(measurements: list[dict]) -> list[CrossoverRow]:
-    return [
-        CrossoverRow(
-            id=m["id"],
-            arch=str(m["value"].get("arch")),
-            measured_T=_num_or_none(m["value"].get("measured_T")),
-            formula_T=_num_or_none(m["value"].get("formula_T")),
-        )
-        for m in measurements
-    ]
+def crossover_rows(measurements: list[dict]) -> list[Crossover]:
+    return _readable(Crossover, measurements, ())
 
 
 # ---------------------------------------------------------------------------------------------

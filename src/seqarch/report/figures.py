@@ -162,13 +162,13 @@ def latency(data: ReportData) -> Chart:
                 color=color_for(arch),
             )
         )
-        floors = [h for h in hs if by_h[h].floor_us is not None]
+        floors = [h for h in hs if by_h[h].floor_gemv_us is not None]
         if floors:
             left.series.append(
                 Series(
                     name=f"{arch} GEMV floor",
                     x=floors,
-                    y=[by_h[h].floor_us for h in floors],
+                    y=[by_h[h].floor_gemv_us for h in floors],
                     style="dash",
                     color=color_for(arch),
                 )
@@ -195,13 +195,13 @@ def latency(data: ReportData) -> Chart:
                     color=color_for(arch),
                 )
             )
-            again = [r for r in rows if r.recompute_us is not None]
+            again = [r for r in rows if r.recompute_p50_us is not None]
             if again:
                 right.series.append(
                     Series(
                         name=f"{arch} recompute prefix (no cache)",
                         x=[r.context for r in again],
-                        y=[r.recompute_us for r in again],
+                        y=[r.recompute_p50_us for r in again],
                         style="dash",
                         color=NEUTRAL,
                     )
@@ -279,13 +279,13 @@ def throughput_memory(data: ReportData) -> Chart:
             panel.rules.append(Rule("x", t_star, f"slower than recurrent from T={t_star}"))
         chart.panels.append(panel)
     for attr, title in (
-        ("activation_bytes", "training activations"),
-        ("state_bytes", "inference state"),
+        ("measured_activation_bytes", "training activations"),
+        ("measured_state_bytes", "inference state"),
     ):
         rows = [r for r in data.memory if getattr(r, attr) is not None]
         if not rows:
             continue
-        batch = f", batch {rows[0].batch_size}" if attr == "activation_bytes" else ", batch 1"
+        batch = f", batch {rows[0].batch_size}" if "activation" in attr else ", batch 1"
         panel = Panel(
             title=title + batch, x_label="sequence length T", y_label="MiB", log_x=True, log_y=True
         )

@@ -43,10 +43,11 @@ def result_view(res: Result) -> list[RenderableType]:
     colour = {"reproduced": "green", "not reproduced": "red"}.get(res.verdict, "yellow")
     paper = res.paper
     body = (
+        f"[bold]Claim:[/] {escape(paper['claim'])}\n"
         f"[bold]Published:[/] {escape(paper['published'])}\n"
         f"[bold]Source:[/] {escape(paper['citation'])} — {escape(paper['where'])}\n"
         f"[bold]Paper's setting:[/] {escape(paper['setting'])}\n"
         f"[bold]Here, differently:[/]\n" + "\n".join(f"  • {escape(d)}" for d in res.differences)
     )
     verdict = f"[bold {colour}]{res.verdict}[/]: {escape(res.why)}"
-    return [t, Panel(body, title=escape(paper["claim"]), border_style=colour), verdict]
+    return [t, Panel(body, title=f"{res.name}: the paper", border_style=colour), verdict]
