@@ -508,10 +508,10 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
                 else f"{e['skill']:.2f}"
                 + (f" ± {e['skill_spread']:.2f}" if e.get("skill_spread") is not None else "")
                 + (" ?" if v.standing == "unresolved" else ""),
-                "latency": "not measured" if lat is None else fmt(lat, "µs"),
+                "latency": "—" if lat is None else fmt(lat, "µs"),
                 "params": fmt(v.cost["params"], "params"),
                 "state": fmt(v.cost["state_bytes"], "B")
-                + (" (KV cache)" if v.cost["state_grows_with_T"] else ""),
+                + (" KV" if v.cost["state_grows_with_T"] else ""),
             }
         )
     return rows

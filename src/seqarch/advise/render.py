@@ -17,23 +17,33 @@ from .evaluate import EvalRow, TableRow, evaluation_summary
 
 def advice(rec: Recommendation) -> list[RenderableType]:
     """The ranking (peers beneath), the defense in a panel, then the notes."""
+    from rich import box
+
     rows = ranking_rows(rec) + peer_rows(rec)
+    caption = (
+        "[dim]skill: mean ± 95 % interval over seeds; ? = unresolved (the interval spans the "
+        f"baseline); latency — = not measured. Confidence: {escape(rec.confidence_basis)}.[/]"
+    )
     t = Table(
         title=f"Ranking (confidence: {rec.confidence})",
-        caption="skill: mean ± 95 % interval over seeds; ? = unresolved (the interval spans "
-        f"the baseline). Confidence: {rec.confidence_basis}.",
+        box=box.SIMPLE_HEAD,  # no rules between columns: the numbers fit 80 columns
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
     )
     for col in rows[0]:
         t.add_column(
-            col,
+            "#" if col == "rank" else col,
             justify="right" if col in ("rank", "latency", "params") else "left",
             no_wrap=col in ("arch", "skill", "latency", "params"),
+            min_width={"feasible": 11, "state": 11}.get(col),
         )
     for r in rows:
         t.add_row(*(escape(v) for v in r.values()))
     title = f"[bold]{rec.recommendation}[/] (runner-up: {rec.runner_up})"
     parts: list[RenderableType] = [
         t,
+        caption,
         Panel(escape(rec.defense), title=title, border_style="green"),
     ]
     for head, items in (
