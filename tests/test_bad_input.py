@@ -34,7 +34,9 @@ def files(tmp: Path) -> dict[str, Path]:
     spec.write_text("[problem\nseq_len = 10\n")
     data = tmp / "bad.csv"
     data.write_text("a,b,label\n1,2,0\n3,oops,1\n")
-    return {"junk": junk, "foreign": foreign, "spec": spec, "data": data}
+    series = tmp / "two.csv"
+    series.write_text("month,a,b\n" + "".join(f"2000-{m:02d},{m},{2 * m}\n" for m in range(1, 13)))
+    return {"junk": junk, "foreign": foreign, "spec": spec, "data": data, "series": series}
 
 
 CASES = [
@@ -61,6 +63,8 @@ CASES = [
     (["export", "nope", "{tmp}/t.onnx"], "'nope'"),
     (["derive", "flow", "--seeds", "0"], "seeds=0"),
     (["derive", "check", "--seeds", "-1"], "seeds=-1"),
+    (["advise", "--seq-len", "8", "--data", "{series}", "--task-kind", "forecast"], "--column"),
+    (["advise", "--seq-len", "8", "--column", "a", "--no-run"], "column='a'"),
 ]
 
 

@@ -387,6 +387,30 @@ def test_csv_forecast(tmp_path):
     )
 
 
+def test_date_value_csv_picks_the_only_numeric_column_and_names_the_choice(tmp_path):
+    months = [f"{1949 + i // 12}-{i % 12 + 1:02d}" for i in range(72)]
+    values = [100 + i + 20 * np.sin(i * 2 * np.pi / 12) for i in range(72)]
+    p = write(
+        tmp_path,
+        "air.csv",
+        "month,passengers\n"
+        + "".join(f"{m},{v:.1f}\n" for m, v in zip(months, values, strict=True)),
+    )
+    task = from_files(p, kind="forecast", season=12, seq_len=12)  # no column named: the only one
+    assert task.data("train").x.shape[1:] == (12, 1)
+    two = write(
+        tmp_path,
+        "two.csv",
+        "month,a,b\n"
+        + "".join(f"{m},{v:.1f},{2 * v:.1f}\n" for m, v in zip(months, values, strict=True)),
+    )
+    with pytest.raises(
+        ValueError, match=r"2 numeric columns \(a, b\); choose the series with --column"
+    ):
+        from_files(two, kind="forecast", season=12, seq_len=12)
+    assert from_files(two, kind="forecast", column="b", season=12, seq_len=12).data("train")
+
+
 @pytest.mark.parametrize(
     "text, match",
     [

@@ -51,9 +51,7 @@ def dump(obj: Any) -> None:
 
 
 @app.callback()
-def _root(
-    debug: Annotated[bool, opt("Show the traceback of an internal error.")] = False,
-) -> None:
+def _root(debug: Annotated[bool, opt("Traceback of an internal error.")] = False) -> None:
     """RNN, LSTM, GRU, Transformer — or a modern recurrent model: derive, decide, defend."""
     DEBUG["on"] = debug
 
@@ -221,6 +219,7 @@ def advise(
     hidden_size: Annotated[int, opt("Model width to evaluate.")] = 128,
     num_layers: Layers = 1,
     data: Annotated[str | None, opt("Your own CSV / NPZ data.")] = None,
+    column: Annotated[str | None, opt("Forecasting: the series' CSV column (name or N).")] = None,
     spec: Annotated[str | None, opt("A TOML problem file.", "--spec")] = None,
     db: Db = None,
     no_run: Annotated[bool, opt("Use only stored evidence.", "--no-run")] = False,

@@ -181,7 +181,8 @@ def data_runs(
     assert spec.data is not None
     fair = protocol or protocols.DEFAULT
     kind = {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
-    task = from_files(spec.data, kind=kind)
+    extra = {"column": spec.column} if kind == "forecast" and spec.column else {}
+    task = from_files(spec.data, kind=kind, **extra)
     config = task.config()
     name = config.pop("name")
     steps = steps or DATA_STEPS

@@ -42,8 +42,14 @@ class ProblemSpec:
     hidden_size: int = 128  # the model width the costs are evaluated at
     num_layers: int = 1
     data: str | None = None  # the user's own data file (CSV / NPZ)
+    column: str | None = None  # forecasting: the series' CSV column (name or 1-based number)
 
     def __post_init__(self) -> None:
+        if self.column is not None and (self.task_kind != "forecast" or self.data is None):
+            raise BadInput(
+                f"column={self.column!r} is not accepted here; expected it with --data FILE "
+                "and --task-kind forecast (it names the series' column)"
+            )
         for name in ("seq_len", "input_size", "output_size", "hidden_size", "num_layers"):
             _positive_int(name, getattr(self, name))
         if self.max_len is not None:

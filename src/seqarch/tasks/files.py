@@ -223,6 +223,27 @@ def read_sequences(
     return seqs, yf.reshape(N, -1)
 
 
+def _only_numeric_column(path: str, rows: list[tuple[int, list[str]]]) -> int:
+    """The series when no column is named: the only column whose data cells are all numbers
+    (a date or label column is not; a header row is skipped). Several candidates, or none:
+    one line naming the columns and how to choose."""
+    width = len(rows[0][1])
+    header = rows[0][1] if not all(_is_number(c) for c in rows[0][1]) else None
+    data = rows[1:] if header is not None else rows
+    numeric = [c for c in range(width) if data and all(_is_number(r[c]) for _, r in data)]
+    if len(numeric) == 1:
+        return numeric[0]
+    names = [header[c] if header else str(c + 1) for c in range(width)]
+    found = ", ".join(f"{n!r}" for n in names)
+    if not numeric:
+        raise BadInput(f"{path}: no column holds only numbers (columns {found}); expected one")
+    candidates = ", ".join(names[c] for c in numeric)
+    raise BadInput(
+        f"{path}: {len(numeric)} numeric columns ({candidates}); choose the series with "
+        "--column NAME or --column N (1-based)"
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.ndarray:
     """A 1-D float64 series from a CSV column or an NPZ array."""
@@ -244,9 +265,7 @@ def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.nda
     width = len(rows[0][1])
     first = rows[0][1]
     if column is None:
-        if width != 1:
-            raise BadInput(f"{path}: has {width} columns; name the series with column=...")
-        col = 0
+        col = _only_numeric_column(path, rows)
     elif column in first:
         col = first.index(column)
     elif column.isdigit() and 1 <= int(column) <= width:
