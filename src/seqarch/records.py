@@ -23,6 +23,9 @@ class Record:
     kind: ClassVar[str]
     key_fields: ClassVar[tuple[str, ...]]
 
+    id: str = ""  # the store's id, once saved or read
+    created: float = 0.0
+
     def __getitem__(self, name: str) -> Any:
         try:
             return getattr(self, name)
@@ -44,7 +47,8 @@ class Record:
         names = {f.name for f in fields(cls)}
         merged = {**m.get("value", {}), **m.get("key", {})}
         found = {k: v for k, v in merged.items() if k in names}
-        return cls(**found, id=m.get("id", ""), created=m.get("created", 0.0))
+        found.update(id=m.get("id", ""), created=m.get("created", 0.0))
+        return cls(**found)
 
     def save(self, store: Any, env: dict[str, Any] | None = None) -> str:
         self.id = store.put_measurement(self.kind, self.key(), self.value(), env)
@@ -52,7 +56,16 @@ class Record:
 
 
 @dataclass
-class Latency(Record):
+class _Model(Record):
+    """A measurement of one architecture at one size."""
+
+    arch: str = ""
+    hidden_size: int = 0
+    input_size: int = 0
+
+
+@dataclass
+class Latency(_Model):
     """One per-step latency at batch 1, state carried (:func:`seqarch.measure.stream_latency`).
     ``context`` is None for a constant-state model, else the KV-cache length of a decode step
     (then ``recompute_p50_us`` is the whole prefix recomputed without a cache)."""
@@ -67,9 +80,6 @@ class Latency(Record):
         "context",
     )
 
-    arch: str = ""
-    hidden_size: int = 0
-    input_size: int = 0
     num_layers: int = 1
     how: str = "eager step"  # "eager step", "stream fast", "stream via step", "KV-cache step"
     context: int | None = None
@@ -85,8 +95,6 @@ class Latency(Record):
     state_bytes: float | None = None
     recompute_p50_us: float | None = None
     recompute_over_step: float | None = None
-    id: str = ""
-    created: float = 0.0
 
     @property
     def streams(self) -> bool:
@@ -95,7 +103,7 @@ class Latency(Record):
 
 
 @dataclass
-class Throughput(Record):
+class Throughput(_Model):
     """Tokens per second of a whole batch of sequences (:func:`seqarch.measure.throughput`);
     ``skipped`` says why a configuration was not timed."""
 
@@ -109,9 +117,6 @@ class Throughput(Record):
         "mode",
     )
 
-    arch: str = ""
-    hidden_size: int = 0
-    input_size: int = 0
     seq_len: int = 0
     batch_size: int = 1
     mode: str = "inference"  # "inference" | "training"
@@ -121,12 +126,10 @@ class Throughput(Record):
     gflops: float | None = None
     mfu: float | None = None
     skipped: str | None = None
-    id: str = ""
-    created: float = 0.0
 
 
 @dataclass
-class Memory(Record):
+class Memory(_Model):
     """Training activations and inference state against T, measured beside the formulas
     (:func:`seqarch.measure.memory`)."""
 
@@ -139,9 +142,6 @@ class Memory(Record):
         "batch_size",
     )
 
-    arch: str = ""
-    hidden_size: int = 0
-    input_size: int = 0
     seq_len: int = 0
     batch_size: int = 1
     params_bytes: int | None = None
@@ -150,27 +150,20 @@ class Memory(Record):
     measured_state_bytes: float | None = None
     measured_activation_bytes: float | None = None  # None: skipped (over the memory budget)
     skipped: str | None = None
-    id: str = ""
-    created: float = 0.0
 
 
 @dataclass
-class Crossover(Record):
+class Crossover(_Model):
     """Where the T-dependent (attention) term of a model's cost starts to dominate."""
 
     kind: ClassVar[str] = "crossover"
     key_fields: ClassVar[tuple[str, ...]] = ("arch", "hidden_size", "input_size")
 
-    arch: str = ""
-    hidden_size: int = 0
-    input_size: int = 0
     formula_T: float | None = None
     formula: str = ""
     measured_T: float | None = None
     seq_lens: list[int] | None = None
     seconds_per_token: list[float] | None = None
-    id: str = ""
-    created: float = 0.0
 
 
 KINDS: dict[str, type[Record]] = {c.kind: c for c in (Latency, Throughput, Memory, Crossover)}
