@@ -180,6 +180,7 @@ def _pairs(row: Row) -> int:
 # -- selective copying: minGRU layers, Mamba's selectivity ---------------------------------------
 
 SC_TASK = {"seq_len": 64, "n_tokens": 4, "n_symbols": 8, "n_train": 8000}
+SC_QUICK = {**SC_TASK, "seq_len": 32}  # quick: half the context, the same 4 tokens of 8
 
 
 def _mingru_plan(quick: bool) -> list[tuple[str, Any]]:
@@ -193,7 +194,7 @@ def _mingru_plan(quick: bool) -> list[tuple[str, Any]]:
                 "selective_copy",
                 SC_TASK,
                 {"hidden_size": 64, "num_layers": n},
-                600 if quick else 2000,
+                1500 if quick else 2000,
             ),
         )
         for arch in archs
@@ -201,11 +202,11 @@ def _mingru_plan(quick: bool) -> list[tuple[str, Any]]:
     ]
 
 
-def _selective_copy_differences(quick: bool, models: str) -> list[str]:
+def _selective_copy_differences(quick: bool, models: str, steps: int, T: int) -> list[str]:
     return [
-        "T = 64 with 4 tokens to copy from 8 symbols (the paper: T = 4096, 16 tokens, "
-        "vocabulary 16): the same task, 64× shorter",
-        f"{600 if quick else 2000} steps of batch 32 from 8000 training sequences (the paper: "
+        f"T = {T} with 4 tokens to copy from 8 symbols (the paper: T = 4096, 16 tokens, "
+        f"vocabulary 16): the same task, {4096 // T}× shorter",
+        f"{steps} steps of batch 32 from 8000 training sequences (the paper: "
         "400k steps of batch 64)",
         f"width 64; {models}; lr grid {{1e-3, 3e-3, 1e-2, 3e-2}}, 3 seeds"
         + ("; quick: fewer configurations" if quick else ""),
@@ -231,7 +232,8 @@ def _mamba_plan(quick: bool) -> list[tuple[str, Any]]:
     for selective in (True, False):
         model = {"hidden_size": 64, "num_layers": 2, "selective": selective}
         label = "S6 (selective)" if selective else "S4-like (time-invariant)"
-        out.append((label, _recipe("ssm", "selective_copy", SC_TASK, model, steps)))
+        task = SC_QUICK if quick else SC_TASK
+        out.append((label, _recipe("ssm", "selective_copy", task, model, steps)))
     return out
 
 
@@ -305,14 +307,19 @@ REPRODUCTIONS: dict[str, Reproduction] = {
     "mingru-selective-copy": Reproduction(
         "mingru-selective-copy",
         _mingru_plan,
-        lambda q: _selective_copy_differences(q, "minGRU and minLSTM at 1, 2, 3 layers"),
+        lambda q: _selective_copy_differences(
+            q, "minGRU and minLSTM at 1, 2, 3 layers", 1500 if q else 2000, 64
+        ),
         _mingru_judge,
     ),
     "mamba-selectivity": Reproduction(
         "mamba-selectivity",
         _mamba_plan,
         lambda q: _selective_copy_differences(
-            q, "2 layers of seqarch's SSM, selective (S6) against selective=False (Δ, B, C fixed)"
+            q,
+            "2 layers of seqarch's SSM, selective (S6) against selective=False (Δ, B, C fixed)",
+            600 if q else 2000,
+            32 if q else 64,
         ),
         _mamba_judge,
     ),
