@@ -128,11 +128,16 @@ def _batch_dim(model: SequenceModel) -> int:
     return next(i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b)
 
 
-def run_onnx(path: str | Path, x: np.ndarray, *state: np.ndarray) -> list[np.ndarray]:
-    """Run an exported graph once in onnxruntime: [y, final state tensors…]."""
+def run_onnx(path: str | Path | Any, x: np.ndarray, *state: np.ndarray) -> list[np.ndarray]:
+    """Run an exported graph once in onnxruntime: [y, final state tensors…]. ``path`` may be
+    an open ``onnxruntime.InferenceSession`` (a stream calls one graph many times)."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = (
+        path
+        if isinstance(path, ort.InferenceSession)
+        else ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    )
     names = [i.name for i in session.get_inputs()]
     feeds = dict(zip(names, (x, *state), strict=True))
     return session.run(None, {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()})
@@ -158,10 +163,13 @@ def check(
     if form(model) == "sequence":
         got = run_onnx(path, x.numpy(), *(t.numpy() for t in state))
     else:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         carried = [t.numpy() for t in state]
         ys = []
         for t in range(seq_len):
-            y_t, *carried = run_onnx(path, x[:, t].numpy(), *carried)
+            y_t, *carried = run_onnx(session, x[:, t].numpy(), *carried)
             ys.append(y_t)
         got = [np.stack(ys, axis=1), *carried]
     return max(float(np.abs(g_ - e.numpy()).max()) for g_, e in zip(got, expected, strict=True))

@@ -520,7 +520,11 @@ def save(store: Store, kind: str, rows: list[Any], env: dict[str, Any] | None = 
     read into its record); returns their ids."""
     cls = record_class(kind)
     env = environment() if env is None else env
-    return [(r if isinstance(r, Record) else cls(**r)).save(store, env) for r in rows]
+    records = [r if isinstance(r, Record) else cls.read({"value": r}) for r in rows]
+    for r in records:
+        if not isinstance(r, cls):
+            raise BadInput(f"a {r.kind} record is not accepted as kind {kind!r}")
+    return [r.save(store, env) for r in records]
 
 
 def run_bench(

@@ -143,13 +143,19 @@ def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
     at_max = spec_cost(spec, arch, spec.longest)
     at_one = spec_cost(spec, arch, 1)
     src = f"formula:{arch}.cost"
+    grows = at_max.state_bytes > at_one.state_bytes
+    # Streaming runs one step at a time: a constant-state model's step costs what one position
+    # costs (RetNet's parallel form, counted at T, is not what a stream runs); a growing state
+    # attends over the whole context.
+    per_step = spec.streaming and not grows
+    flops = at_one.flops_per_token if per_step else at_max.flops_per_token
     return Evidence(
         arch=arch,
         params=Figure(at_max.params, "params", f"{src}.params"),
-        flops_per_token=Figure(at_max.flops_per_token, "FLOPs", f"{src}.flops_per_token"),
+        flops_per_token=Figure(flops, "FLOPs", f"{src}.flops_per_token"),
         weights_bytes=Figure(at_max.params * 4, "B", f"{src}.params×4"),
         state_bytes=Figure(at_max.state_bytes, "B", f"{src}.state_bytes"),
-        state_grows=at_max.state_bytes > at_one.state_bytes,
+        state_grows=grows,
     )
 
 

@@ -163,13 +163,17 @@ def measure_flows(
 
     archs = archs or list(MODELS)
     positive("seeds", seeds)
-    torch.set_num_threads(1)  # tiny matrices: one thread is fastest and spares a shared CPU
     for a in archs:
         check_flow_args(a, seq_len, k_max, hidden_size, input_size)
-    results = [
-        gradient_flow(a, seq_len, k_max, hidden_size, input_size, seeds=tuple(range(seeds)))
-        for a in archs
-    ]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest and spares a shared CPU
+    try:
+        results = [
+            gradient_flow(a, seq_len, k_max, hidden_size, input_size, seeds=tuple(range(seeds)))
+            for a in archs
+        ]
+    finally:
+        torch.set_num_threads(threads)
     written = []
     if plot:
         from .plot import plot_flow

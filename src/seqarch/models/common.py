@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..errors import BadInput
+from ..errors import BadInput, positive
 
 IMPLS = ("reference", "fast")
 
@@ -33,10 +33,7 @@ IMPLS = ("reference", "fast")
 MAX_WIDTH = 2**20  # the widest input, hidden or output size accepted: ~1M units per layer
 
 
-def check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadInput(f"{name}={value!r} is not accepted; expected a positive integer")
-    return value
+check_positive_int = positive  # the one positive-integer check (seqarch.errors)
 
 
 def check_width(name: str, value: Any) -> int:

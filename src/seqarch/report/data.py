@@ -247,7 +247,6 @@ def flow_rows(measurements: list[dict]) -> list[FlowRow]:
 
 
 # The measurement rows are the records the producers wrote (seqarch.records), read back.
-LatencyRow, ThroughputRow, MemoryRow, CrossoverRow = Latency, Throughput, Memory, Crossover
 
 
 def _readable(cls: type, measurements: list[dict], needed: tuple[str, ...]) -> list:
@@ -255,10 +254,7 @@ def _readable(cls: type, measurements: list[dict], needed: tuple[str, ...]) -> l
     skipped for memory, or a malformed row, is left out)."""
     rows = []
     for m in measurements:
-        try:
-            r = cls.read(m)
-        except TypeError:  # a stored field of the wrong shape
-            continue
+        r = cls.read(m)
         if all(_is_number(getattr(r, k)) for k in needed):
             rows.append(r)
     return rows
@@ -293,10 +289,10 @@ class ReportData:
     quality: list[QualityRow]
     points: list[QualityPoint]
     flow: list[FlowRow]
-    latency: list[LatencyRow]
-    throughput: list[ThroughputRow]
-    memory: list[MemoryRow]
-    crossover: list[CrossoverRow]
+    latency: list[Latency]
+    throughput: list[Throughput]
+    memory: list[Memory]
+    crossover: list[Crossover]
     limits: dict | None  # the latest machine_limits measurement, {id, value, ...}
     advice: dict | None  # the latest "advice" measurement, {id, created, key, value}
     environments: list[dict] = field(default_factory=list)
@@ -421,13 +417,13 @@ def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
 TASK_TYPES = tuple((row[0], " / ".join(c.upper() for c in row[1]), row[2]) for row in TEXTBOOK)
 
 
-def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, LatencyRow]:
+def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, Latency]:
     """Per arch, its fastest way to take one step, at the hidden size nearest ``hidden_size``
     (log scale); for a growing state (KV cache), the decode step at the shortest context."""
-    best: dict[str, LatencyRow] = {}
+    best: dict[str, Latency] = {}
     target = math.log(hidden_size or 128)
 
-    def closeness(r: LatencyRow) -> tuple[float, int, float]:
+    def closeness(r: Latency) -> tuple[float, int, float]:
         return (abs(math.log(r.hidden_size) - target), r.context or 0, r.p50_us)
 
     for r in data.latency:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
+from ..records import Latency, Throughput
 from .charts import NEUTRAL, Chart, Heatmap, Panel, Rule, Series, color_for
-from .data import LatencyRow, QualityPoint, ReportData, ThroughputRow, step_latency_at
+from .data import QualityPoint, ReportData, step_latency_at
 from .interpret import SEQ_LEN, Interpretation
 
 
@@ -145,7 +146,7 @@ def latency(data: ReportData) -> Chart:
     for arch in archs:
         mine = [r for r in data.latency if r.arch == arch]
         shortest = min((r.context or 0) for r in mine)
-        by_h: dict[int, LatencyRow] = {}
+        by_h: dict[int, Latency] = {}
         for r in mine:
             if (r.context or 0) == shortest and (
                 r.hidden_size not in by_h or r.p50_us < by_h[r.hidden_size].p50_us
@@ -222,7 +223,7 @@ def latency(data: ReportData) -> Chart:
     return chart
 
 
-def crossover(rows: list[ThroughputRow], arch: str = "transformer") -> float | None:
+def crossover(rows: list[Throughput], arch: str = "transformer") -> float | None:
     """The first length at which ``arch``'s throughput falls below the best other model's."""
     mine = {r.seq_len: r.tokens_per_s for r in rows if r.arch == arch}
     others: dict[int, float] = {}
