@@ -108,6 +108,18 @@ def test_verdicts_follow_the_rows():
     assert le(rows)[0] == "not reproduced"
 
 
+def test_a_run_stopped_by_time_is_never_judged():
+    rep = REPRODUCTIONS["mamba-selectivity"]
+    rows = {
+        "S6 (selective)": _row("S6 (selective)", "ssm", 0.97),
+        "S4-like (time-invariant)": _row("S4-like (time-invariant)", "ssm", 0.3),
+    }
+    assert reproduce.judged(rep, rows)[0] == "reproduced"
+    rows["S6 (selective)"].stopped_by_time = 1
+    verdict, why = reproduce.judged(rep, rows)
+    assert verdict == "incomplete" and "stopped by time" in why
+
+
 def test_an_unknown_reproduction_is_refused():
     with pytest.raises(ValueError, match="expected one of zoology-mqar"):
         reproduce.reproduction("nope")

@@ -44,6 +44,7 @@ class Row:
     seeds: int
     state_values: int | None = None  # the model's inference state at this T (for the plots)
     run_ids: list[str] = field(default_factory=list)
+    stopped_by_time: int = 0  # runs a wall-clock safety net stopped: not converged evidence
 
 
 @dataclass
@@ -329,6 +330,16 @@ REPRODUCTIONS: dict[str, Reproduction] = {
 }
 
 
+def judged(rep: Reproduction, rows: dict[str, Row]) -> tuple[str, str]:
+    """The reproduction's verdict on ``rows`` — unless a run was stopped by the wall-clock
+    safety net: that is never converged evidence, so the verdict waits ("incomplete")."""
+    verdict, why = rep.judge(rows)
+    timed_out = [r.label for r in rows.values() if r.stopped_by_time]
+    if timed_out:
+        return "incomplete", why + f"; not judged: {', '.join(timed_out)} had runs stopped by time"
+    return verdict, why
+
+
 def reproduction(name: str) -> Reproduction:
     if name not in REPRODUCTIONS:
         raise BadInput(
@@ -369,12 +380,13 @@ def result(name: str, db: str | Path, quick: bool = False) -> Result:
                 seeds=s.seeds,
                 state_values=_state_values(recipe),
                 run_ids=s.run_ids,
+                stopped_by_time=s.stopped_by_time,
             )
     planned = len(rep.plan(quick))
     if len(rows) < planned:
         verdict, why = "incomplete", f"{len(rows)} of {planned} configurations stored"
     else:
-        verdict, why = rep.judge(rows)
+        verdict, why = judged(rep, rows)
     return Result(
         name, quick, papers()[name], rep.differences(quick), list(rows.values()), verdict, why
     )

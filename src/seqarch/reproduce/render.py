@@ -27,14 +27,17 @@ def listing(papers: dict[str, dict[str, str]]) -> Table:
 def result_view(res: Result) -> list[RenderableType]:
     """The measured rows, the published figure, the differences and the verdict."""
     label = " (quick: a smaller version)" if res.quick else ""
-    t = Table(title=f"{res.name}{label}: test metric, mean ± 95 % interval over seeds")
+    t = Table(
+        title=f"{res.name}{label}: test metric, mean ± 95 % interval over seeds",
+        caption="* = a run stopped by time (not converged; the verdict waits for a rerun)",
+    )
     for col in ("configuration", "here", "baseline", "lr", "seeds", "state (values)"):
         t.add_column(col, justify="left" if col == "configuration" else "right")
     for r in res.rows:
         ci = f" ± {r.ci:.2g}" if math.isfinite(r.ci) else ""
         t.add_row(
             escape(r.label),
-            f"{r.mean:.3g}{ci}",
+            f"{r.mean:.3g}{ci}" + ("*" if r.stopped_by_time else ""),
             "—" if r.baseline is None else f"{r.baseline:.3g}",
             "—" if r.lr is None else f"{r.lr:g}",
             str(r.seeds),
