@@ -229,9 +229,12 @@ def advise(
     table: Annotated[bool, opt("The source's trade-off table, measured here.", "--table")] = False,
     evaluate: Annotated[str | None, opt("Score the advisor on a suite (TOML, 'default').")] = None,
     archs: Annotated[str | None, opt("Only these, comma-separated (default: all).")] = None,
+    out_dir: Annotated[str | None, opt("--data: keep the models here.", "--out")] = None,
 ) -> None:
-    """Which architecture fits this problem, and why — measured on this machine."""
+    """Which architecture fits this problem, and why — measured on this machine. With --data,
+    the winner and the runner-up are refit and kept as model directories."""
     from . import advise as advisor
+    from . import deploy
     from .advise import render
 
     bar, on_event, say = run_bar(err, quiet=as_json)
@@ -246,6 +249,7 @@ def advise(
             rec = advisor.advise(
                 advisor.ProblemSpec.from_options(**locals()), run=not no_run, **run
             )
+            kept = deploy.keep(rec, db, out_dir, say) if data and not no_run else []
     if table:
         return dump([r.__dict__ for r in rows]) if as_json else show(render.textbook(rows))
     if evaluate is not None:
@@ -253,6 +257,7 @@ def advise(
     if markdown:
         Path(markdown).write_text(advisor.to_markdown(rec), encoding="utf-8")
     dump(rec.to_dict()) if as_json else show(*render.advice(rec))
+    [err.print(deploy.kept_line(arch, path)) for arch, path in kept]
     _refresh_report(db, report)
 
 
@@ -318,18 +323,36 @@ def reproduce(
 
 @app.command("export")
 def export_onnx(
-    arch: Annotated[str, typer.Argument(help="Any model whose state does not grow with T.")],
-    path: Annotated[str, typer.Argument(help="Where to write the .onnx file.")],
+    target: Annotated[str, typer.Argument(help="A kept model's directory, or an arch.")],
+    path: Annotated[str | None, typer.Argument(help="The .onnx file (arch: required).")] = None,
+    onnx: Annotated[str | None, opt("The .onnx file (default DIR/model.onnx).")] = None,
     input_size: Inputs = 32,
     hidden_size: Hidden = 128,
     num_layers: Layers = 1,
 ) -> None:
-    """Export a freshly initialised model to ONNX (state explicit); check it in onnxruntime."""
-    from .export import export_fresh
+    """Export a kept model (or a freshly initialised arch) to ONNX, state explicit; check it
+    in onnxruntime."""
+    from .export import export_any
 
     sizes = dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
     with one_line_errors():
-        out.print(export_fresh(arch, path, **sizes))
+        out.print(export_any(target, onnx or path, **sizes))
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[str, typer.Argument(help="A model directory advise --data kept.")],
+    file: Annotated[str, typer.Argument(help="CSV / NPZ in the training file's layout.")],
+    stream: Annotated[bool, opt("Step by step through seqarch.stream.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Predictions of a kept model: a label or values per sequence, or a series' next values."""
+    from .deploy import predict_file
+    from .render import predictions
+
+    with one_line_errors():
+        result = predict_file(model_dir, file, stream=stream)
+    dump(result) if as_json else show(*predictions(result))
 
 
 def main() -> None:

@@ -54,12 +54,20 @@ class _Explicit(nn.Module):
     """The model (or its step) with its state spelled out as separate tensors (ONNX has no
     tuples)."""
 
-    def __init__(self, model: SequenceModel, step: bool):
+    def __init__(self, model: SequenceModel, step: bool, standardise: Any = None):
         super().__init__()
         self.model, self.step = model, step
+        self.norm = None
+        if standardise is not None:  # x' = (x − μ) / σ per feature, inside the graph
+            mean, std = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in standardise)
+            self.register_buffer("mean", mean)
+            self.register_buffer("std", std)
+            self.norm = True
 
     def forward(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
         run = self.model.step if self.step else self.model
+        if self.norm:
+            x = (x - self.mean) / self.std
         y, s = run(x, _pack(self.model, state))
         return (y, *_tensors(s))
 
@@ -73,9 +81,15 @@ def state_names(model: SequenceModel) -> tuple[list[str], list[str]]:
 
 
 def to_onnx(
-    model: SequenceModel, path: str | Path, *, seq_len: int = 4, batch_size: int = 1
+    model: SequenceModel,
+    path: str | Path,
+    *,
+    seq_len: int = 4,
+    batch_size: int = 1,
+    standardise: Any = None,
 ) -> Path:
-    """Write ``model`` to ``path`` as ONNX in its :func:`form`; the state explicit."""
+    """Write ``model`` to ``path`` as ONNX in its :func:`form`; the state explicit.
+    ``standardise`` = (μ, σ) per feature puts x' = (x − μ) / σ in front of the model."""
     if not isinstance(model, SequenceModel):
         raise BadInput(
             f"model of type {type(model).__name__} is not accepted; expected a seqarch model"
@@ -106,7 +120,7 @@ def to_onnx(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the legacy exporter's notices
             torch.onnx.export(
-                _Explicit(model, step),
+                _Explicit(model, step, standardise),
                 (x, *state),
                 str(path),
                 input_names=["x", *ins],
@@ -150,15 +164,22 @@ def check(
     seq_len: int = 7,
     batch_size: int = 2,
     seed: int = 0,
+    standardise: Any = None,
 ) -> float:
     """Largest |onnxruntime − model| over y and the final state, on random x and a random
-    initial state; a step graph is called once per step and its state carried."""
+    initial state; a step graph is called once per step and its state carried. With
+    ``standardise`` = (μ, σ), x is drawn in raw units and the model reads (x − μ) / σ."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, seq_len, model.input_size, generator=g)
+    fed = x
+    if standardise is not None:
+        mean, std = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in standardise)
+        x = x * std + mean  # raw inputs whose standardised values are the draws
+        fed = (x - mean) / std
     init = _tensors(model.init_state(batch_size))
     state = [torch.randn(s.shape, generator=g) * 0.5 for s in init]
     with torch.no_grad():
-        y, s = model.eval()(x, _pack(model, tuple(state)))
+        y, s = model.eval()(fed, _pack(model, tuple(state)))
     expected = [y, *_tensors(s)]
     if form(model) == "sequence":
         got = run_onnx(path, x.numpy(), *(t.numpy() for t in state))
@@ -173,6 +194,21 @@ def check(
             ys.append(y_t)
         got = [np.stack(ys, axis=1), *carried]
     return max(float(np.abs(g_ - e.numpy()).max()) for g_, e in zip(got, expected, strict=True))
+
+
+def export_any(target: str, path: str | None, **sizes: int) -> str:
+    """``seqarch export TARGET [PATH]``: a kept model's directory (PATH optional), else an
+    architecture name exported fresh at ``sizes`` (PATH required)."""
+    if Path(target).is_dir():
+        from .deploy import export_kept
+
+        return export_kept(target, path)
+    if path is None:
+        raise BadInput(
+            f"{target!r} is not a model directory, and exporting the architecture needs PATH; "
+            "expected `seqarch export MODEL_DIR [--onnx PATH]` or `seqarch export ARCH PATH`"
+        )
+    return export_fresh(target, path, **sizes)
 
 
 def export_fresh(arch: str, path: str | Path, **sizes: int) -> str:

@@ -110,7 +110,8 @@ def seasonal_naive(task: Any) -> float:
 
 
 def ets(task: Any) -> float:
-    """MASE of Holt–Winters (additive trend and season) on the test windows."""
+    """MASE of Holt–Winters (additive trend and season; Holt's linear trend when the season is
+    1 step, which has no seasonal component) on the test windows."""
     import warnings
 
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -118,25 +119,24 @@ def ets(task: Any) -> float:
     s = task.standardised()
     m, h = task.season_length, task.steps_ahead
     fit_end = task.boundaries()[1]  # train + val: the peer has nothing to tune
-    kw = dict(trend="add", seasonal="add", seasonal_periods=m, initialization_method="estimated")
+    season = {"seasonal": "add", "seasonal_periods": m} if m > 1 else {"seasonal": None}
+    smoothing = ("smoothing_level", "smoothing_trend") + ("smoothing_seasonal",) * (m > 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = ExponentialSmoothing(s[:fit_end], **kw).fit()
-        params = {
-            k: fitted.params[k]
-            for k in ("smoothing_level", "smoothing_trend", "smoothing_seasonal")
+        fitted = ExponentialSmoothing(
+            s[:fit_end], trend="add", initialization_method="estimated", **season
+        ).fit()
+        params = {k: fitted.params[k] for k in smoothing}
+        known = {
+            "initial_level": fitted.params["initial_level"],
+            "initial_trend": fitted.params["initial_trend"],
         }
+        if m > 1:
+            known["initial_seasonal"] = fitted.params["initial_seasons"]
         errors = []
         for t in task.window_ends("test"):
             model = ExponentialSmoothing(
-                s[: t + 1],
-                trend="add",
-                seasonal="add",
-                seasonal_periods=m,
-                initialization_method="known",
-                initial_level=fitted.params["initial_level"],
-                initial_trend=fitted.params["initial_trend"],
-                initial_seasonal=fitted.params["initial_seasons"],
+                s[: t + 1], trend="add", initialization_method="known", **season, **known
             )
             forecast = model.fit(optimized=False, **params).forecast(h)
             errors.append(np.abs(np.asarray(forecast) - s[t + 1 : t + 1 + h]).mean())

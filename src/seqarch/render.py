@@ -1,8 +1,8 @@
 """Terminal renderings of the top-level modules' results — the cost table (:mod:`.cost`), a
-study's summary (:mod:`.study`), the stored runs (:mod:`.store`), the bench (:mod:`.measure`) —
-and the progress bar over training runs. Nothing here prints except the progress bar's lines;
-the CLI prints what these return. The packages keep theirs beside them
-(``advise/render.py``, ``derive/render.py``, ``practice/render.py``).
+study's summary (:mod:`.study`), the stored runs (:mod:`.store`), the bench (:mod:`.measure`),
+a kept model's predictions (:mod:`.deploy`) — and the progress bar over training runs. Nothing
+here prints except the progress bar's lines; the CLI prints what these return. The packages
+keep theirs beside them (``advise/render.py``, ``derive/render.py``, ``practice/render.py``).
 """
 
 from __future__ import annotations
@@ -129,6 +129,29 @@ def runs_table(rows: list[dict], path: Any) -> Table:
             str(m.get("stopped", "")),
         )
     return t
+
+
+def predictions(result: dict) -> list[RenderableType]:
+    """``seqarch predict``: a row per sequence (or per step ahead), the score when the file
+    had targets."""
+    rows = result["rows"]
+    how = " (step by step through seqarch.stream)" if result.get("stream") else ""
+    t = Table(title=f"{len(rows)} prediction(s){how}")
+    names = tuple(rows[0]) if rows else ()
+    columns(t, names, left=("prediction", "target"))
+    for r in rows:
+        t.add_row(*(_cell(r[k]) for k in names))
+    parts: list[RenderableType] = [t]
+    for key in ("accuracy", "mse"):
+        if key in result:
+            parts.append(f"{key} against the file's targets: {result[key]:.4g}")
+    return parts
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(f"{x:.4g}" for x in v)
+    return f"{v:.6g}" if isinstance(v, float) else escape(str(v))
 
 
 def bench_tables(result: dict) -> list[RenderableType]:

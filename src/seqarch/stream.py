@@ -1,6 +1,7 @@
 r"""The streaming runtime: a trained recurrent model served one time step at a time.
 
-    session = seqarch.stream.open(model)       # a seqarch model or a torch nn.RNN/LSTM/GRU
+    session = seqarch.stream.open(model)       # a seqarch model, a torch nn.RNN/LSTM/GRU, or a
+                                               # model directory seqarch advise --data kept
     y_t = session.push(x_t)                    # x_t (D,) NumPy -> y_t (O,); the state is kept
     session.state / session.load_state(s) / session.reset()
 
@@ -27,6 +28,7 @@ would need unbounded memory.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numba
@@ -246,6 +248,22 @@ def _push(x, ws, layout):  # noqa: ANN001
     return 0
 
 
+@jit(fastmath=FASTMATH, error_model="numpy")
+def _rows(kind, a_x, b_x, a_h, b_h, h, c, a):  # noqa: ANN001
+    """The gates of B streams whose products a GEMM computed: row b of a_x + b_x (B, G·H)
+    and a_h + b_h -> h[b] (and c[b]) in place; ``a`` (2·G·H,) is scratch for one row."""
+    GH = a_x.shape[1]
+    for b in range(a_x.shape[0]):
+        for k in range(GH):
+            a[k] = a_x[b, k] + b_x[k]
+        if kind >= MINGRU_GATES:
+            _min_gates(kind, a[:GH], h[b])
+        else:
+            for k in range(GH):
+                a[GH + k] = a_h[b, k] + b_h[k]
+            _gates(kind, a, h[b], c[b])
+
+
 # The selective SSM's layout: the same header (slot G_ holds N, the state size per channel), then
 # W_in offset, b_in offset, R (the rank of Δ), the offset of R + 2N zeros (W_p's absent bias);
 # per layer (W_p offset, W_Δ offset, b_Δ offset, A offset, D offset) with W_p = [W_r; W_B; W_C]
@@ -384,6 +402,13 @@ class Session:
             x = np.ascontiguousarray(x)
         return x
 
+    def _stream_index(self, stream: Any) -> int:
+        if isinstance(stream, bool) or not isinstance(stream, int | np.integer):
+            raise BadInput(f"stream={stream!r} is not accepted; expected an integer index")
+        if not 0 <= stream < self.streams:
+            raise BadInput(f"stream={stream} is not accepted; expected 0 ≤ stream < {self.streams}")
+        return int(stream)
+
     def _bad_value(self, j: int) -> BadInput:
         where = j if self.streams == 1 else divmod(j, self.input_size)
         return BadInput(
@@ -483,9 +508,18 @@ def _pack_ssm(model: SSM, B: int) -> tuple[_Workspace, list[int], tuple]:
     return ws, header + layers, (1, L, B, H, N)
 
 
+BATCHED_FROM = 8  # streams from which a step is one GEMM per layer (see FastSession)
+
+
 class FastSession(Session):
     """The compiled runtime for seqarch RNN / LSTM / GRU / minGRU / minLSTM / SSM stacks
-    (without layer norm)."""
+    (without layer norm).
+
+    With many streams (B ≥ ``BATCHED_FROM``, the cell models) a step is one GEMM per layer and
+    product — A_x = X W_xᵀ (B × D_l by D_l × G·H) and A_h = H_{t−1} W_hᵀ — in the machine's
+    BLAS, which reuses each weight for all B rows, then the same compiled gate equations row by
+    row, then Y = H_L W_hyᵀ. Below it the per-stream GEMV kernel is faster (a BLAS call costs
+    more than it saves at batch 1)."""
 
     def __init__(self, model: RecurrentModel | MinRNN | SSM, streams: int):
         super().__init__(model, streams)
@@ -508,18 +542,68 @@ class FastSession(Session):
         self._entry = self._kernel.compile(
             (x_type, numba.typeof(self._ws), numba.typeof(self._layout))
         )
+        self._layers = None
+        if streams >= BATCHED_FROM and not isinstance(model, SSM):
+            self._layers = self._gemm_views(layout, state_shape)
+
+    def _gemm_views(self, layout: list[int], state_shape: tuple) -> list[tuple]:
+        """Per layer (W_x, b_x, W_h, b_h, h, c) as views into the workspace, and the GEMMs'
+        outputs: what the batched step reads and writes."""
+        S, L, B, H = state_shape
+        G, ws = layout[G_], self._ws
+        GH = G * H
+        views = []
+        for l in range(L):
+            wx, n_x, wh, bx, bh = layout[HEADER + 5 * l : HEADER + 5 * l + 5]
+            W_h = None if wh == 0 else ws[wh : wh + GH * H].reshape(GH, H)
+            b_h = ws[bx : bx + GH] if wh == 0 else ws[bh : bh + GH]  # min cells: unread
+            W_x, b_x = ws[wx : wx + GH * n_x].reshape(GH, n_x), ws[bx : bx + GH]
+            views.append((W_x, b_x, W_h, b_h, self._state[0, l], self._state[S - 1, l]))
+        O = layout[O_]
+        self._W_hy = None if not O else ws[layout[WY] : layout[WY] + O * H].reshape(O, H)
+        self._b_y = None if not O else ws[layout[BY] : layout[BY] + O]
+        self._a_x = np.zeros((B, GH), np.float32)
+        self._a_h = np.zeros((B, GH), np.float32)
+        self._a = np.zeros(2 * GH, np.float32)
+        self._kind = layout[KIND]
+        return views
+
+    def _push_gemm(self, x: np.ndarray) -> None:
+        """One step of B streams as GEMMs (BLAS) and compiled gates; state and y in place."""
+        a_x, a_h = self._a_x, self._a_h
+        below = x
+        for W_x, b_x, W_h, b_h, h, c in self._layers:
+            np.matmul(below, W_x.T, out=a_x)
+            if W_h is not None:
+                np.matmul(h, W_h.T, out=a_h)
+            _rows(self._kind, a_x, b_x, a_h, b_h, h, c, self._a)
+            below = h
+        if self._W_hy is None:
+            self._y[...] = below
+        else:
+            np.matmul(below, self._W_hy.T, out=self._y)
+            self._y += self._b_y
 
     def push(self, x_t: np.ndarray) -> np.ndarray:
         """One step: x_t (D,) -> y_t (O,), or (B, D) -> (B, O) with ``streams=B``."""
         x = self._check_x(x_t)
+        if self._layers is not None:
+            j = _first_non_finite(x.reshape(-1))
+            if j >= 0:
+                raise self._bad_value(j)
+            self._push_gemm(x)
+            return self._y.copy()
         status = self._entry(x if self.streams == 1 else x.reshape(-1), self._ws, self._layout)
         if status < 0:
             raise self._bad_value(-1 - status)
         return self._y.copy()
 
-    def reset(self) -> None:
-        """Back to the zero state h_0 = 0 (and C_0 = 0)."""
-        self._state[...] = 0.0
+    def reset(self, stream: int | None = None) -> None:
+        """Back to the zero state h_0 = 0 (and C_0 = 0): every stream, or only ``stream``."""
+        if stream is None:
+            self._state[...] = 0.0
+        else:
+            self._state[:, :, self._stream_index(stream)] = 0.0
 
     def __reduce__(self) -> tuple:
         """Pickle and deepcopy: rebuild the session (its compiled entry point and the views into
@@ -563,8 +647,22 @@ class StepSession(Session):
         y = y.float().numpy()
         return y[0].copy() if self.streams == 1 else y.copy()
 
-    def reset(self) -> None:
-        self._value = self.model.init_state(self.streams)
+    def reset(self, stream: int | None = None) -> None:
+        """Back to the model's initial state: every stream, or only ``stream``."""
+        fresh = self.model.init_state(self.streams)
+        if stream is None:
+            self._value = fresh
+            return
+        b = self._stream_index(stream)
+        from .export import _batch_dim
+
+        dim = _batch_dim(self.model)
+        tensors = self._value if isinstance(self._value, tuple | list) else [self._value]
+        new = [t.clone() for t in tensors]
+        zero = fresh if isinstance(fresh, tuple | list) else [fresh]
+        for t, z in zip(new, zero, strict=True):
+            t.select(dim, b).copy_(z.select(dim, b))
+        self._value = type(self._value)(new) if isinstance(self._value, tuple | list) else new[0]
 
     @property
     def state(self) -> Any:
@@ -594,10 +692,56 @@ def state_grows(model: SequenceModel) -> bool:
     return model.state_grows()
 
 
-def open(model: SequenceModel | nn.RNNBase, streams: int = 1) -> FastSession | StepSession:  # noqa: A001
-    """A streaming session over ``model`` carrying ``streams`` independent streams."""
+class Standardised:
+    """A session over a kept model (``open(MODEL_DIR)``): raw inputs, standardised as in
+    training, x' = (x − μ) / σ per feature, then the model's own session."""
+
+    def __init__(self, session: Session, mean: Any, std: Any):
+        self.session = session
+        self.mean = np.asarray(mean, np.float32)
+        self.std = np.asarray(std, np.float32)
+        self.model, self.streams = session.model, session.streams
+        self.input_size, self.out_features = session.input_size, session.out_features
+
+    def push(self, x_t: Any) -> np.ndarray:
+        x = self.session._check_x(x_t)
+        return self.session.push(((x - self.mean) / self.std).astype(np.float32))
+
+    def reset(self, stream: int | None = None) -> None:
+        self.session.reset(stream)
+
+    @property
+    def state(self) -> Any:
+        return self.session.state
+
+    def load_state(self, state: Any) -> None:
+        self.session.load_state(state)
+
+
+def _open_kept(path: Any, streams: int) -> Any:
+    from .deploy import load
+
+    kept = load(path)
+    if kept.kind == "forecast":
+        raise BadInput(
+            f"{path}: a forecaster reads windows relative to their last value, not a stream; "
+            "expected a classify or regress model directory (use `seqarch predict`)"
+        )
+    session = open(kept.model, streams)
+    s = kept.meta["task"].get("standardise")
+    return session if s is None else Standardised(session, s["mean"], s["std"])
+
+
+def open(  # noqa: A001
+    model: SequenceModel | nn.RNNBase | str | os.PathLike, streams: int = 1
+) -> FastSession | StepSession | Standardised:
+    """A streaming session over ``model`` carrying ``streams`` independent streams. ``model``
+    may be a seqarch model, a torch nn.RNN / LSTM / GRU, or a model directory that
+    ``seqarch advise --data`` kept (its inputs then standardised as in training)."""
     if isinstance(streams, bool) or not isinstance(streams, int) or streams <= 0:
         raise BadInput(f"streams={streams!r} is not accepted; expected a positive integer")
+    if isinstance(model, str | os.PathLike):
+        return _open_kept(model, streams)
     if isinstance(model, nn.RNNBase):
         model = _from_torch(model)
     if not isinstance(model, SequenceModel):

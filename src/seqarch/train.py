@@ -164,6 +164,7 @@ class RunConfig:
 class RunResult:
     metrics: dict  # test metrics, val_<m>, baseline_<m>, params, train_seconds, steps, ...
     curve: list[dict]  # [{step, train_loss, val_metric, seconds}] at every evaluation
+    model: Any = None  # the trained model, when train(keep_model=True) was asked for it
 
 
 def make_task(name: str, config: dict) -> Any:
@@ -235,18 +236,23 @@ def augment(batch: Any, cfg: TrainConfig, gen: torch.Generator) -> Any:
 # -- model and schedule ----------------------------------------------------------------------
 
 
-def build_model(run: RunConfig, task: Any, max_len: int) -> torch.nn.Module:
+def model_options(run: RunConfig, task: Any, max_len: int) -> dict[str, Any]:
+    """Every keyword ``models.build(run.arch, **options)`` gets for ``run`` on ``task``: what a
+    kept model stores to be rebuilt (seqarch.deploy)."""
     config = dict(run.model_config)
     if "max_len" in models.accepted_options(run.arch):
         config["max_len"] = max(max_len, config.get("max_len", 0))
-    return models.build(
-        run.arch,
-        input_size=task.input_size,
-        output_size=task.output_size,
-        dropout=run.train.dropout,
-        layer_norm=run.train.layer_norm,
+    return {
+        "input_size": task.input_size,
+        "output_size": task.output_size,
+        "dropout": run.train.dropout,
+        "layer_norm": run.train.layer_norm,
         **config,
-    )
+    }
+
+
+def build_model(run: RunConfig, task: Any, max_len: int) -> torch.nn.Module:
+    return models.build(run.arch, **model_options(run, task, max_len))
 
 
 def lr_factor(step: int, total: int, warmup_steps: int, schedule: str) -> float:
@@ -321,8 +327,11 @@ def final_metrics(task: Any, data: dict[str, Any], y_val: Tensor, y_test: Tensor
     return metrics | {"metric": task.metric, "higher_is_better": bool(task.higher_is_better)}
 
 
-def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult:
-    """Train ``run`` and return its test metrics and learning curve.
+def train(
+    run: RunConfig, progress: bool = False, task: Any = None, keep_model: bool = False
+) -> RunResult:
+    """Train ``run`` and return its test metrics and learning curve (and, with
+    ``keep_model``, the model at its best validation step).
 
     ``task`` overrides ``make_task(run.task, **run.task_config)`` (an already built Task).
     """
@@ -410,7 +419,7 @@ def train(run: RunConfig, progress: bool = False, task: Any = None) -> RunResult
         "stopped": stopped,
         "seq_len": int(tr.x.shape[1]),
     }
-    return RunResult(metrics=metrics, curve=curve)
+    return RunResult(metrics=metrics, curve=curve, model=model if keep_model else None)
 
 
 def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:

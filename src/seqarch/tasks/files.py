@@ -191,7 +191,13 @@ def read_sequences(
             else:
                 targets.append([_number(path, i, t_col + 1, r[t_col])])
         return seqs, np.array(targets)
-    arrays = _load_npz(path)
+    return _sequences_from_arrays(path, _load_npz(path), problem)
+
+
+def _sequences_from_arrays(
+    path: str, arrays: dict[str, np.ndarray], problem: str
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """An NPZ's ``x``, ``y`` (and ``lengths``) as sequences and targets, every value checked."""
     for key in ("x", "y"):
         if key not in arrays:
             raise BadInput(f"{path}: has no array {key!r}; found {', '.join(arrays) or 'none'}")
@@ -221,6 +227,52 @@ def read_sequences(
         return seqs, y.astype(str)
     yf = _check_numeric(path, "y", y)
     return seqs, yf.reshape(N, -1)
+
+
+def read_inputs(
+    path: str, width: int | None, input_size: int, problem: str, target: str = "last"
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Sequences to predict, from a file in the training layout, and their targets when the
+    file has them (then ``seqarch predict`` scores itself against them).
+
+    CSV: rows of ``width`` values (the training rows' length) and no target, or ``width`` + 1
+    columns where the target sits as in training (``target``: "last" or "first"); ``width``
+    None accepts any width and reads no target. NPZ: ``x`` (N, T) or (N, T, D), optional
+    ``y`` and ``lengths``. A feature count other than ``input_size`` is refused naming both."""
+    if _check_path(path) == ".csv":
+        rows = _read_csv(path)
+        have = len(rows[0][1])
+        if width is not None and have not in (width, width + 1):
+            raise BadInput(
+                f"{path}: rows have {have} columns; expected {width} values (the model's "
+                f"training length) or {width + 1} with the target as in training"
+            )
+        if input_size != 1:
+            raise BadInput(
+                f"{path}: a CSV row is one feature per step, the model reads {input_size}; "
+                "expected an NPZ with x (N, T, D)"
+            )
+        if width is not None and have == width + 1:
+            return read_sequences(path, problem, target, _stamp(path))
+        _, rows = _split_header(rows, list(range(have)))
+        seqs = [np.array([[_number(path, i, c + 1, r[c])] for c in range(have)]) for i, r in rows]
+        if not seqs:
+            raise BadInput(f"{path}: has a header but no data rows")
+        return seqs, None
+    arrays = _load_npz(path)
+    if "x" not in arrays:
+        raise BadInput(f"{path}: has no array 'x'; found {', '.join(arrays) or 'none'}")
+    x = arrays["x"]
+    D = 1 if x.ndim == 2 else x.shape[-1]
+    if x.ndim in (2, 3) and D != input_size:
+        raise BadInput(
+            f"{path}: x has {D} feature(s) per step, the model was trained on {input_size}; "
+            "expected x (N, T, D) with the training D"
+        )
+    if "y" in arrays:
+        return read_sequences(path, problem, target, _stamp(path))
+    seqs, _ = _sequences_from_arrays(path, dict(arrays, y=np.zeros(len(x))), "regress")
+    return seqs, None
 
 
 def _only_numeric_column(path: str, rows: list[tuple[int, list[str]]]) -> int:
