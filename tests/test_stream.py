@@ -102,6 +102,47 @@ def test_independent_streams_match_batch_one(name):
             np.testing.assert_allclose(y[b], one[b].push(x[b]), atol=1e-6)
 
 
+@pytest.mark.parametrize("name, kw", CONFIGS)
+def test_many_streams_in_one_call_equal_single_sessions(name, kw):
+    """From BATCHED_FROM streams a step is one GEMM per layer (BLAS) and the compiled gates:
+    every stream equals its own batch-1 session; a non-finite input leaves every state as it
+    was; one stream is reset on its own."""
+    model, B = _model(name, **kw), stream.BATCHED_FROM + 3
+    many, one = stream.open(model, streams=B), [stream.open(model) for _ in range(B)]
+    assert (many._layers is not None) == (name != "ssm")  # the SSM keeps its own kernel
+    xs = np.random.default_rng(4).standard_normal((12, B, 5)).astype(np.float32)
+    for t, x in enumerate(xs):
+        if t == 6:
+            many.reset(2)
+            one[2].reset()
+        y = many.push(x)
+        for b in range(B):
+            np.testing.assert_allclose(y[b], one[b].push(x[b]), atol=2e-6, rtol=1e-5)
+    before = [s.copy() for s in many._state]
+    bad = xs[0].copy()
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match="non-finite value at index \\(5, 1\\)"):
+        many.push(bad)
+    assert all(np.array_equal(a, b) for a, b in zip(before, many._state, strict=True))
+    with pytest.raises(ValueError, match="stream=99"):
+        many.reset(99)
+
+
+@pytest.mark.parametrize("name", ["retnet", "lstm"])
+def test_a_step_session_resets_one_stream(name):
+    model = _model(name, layer_norm=True) if name == "lstm" else _model(name)
+    many = stream.open(model, streams=3)
+    assert isinstance(many, stream.StepSession)
+    xs = np.random.default_rng(6).standard_normal((6, 3, 5)).astype(np.float32)
+    fresh = stream.open(model)
+    for x in xs[:3]:
+        many.push(x)
+    many.reset(1)
+    for x in xs[3:]:
+        y = many.push(x)
+        np.testing.assert_allclose(y[1], fresh.push(x[1]), atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["lstm", "ssm"])
 def test_strided_float64_and_list_inputs_give_the_float32_result(name):
     """The fast path takes C-contiguous float32 as it is; every other form is converted first."""
