@@ -319,7 +319,8 @@ def test_advice_on_the_users_own_data(tmp_path):
         before = len(store.runs())
     A.advise(spec, db=tmp_path / "d.db", run=True, names=["rnn", "gru"], max_steps=200)
     with Store(tmp_path / "d.db") as store:
-        assert len(store.runs()) == before == 2 * (4 + 2)  # per arch: the sweep, 2 more seeds
+        # per arch: the sweep, 2 more seeds; then the winner on its last k = 1, 2, 4 steps
+        assert len(store.runs()) == before == 2 * (4 + 2) + 3 * 3
 
 
 def test_the_dropout_note_cites_the_stored_ablation(tmp_path):

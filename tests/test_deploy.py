@@ -193,3 +193,44 @@ def test_a_forecaster_is_kept_and_forecasts_in_raw_units(tmp_path):
         deploy.predict_file(d, data, stream=True)
     with pytest.raises(BadInput, match="forecaster reads windows"):
         stream.open(str(d))
+
+
+def test_how_far_back_the_signal_lies_is_measured(tmp_path):
+    """Labels decided by the value d = 6 steps before the end of 16-step sequences: windows of
+    1, 2 and 4 steps cannot see it, 8 can — the estimate is within a factor of 2 of d."""
+    from seqarch.advise.lag import estimate, lag_grid
+
+    assert lag_grid(32) == [1, 2, 4, 8, 16] and lag_grid(1) == []
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(600):  # a ±1 pulse 6 steps before the end in weaker noise: its sign
+        x, label = 0.3 * rng.normal(size=16), rng.integers(2)
+        x[16 - 6] = 2 * label - 1
+        rows.append(",".join(f"{v:.4f}" for v in x) + f",{label}")
+    data = tmp_path / "lag.csv"
+    data.write_text("\n".join(rows) + "\n")
+    spec = A.ProblemSpec(seq_len=16, data=str(data), train_minutes=2, hidden_size=16)
+    rec = A.advise(spec, db=tmp_path / "l.db", run=True, names=["gru"], max_steps=400)
+    lag = rec.signal_lag
+    assert lag is not None and lag["T"] == 16 and set(lag["curve"]) == {"1", "2", "4", "8"}
+    assert rec.to_dict()["signal_lag"]["k"] == lag["k"]
+    assert 3 <= lag["k"] <= 12, lag  # within a factor of 2 of the true lag 6
+    assert f"Your signal lies about {lag['k']} steps back" in rec.defense
+
+    def rec_(v):  # a stored record with one metric value
+        return {
+            "id": "r",
+            "metrics": {
+                "metric": "accuracy",
+                "higher_is_better": True,
+                "accuracy": v,
+                "baseline_accuracy": 0.5,
+            },
+        }
+
+    full = [rec_(0.9), rec_(0.92), rec_(0.91)]
+    by_k = {1: [rec_(0.5)] * 3, 2: [rec_(0.91)] * 3, 4: [rec_(0.9)] * 3}
+    assert estimate(full, by_k, T=8)["k"] == 2
+    assert estimate(full, {1: [rec_(0.5)] * 3}, T=8)["k"] == 8  # none reached: the full length
+    unclear = [rec_(0.4), rec_(0.9), rec_(0.6)]  # the full context's interval spans 0.5
+    assert estimate(unclear, by_k, T=8)["k"] is None

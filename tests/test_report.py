@@ -175,6 +175,19 @@ def fill_store(path: Path, task_name: str = "adding", measurements: bool = True)
         store.put_measurement(
             "reproduction", {"name": "zoology-mqar", "quick": False}, done, env=ENV
         )
+
+        def point(mean: float) -> dict:
+            return {"metric": "accuracy", "mean": mean, "lo": mean - 0.05, "hi": mean + 0.05}
+
+        means = {1: 0.5, 2: 0.52, 4: 0.55, 8: 0.9, 16: 0.91}
+        lag = {
+            "arch": "gru",
+            "k": 8,
+            "T": 32,
+            "full": {**point(0.92), "baseline": 0.5},
+            "curve": {str(k): point(m) for k, m in means.items()},
+        }
+        store.put_measurement("signal_lag", {"arch": "gru", "data": "mine.csv"}, lag, env=ENV)
     return path
 
 
@@ -356,6 +369,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
         "throughput-memory",
         "interpretability",
         "reproductions",
+        "signal-lag",
     }
     for chart in charts:  # every chart has at least one drawn plot
         assert any(p["id"].startswith(chart + "-") for p in plots), chart
@@ -372,6 +386,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
     assert "Fixture CPU" in page.inner_text("#environment")
     assert "From 48 runs" in page.inner_text("#quality")
     assert "zoology-mqar: reproduced" in page.inner_text("#reproductions")
+    assert "mine.csv: k̂ = 8 of T = 32" in page.inner_text("#signal-lag")
     shot = _screenshot(page, "report-full.png")
     assert shot.stat().st_size > 10_000
     assert errors == []
@@ -404,7 +419,7 @@ def test_empty_report_in_the_browser(browser, pages: dict[str, Path]) -> None:
     text = page.inner_text("body")
     assert "The store is empty" in text and "seqarch study --preset quick" in text
     assert page.locator("table.tradeoff tbody tr").count() == len(TASK_TYPES)
-    assert page.locator("section.chart .missing").count() == 6  # all but interpretability
+    assert page.locator("section.chart .missing").count() == 7  # all but interpretability
     _screenshot(page, "report-empty.png")
     assert errors == []
     ctx.close()

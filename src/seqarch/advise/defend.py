@@ -26,6 +26,7 @@ class Recommendation:
     confidence: str  # "high" | "medium" | "low"
     confidence_basis: str = ""  # what the label rests on: seeds, runs, intervals, time stops
     peers: list[dict] = field(default_factory=list)  # classical peers on the same splits
+    signal_lag: dict | None = None  # --data, unknown horizon: how far back, measured (lag.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class Recommendation:
             "confidence": self.confidence,
             "confidence_basis": self.confidence_basis,
             "peers": list(self.peers),
+            "signal_lag": self.signal_lag,
             "ranking": [v.to_dict() for v in self.ranking],
             "flips": list(self.flips),
             "caveats": list(self.caveats),

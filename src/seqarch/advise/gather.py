@@ -636,6 +636,19 @@ def advise(
             on_event=on_event,
         )
         rec = recommend(spec, evidence)
+    if spec.data and spec.horizon is None:  # how far back the signal lies, measured
+        from .lag import lag_sentence, measure_lag
+
+        if run and progress:
+            progress(
+                f"measuring how far back the signal lies: {rec.recommendation} on the "
+                "last k steps of each sequence, k = 1, 2, 4, … …"
+            )
+        lag = measure_lag(rec, db, run=run, on_event=on_event)
+        if lag is not None:
+            rec.signal_lag = lag
+            rec.defense += "\n\n" + lag_sentence(lag)
+    with Store(db) as store:
         if keep:
             store.put_measurement(ADVICE_KIND, spec.to_dict(), rec.to_dict())
     return rec

@@ -34,6 +34,7 @@ def build_charts(data: ReportData, interpret_steps: int | None = INTERPRET_STEPS
         figures.throughput_memory(data),
         figures.interpretability(results),
         figures.reproductions(data),
+        figures.signal_lag(data),
     ]
 
 

@@ -36,6 +36,7 @@ from typing import Any
 from .. import protocol
 from ..advise import TEXTBOOK, skill_of
 from ..advise.gather import ADVICE_KIND
+from ..advise.lag import LAG_KIND
 from ..derive.flow import FLOW_KIND
 from ..measure import LIMITS_KIND
 from ..records import Crossover, Latency, Memory, Throughput
@@ -297,6 +298,7 @@ class ReportData:
     advice: dict | None  # the latest "advice" measurement, {id, created, key, value}
     environments: list[dict] = field(default_factory=list)
     reproductions: list[dict] = field(default_factory=list)  # stored seqarch.reproduce results
+    lags: list[dict] = field(default_factory=list)  # stored signal-lag estimates (advise/lag.py)
 
     @property
     def empty(self) -> bool:
@@ -327,6 +329,10 @@ def load(db: str | Path) -> ReportData:
         advice=_latest(by_kind.get(ADVICE_KIND, [])),
         environments=environments(runs, [m for ms in by_kind.values() for m in ms]),
         reproductions=[{"id": m["id"], **m["value"]} for m in by_kind.get(REPRODUCTION_KIND, [])],
+        lags=[
+            {**m["value"], "id": m["id"], "data": m["key"]["data"]}
+            for m in by_kind.get(LAG_KIND, [])
+        ],
     )
 
 

@@ -7,6 +7,7 @@ command fills it; every figure lists the runs or measurements its numbers came f
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from ..records import Latency, Throughput
 from .charts import NEUTRAL, Chart, Heatmap, Panel, Rule, Series, color_for
@@ -465,4 +466,65 @@ def reproductions(data: ReportData) -> Chart:
             )
         chart.panels.append(panel)
     chart.caption += " ".join(verdicts)
+    return chart
+
+
+# ---------------------------------------------------------------------------------------------
+# How far back the signal lies in the user's data
+
+
+def signal_lag(data: ReportData) -> Chart:
+    """Each stored lag estimate (``advise --data`` with an unknown horizon): the recommended
+    model's test metric trained on only the last k steps, against k, beside the full
+    context's mean and interval; the estimate k̂ in the caption."""
+    chart = Chart(
+        id="signal-lag",
+        title="How far back the signal lies in your data",
+        caption="Test metric (mean over the protocol's seeds, each on its own split) of the "
+        "recommended model trained on only the last k steps of each sequence; the dashed lines "
+        "are the full context's mean and 95 % interval. ",
+        sources=[f"measurement:{m['id']}" for m in data.lags],
+    )
+    if not data.lags:
+        chart.missing = (
+            "No estimate is stored yet: `seqarch advise --data FILE` with the horizon unknown "
+            "measures one."
+        )
+        return chart
+    notes = []
+    latest = {}
+    for m in sorted(data.lags, key=lambda m: m.get("created", "")):
+        latest[(m["data"], m["arch"])] = m
+    for m in latest.values():
+        ks = sorted(int(k) for k in m["curve"])
+        ref = m["full"]
+        panel = Panel(
+            title=f"{Path(m['data']).name}: {m['arch']}",
+            x_label="last k steps kept (log scale)",
+            y_label=ref["metric"],
+            log_x=True,
+        )
+        xs = [*ks, m["T"]]
+        panel.series.append(
+            Series(
+                name=m["arch"],
+                x=xs,
+                y=[m["curve"][str(k)]["mean"] for k in ks] + [ref["mean"]],
+                style="lines+markers",
+            )
+        )
+        panel.rules += [
+            Rule("y", ref["mean"], f"full context {ref['mean']:.3g}"),
+            Rule("y", ref["lo"], "95 % interval"),
+            Rule("y", ref["hi"], ""),
+        ]
+        chart.panels.append(panel)
+        k = m["k"]
+        notes.append(
+            f"{Path(m['data']).name}: k̂ = {k} of T = {m['T']}"
+            if k is not None
+            else f"{Path(m['data']).name}: no estimate (the full context is not clear of the "
+            "baseline)"
+        )
+    chart.caption += "; ".join(notes) + "."
     return chart

@@ -347,6 +347,7 @@ class FileSequences(LabelledSequences):
     problem: str = "classify"  # "classify" | "regress"
     target: str = "last"  # CSV: the target column, "last" or "first"
     seq_len: int | None = None  # crop to the first seq_len steps (None = whole)
+    last: int | None = None  # then keep only each sequence's last k steps (None = all)
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     normalize: bool = True

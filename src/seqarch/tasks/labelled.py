@@ -78,6 +78,8 @@ class LabelledSequences(Task):
     def validate(self) -> None:
         if getattr(self, "seq_len", None) is not None:
             check_range("seq_len", self.seq_len, 1)
+        if getattr(self, "last", None) is not None:
+            check_range("last", self.last, 1)
 
     @property
     def input_size(self) -> int:
@@ -99,7 +101,9 @@ class LabelledSequences(Task):
     def horizon(self) -> int:
         longest = max(len(s) for seqs, _ in self._splits().values() for s in seqs)
         crop = getattr(self, "seq_len", None)
-        return longest if crop is None else min(crop, longest)
+        longest = longest if crop is None else min(crop, longest)
+        last = getattr(self, "last", None)
+        return longest if last is None else min(last, longest)
 
     def standardiser(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and standard deviation over the valid steps of the training split."""
@@ -109,6 +113,9 @@ class LabelledSequences(Task):
 
     def _generate(self, split: str) -> Batch:
         seqs, targets = self._splits()[split]
+        if getattr(self, "last", None) is not None:  # only the last k steps of each sequence
+            crop = getattr(self, "seq_len", None)
+            seqs = [(s[:crop] if crop else s)[-self.last :] for s in seqs]
         if getattr(self, "normalize", True):
             mu, sd = self.standardiser()
             seqs = [(s - mu) / sd for s in seqs]
