@@ -246,7 +246,10 @@ def run_bar(console: Console, quiet: bool = False) -> tuple[Any, Any, Any]:
     bar = progress.add_task("runs", total=0)
 
     def on_event(e: Any) -> None:
-        label = f"{e.run.arch} {e.run.task} {e.run.task_config.get('seq_len', '')}".strip()
+        c = e.run.task_config
+        length = f"T={c['seq_len']}" if c.get("seq_len") is not None else ""
+        window = f"last {c['last']} steps" if c.get("last") is not None else ""
+        label = " ".join(p for p in (e.run.arch, e.run.task, length, window) if p)
         lr = f"lr {e.run.train.lr:g}"
         if e.kind == "queued":
             progress.update(bar, total=progress.tasks[0].total + 1)

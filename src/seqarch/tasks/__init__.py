@@ -12,6 +12,7 @@ Every task is a frozen dataclass config with a pure, seeded generator (see :mod:
     selective_copy  classify  accuracy       symbols scattered among noise, reproduce in order
     recall          classify  accuracy       multi-query associative recall (MQAR)
     stream_events   classify  f1             flag short events in a noisy stream, every step
+    transduce       classify  exact_match    number words (German …) → digits, decoder-only
     names           classify  bits_per_char  character-level LM of first names (ragged)
     ucr             classify  accuracy       real series shipped with aeon (GunPoint, ...)
     forecast        regress   mase           co2 / sunspots, against the seasonal naive
@@ -34,6 +35,7 @@ from .names import Names
 from .recall import Recall
 from .selective_copy import SelectiveCopy
 from .stream_events import StreamEvents
+from .transduce import Transduce
 from .ucr import UCR
 
 TASKS: dict[str, type[Task]] = {
@@ -44,6 +46,7 @@ TASKS: dict[str, type[Task]] = {
         SelectiveCopy,
         Recall,
         StreamEvents,
+        Transduce,
         Names,
         UCR,
         Forecast,
@@ -90,6 +93,7 @@ __all__ = [
     "SelectiveCopy",
     "StreamEvents",
     "Task",
+    "Transduce",
     "UCR",
     "accepted_options",
     "from_files",
