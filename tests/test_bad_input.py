@@ -65,6 +65,9 @@ CASES = [
     (["derive", "check", "--seeds", "-1"], "seeds=-1"),
     (["advise", "--seq-len", "8", "--data", "{series}", "--task-kind", "forecast"], "--column"),
     (["advise", "--seq-len", "8", "--column", "a", "--no-run"], "column='a'"),
+    (["predict", "{tmp}/no-model", "{data}"], "no-model"),
+    (["predict", "{tmp}", "{data}"], "has no model.safetensors"),
+    (["export", "{tmp}/nothing"], "needs PATH"),
 ]
 
 

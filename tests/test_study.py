@@ -105,7 +105,10 @@ def test_presets_cover_the_textbook_picture():
     assert {r.task for r in ablation} == {"ucr"}
     regularised = [r for r in ablation if r.train.layer_norm]
     assert regularised and all(r.train.clip_norm and r.train.jitter_sigma for r in regularised)
-    assert set(PRESETS) == {"quick", "full", "ablation"}
+    real = load_study("real")
+    assert {r.task for r in real} == {"transduce"}
+    assert {r.task_config["max_digits"] for r in real} == {2, 4, 6}
+    assert set(PRESETS) == {"quick", "full", "ablation", "real"}
 
 
 def test_local_study_stores_every_run_once_and_resumes(tmp_path):

@@ -162,7 +162,7 @@ def practice(
 
 @app.command()
 def study(
-    preset: Annotated[str, opt("quick, full, ablation, or a study .toml file.")] = "quick",
+    preset: Annotated[str, opt("quick, full, ablation, real, or a study .toml file.")] = "quick",
     db: Db = None,
     backend: Annotated[str, opt("local (worker processes) or ray.")] = "local",
     workers: Annotated[int | None, opt("Parallel runs (default: cores / threads).")] = None,

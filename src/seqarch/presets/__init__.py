@@ -14,6 +14,8 @@ step budget per task — never a learning rate or a step count for one architect
     ablation  a small real dataset where overfitting is likely (UCR GunPoint, 50 training
               series): dropout alone against dropout + gradient clipping + layer norm +
               temporal augmentation.
+    real      the source's example tasks on real data; so far transduction (number words →
+              digits) against the source's length.
 
 The wall-clock limits below are safety nets, far above what a run needs here: a run one stops
 is marked ``stopped = "time_budget"`` and the summary flags it.
@@ -122,4 +124,20 @@ ABLATION: dict = {
     ],
 }
 
-PRESETS: dict[str, dict] = {"quick": QUICK, "full": FULL, "ablation": ABLATION}
+# The source's own example tasks on real data (issue 16). So far: translation-like transduction
+# on real language — German number words to digits, the source growing with the digits (up to
+# 16, 40 and 65 characters at 2, 4 and 6 digits): where a fixed-size state breaks and attention
+# holds.
+REAL: dict = {
+    "defaults": {"protocol": "fair", "model_config": {"hidden_size": 64}, "train": _TRAIN},
+    "sweep": [
+        {
+            "task": "transduce",
+            "arch": ["rnn", "lstm", "gru", "transformer"],
+            "task_config": {"max_digits": [2, 4, 6]},
+            "train": {"max_steps": 800, "batch_size": 64},
+        },
+    ],
+}
+
+PRESETS: dict[str, dict] = {"quick": QUICK, "full": FULL, "ablation": ABLATION, "real": REAL}
