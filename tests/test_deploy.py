@@ -234,3 +234,22 @@ def test_how_far_back_the_signal_lies_is_measured(tmp_path):
     assert estimate(full, {1: [rec_(0.5)] * 3}, T=8)["k"] == 8  # none reached: the full length
     unclear = [rec_(0.4), rec_(0.9), rec_(0.6)]  # the full context's interval spans 0.5
     assert estimate(unclear, by_k, T=8)["k"] is None
+
+
+def test_the_season_is_read_off_the_date_column(tmp_path):
+    from seqarch.tasks.files import infer_season
+
+    def write(name: str, dates: list[str]) -> str:
+        f = tmp_path / name
+        f.write_text("when,value\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates)))
+        return str(f)
+
+    months = [f"{1949 + i // 12}-{i % 12 + 1:02d}" for i in range(30)]
+    assert infer_season(write("m.csv", months)) == 12
+    days = [str(np.datetime64("2024-01-01") + i) for i in range(30)]
+    assert infer_season(write("d.csv", days)) == 7
+    quarters = [str(np.datetime64("2020-01") + 3 * i) for i in range(12)]
+    assert infer_season(write("q.csv", quarters)) == 4
+    plain = tmp_path / "p.csv"
+    plain.write_text("".join(f"{v}\n" for v in range(30)))
+    assert infer_season(str(plain)) == 1  # no date column: no season

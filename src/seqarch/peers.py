@@ -15,6 +15,15 @@ neural run of the same task config sees:
         ets             Holt–Winters exponential smoothing (statsmodels): additive trend and
                         season m, parameters fitted once on the training part, then run
                         forward with those parameters to every test window's origin
+    voice activity detection (the ``vad`` task: raw 16 kHz audio of the same test streams)
+        webrtcvad-0…3   Google's WebRTC VAD (``webrtcvad-wheels``) at aggressiveness 0–3, fed
+                        the stream's consecutive 10 ms frames as 16-bit PCM; frame t is the
+                        10 ms ending where the task's 25 ms window t ends
+        silero-vad      Silero VAD's ONNX model (shipped in the ``silero-vad`` wheel) run in
+                        onnxruntime on 32 ms chunks with its 64-sample context and state carried;
+                        frame t takes the chunk holding the centre of its window (up to 19 ms
+                        of look-ahead past the frame's end: the peer's advantage, not ours)
+    A task may name its own peers (``peers`` on its class); the generic ones apply otherwise.
 
 A peer result is stored as a measurement of kind ``peer`` keyed by the peer and the task config
 (the split seed included), so the advisor and the report read it like any other evidence.
@@ -37,6 +46,8 @@ PEERS: dict[str, tuple[str, ...]] = {
 
 def peers_for(task: Any) -> tuple[str, ...]:
     """The peers that apply to ``task`` (none for a kind they do not cover)."""
+    if getattr(type(task), "peers", None):
+        return tuple(type(task).peers)
     if getattr(task, "kind", None) == "classify" and hasattr(task, "_splits"):
         return PEERS["classify"]
     if hasattr(task, "season_length") and hasattr(task, "window_ends"):
@@ -143,11 +154,86 @@ def ets(task: Any) -> float:
     return float(np.mean(errors) / task.scale())
 
 
+# -- voice activity detection --------------------------------------------------------------------
+
+
+def _vad_result(task: Any, prob: np.ndarray, seconds: float) -> dict[str, Any]:
+    """F1 (the value), ROC-AUC and both per SNR, and µs per 10 ms frame of audio."""
+    from .tasks.vad import SNRS, scores
+
+    _, labels, snr = task.streams("test")
+    out: dict[str, Any] = scores(prob, labels)
+    for s_ in SNRS:
+        part = scores(prob[snr == s_], labels[snr == s_])
+        out |= {f"{k}_snr{s_:g}": v for k, v in part.items()}
+    return {"value": out.pop("f1"), **out, "us_per_frame": seconds / labels.size * 1e6}
+
+
+def webrtc(level: int) -> Any:
+    def run(task: Any) -> dict[str, Any]:
+        import time
+
+        import webrtcvad
+
+        from .tasks.vad import HOP, WINDOW
+
+        audio, labels, _ = task.streams("test")
+        prob = np.zeros(labels.shape)
+        t0 = time.perf_counter()
+        for i, a in enumerate(audio):
+            vad = webrtcvad.Vad(level)  # a fresh detector per stream
+            pcm = (np.clip(a, -1, 1) * 32767).astype("<i2").tobytes()
+            for t in range(labels.shape[1]):
+                end = HOP * t + WINDOW  # samples; 2 bytes each
+                prob[i, t] = vad.is_speech(pcm[2 * (end - HOP) : 2 * end], 16000)
+        return _vad_result(task, prob, time.perf_counter() - t0)
+
+    run.__doc__ = f"WebRTC VAD at aggressiveness {level} on the test streams."
+    return run
+
+
+def silero(task: Any) -> dict[str, Any]:
+    """Silero VAD (its shipped ONNX model in onnxruntime) on the test streams."""
+    import time
+    from pathlib import Path
+
+    import onnxruntime as ort
+    import silero_vad
+
+    from .tasks.vad import HOP, WINDOW
+
+    path = Path(silero_vad.__file__).parent / "data" / "silero_vad.onnx"
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    audio, labels, _ = task.streams("test")
+    chunk, context = 512, 64
+    sr = np.array(16000, dtype=np.int64)
+    prob = np.zeros(labels.shape)
+    t0 = time.perf_counter()
+    for i, a in enumerate(audio):
+        state = np.zeros((2, 1, 128), np.float32)
+        ctx = np.zeros((1, context), np.float32)
+        n = len(a) // chunk
+        p = np.zeros(n + 1)
+        for j in range(n):
+            x = np.concatenate([ctx, a[None, j * chunk : (j + 1) * chunk]], axis=1)
+            out, state = session.run(None, {"input": x, "state": state, "sr": sr})
+            p[j] = out[0, 0]
+            ctx = x[:, -context:]
+        p[n] = p[n - 1]
+        centre = HOP * np.arange(labels.shape[1]) + WINDOW // 2
+        prob[i] = p[np.minimum(centre // chunk, n)]
+    return _vad_result(task, prob, time.perf_counter() - t0)
+
+
 RUNNERS = {
     "1nn-dtw": (one_nn_dtw, "accuracy"),
     "linear-summary": (linear_summary, "accuracy"),
     "seasonal-naive": (seasonal_naive, "mase"),
     "ets": (ets, "mase"),
+    **{f"webrtcvad-{k}": (webrtc(k), "f1") for k in range(4)},
+    "silero-vad": (silero, "f1"),
 }
 
 
@@ -165,12 +251,17 @@ def run_peer(name: str, task: Any) -> dict[str, Any]:
         )
     t0 = time.perf_counter()
     value = fn(task)
+    extra = {}
+    if isinstance(value, dict):  # a peer that reports more than its metric (per SNR, speed)
+        extra = {k: v for k, v in value.items() if k != "value"}
+        value = value["value"]
     return {
         "metric": metric,
         "value": value,
         "higher_is_better": bool(task.higher_is_better),
         "baseline": float(task.baseline()[metric]),
         "seconds": time.perf_counter() - t0,
+        **extra,
     }
 
 

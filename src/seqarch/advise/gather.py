@@ -182,6 +182,12 @@ def data_runs(
     fair = protocol or protocols.DEFAULT
     kind = {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
     extra = {"column": spec.column} if kind == "forecast" and spec.column else {}
+    if kind == "forecast":
+        from ..tasks.files import infer_season
+
+        season = infer_season(spec.data, spec.column)
+        if season <= spec.seq_len:  # the seasonal naive reads one season back in the window
+            extra["season"] = season
     task = from_files(spec.data, kind=kind, **extra)
     config = task.config()
     name = config.pop("name")
@@ -648,6 +654,12 @@ def advise(
         if lag is not None:
             rec.signal_lag = lag
             rec.defense += "\n\n" + lag_sentence(lag)
+            if lag["k"] is not None:
+                unknown = "The horizon is unknown, so the advice assumes the worst case."
+                rec.caveats = [c for c in rec.caveats if c != unknown] + [
+                    f"The horizon was not given; it was measured: about {lag['k']} steps "
+                    f"[measurement:{lag['id']}]."
+                ]
     with Store(db) as store:
         if keep:
             store.put_measurement(ADVICE_KIND, spec.to_dict(), rec.to_dict())

@@ -13,6 +13,7 @@ Every task is a frozen dataclass config with a pure, seeded generator (see :mod:
     recall          classify  accuracy       multi-query associative recall (MQAR)
     stream_events   classify  f1             flag short events in a noisy stream, every step
     transduce       classify  exact_match    number words (German …) → digits, decoder-only
+    vad             classify  f1             speech / non-speech every 10 ms, real speech in noise
     names           classify  bits_per_char  character-level LM of first names (ragged)
     ucr             classify  accuracy       real series shipped with aeon (GunPoint, ...)
     forecast        regress   mase           co2 / sunspots, against the seasonal naive
@@ -37,6 +38,7 @@ from .selective_copy import SelectiveCopy
 from .stream_events import StreamEvents
 from .transduce import Transduce
 from .ucr import UCR
+from .vad import VAD
 
 TASKS: dict[str, type[Task]] = {
     cls.name: cls
@@ -47,6 +49,7 @@ TASKS: dict[str, type[Task]] = {
         Recall,
         StreamEvents,
         Transduce,
+        VAD,
         Names,
         UCR,
         Forecast,
@@ -94,6 +97,7 @@ __all__ = [
     "StreamEvents",
     "Task",
     "Transduce",
+    "VAD",
     "UCR",
     "accepted_options",
     "from_files",

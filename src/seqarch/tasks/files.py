@@ -296,6 +296,32 @@ def _only_numeric_column(path: str, rows: list[tuple[int, list[str]]]) -> int:
     )
 
 
+SEASONS = ((0.9, 1.1, 7), (6, 8, 52), (27, 32, 12), (88, 93, 4))  # days between rows → m
+
+
+def infer_season(path: str, column: str | None = None) -> int:
+    """The season m of a CSV series from its date column: 12 for monthly rows (2024-01 or
+    2024-01-31), 4 quarterly, 52 weekly, 7 daily; 1 (no season) for anything else, an NPZ, or
+    no date column. The seasonal-naive baseline and MASE then compare against last season."""
+    if _check_path(path) != ".csv":
+        return 1
+    rows = _read_csv(path)
+    header = rows[0][1] if not all(_is_number(c) for c in rows[0][1]) else None
+    data = [r for _, r in (rows[1:] if header is not None else rows)]
+    for c in range(len(data[0]) if data else 0):
+        if all(_is_number(r[c]) for r in data):
+            continue  # a value column, not dates
+        try:
+            dates = np.array([r[c].strip() for r in data], dtype="datetime64[D]")
+        except ValueError:
+            continue
+        if len(dates) < 3:
+            return 1
+        days = float(np.median(np.diff(dates).astype(float)))
+        return next((m for lo, hi, m in SEASONS if lo <= days <= hi), 1)
+    return 1
+
+
 @functools.lru_cache(maxsize=16)
 def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.ndarray:
     """A 1-D float64 series from a CSV column or an NPZ array."""
