@@ -131,6 +131,27 @@ def runs_table(rows: list[dict], path: Any) -> Table:
     return t
 
 
+def conditions_table(rows: list[dict]) -> Table:
+    """:func:`seqarch.study.conditions`: models and classical peers on the same test split,
+    every metric the task reports per condition (e.g. F1 per SNR), µs per frame here."""
+    keys = ["f1", "auc", *dict.fromkeys(k for r in rows for k in r if k.startswith("f1_"))]
+    heads = [
+        k.replace("f1_", "F1 ").replace("snr", "").upper() if k != "auc" else "AUC" for k in keys
+    ]
+    t = Table(title=f"{rows[0]['task']}: models and classical peers on the same test streams")
+    columns(t, ("name", *heads, "µs/frame", "params"), left=("name",))
+    t.columns[0].no_wrap = True
+    for r in rows:
+        us = r.get("us_per_frame")
+        t.add_row(
+            r["name"] + (" (peer)" if r["kind"] == "peer" else ""),
+            *(num(r.get(k), ".3f") for k in keys),
+            "—" if us is None else f"{us:.3g}",
+            "—" if r.get("params") is None else human(r["params"]),
+        )
+    return t
+
+
 def predictions(result: dict) -> list[RenderableType]:
     """``seqarch predict``: a row per sequence (or per step ahead), the score when the file
     had targets."""

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import presets, protocol
+from . import models, presets, protocol
 from .errors import BadInput
-from .store import Store, environment, recipe
+from .store import Store, canonical_json, environment, recipe
 from .train import RunConfig, TrainConfig, train
 
 BACKENDS = ("local", "ray")
@@ -539,3 +539,94 @@ def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[dict]:
     runs = list(runs)
     found = (store.get_run(r.id) for r in [*runs, *followups(store, runs)])
     return [r for r in found if r is not None and r["status"] == "done"]
+
+
+# -- peers and per-condition breakdowns of a study's tasks ------------------------------------
+
+
+def conditions(db: str | Path, runs: list[RunConfig]) -> list[dict]:
+    """For every task of the study whose class names classical peers (``peers``, e.g. the VAD
+    task's WebRTC and Silero): the peers on the same test split (computed once, stored) beside
+    each architecture's selected seeds (mean), every metric the task reports per condition
+    (e.g. ``f1_snr0``), and the per-frame cost of serving it here (``us_per_frame``: the peer's
+    measured time; a model's streaming step plus its features, :func:`frame_us`)."""
+    from . import peers
+    from .tasks import task_class
+
+    out: list[dict] = []
+    with Store(db) as store:
+        records = study_rows(store, runs)
+        seen: set[str] = set()
+        for r in runs:
+            names = getattr(task_class(r.task), "peers", ())
+            key = canonical_json({"task": r.task, **r.task_config})
+            if not names or key in seen:
+                continue
+            seen.add(key)
+            mine = [
+                x
+                for x in protocol.selected_runs(records)
+                if x["config"]["task"] == r.task and x["config"]["task_config"] == r.task_config
+            ]
+            for arch in dict.fromkeys(x["config"]["arch"] for x in mine):
+                rs = [x for x in mine if x["config"]["arch"] == arch]
+                keys = [k for k in rs[0]["metrics"] if _per_condition(k)]
+                row = {
+                    "name": arch,
+                    "kind": "model",
+                    "task": r.task,
+                    "seeds": len(rs),
+                    "params": rs[0]["metrics"].get("params"),
+                    "runs": [x["id"] for x in rs],
+                }
+                for k in keys:
+                    row[k] = statistics.fmean(float(x["metrics"][k]) for x in rs)
+                row["us_per_frame"] = frame_us(RunConfig.from_dict(rs[0]["config"]))
+                out.append(row)
+            for name in names:
+                m = peers.ensure(store, name, r.task, r.task_config)
+                v = dict(m["value"])
+                out.append(
+                    {
+                        "name": name,
+                        "kind": "peer",
+                        "task": r.task,
+                        "id": m["id"],
+                        "f1": v.pop("value"),
+                        **{k: x for k, x in v.items() if _per_condition(k) or k == "us_per_frame"},
+                    }
+                )
+    return out
+
+
+def _per_condition(key: str) -> bool:
+    return key in ("f1", "auc") or key.startswith(("f1_", "auc_"))
+
+
+def frame_us(run: RunConfig, pushes: int = 2000) -> float | None:
+    """Median µs to serve one frame here: the task's features of one frame (``frame_seconds``
+    on the task class, if it has one) plus the model's streaming step (``seqarch.stream``);
+    None for a model that cannot stream (a growing state)."""
+    import time
+
+    import numpy as np
+
+    from . import stream
+    from .tasks import make_task
+    from .train import model_options
+
+    task = make_task(run.task, **run.task_config)
+    model = models.build(run.arch, **model_options(run, task, 16)).eval()
+    if model.state_grows():
+        return None
+    session = stream.open(model)
+    x = np.zeros(model.input_size, np.float32)
+    for _ in range(50):
+        session.push(x)
+    times = []
+    for _ in range(pushes):
+        t0 = time.perf_counter()
+        session.push(x)
+        times.append(time.perf_counter() - t0)
+    features = getattr(task, "frame_seconds", lambda: 0.0)()
+    return (statistics.median(times) + features) * 1e6

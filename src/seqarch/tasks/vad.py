@@ -143,6 +143,21 @@ def log_mel(audio: np.ndarray, n_mels: int) -> np.ndarray:
     return np.log(mel + 1e-6).T.astype(np.float32)
 
 
+class FrameFeatures:
+    """One frame's log-mel energies in a stream: the periodic Hann window, |rfft|², librosa's
+    filter bank (computed once), log — :func:`log_mel` one window at a time."""
+
+    def __init__(self, n_mels: int):
+        import librosa
+
+        self.bank = librosa.filters.mel(sr=RATE, n_fft=WINDOW, n_mels=n_mels).astype(np.float32)
+        self.hann = librosa.filters.get_window("hann", WINDOW, fftbins=True).astype(np.float32)
+
+    def __call__(self, window: np.ndarray) -> np.ndarray:
+        power = np.abs(np.fft.rfft(window * self.hann)) ** 2
+        return np.log(self.bank @ power.astype(np.float32) + 1e-6)
+
+
 @dataclass(frozen=True)
 class VAD(Task):
     """Frame-level voice activity detection on real speech in noise (log-mel features)."""
@@ -208,6 +223,21 @@ class VAD(Task):
             for s in SNRS:
                 out |= {f"{k}_snr{s:g}": v for k, v in scores(p[snr == s], y[snr == s]).items()}
         return out
+
+    def frame_seconds(self, repeats: int = 2000) -> float:
+        """Median seconds to compute one frame's features here, as a stream would: the log-mel
+        of one 25 ms window by :class:`FrameFeatures` (equal to :func:`log_mel`'s frame)."""
+        import statistics
+        import time
+
+        features = FrameFeatures(self.n_mels)
+        window = np.random.default_rng(0).standard_normal(WINDOW).astype(np.float32)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            features(window)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
 
     def trivial_prediction(self, batch: Batch) -> Tensor:
         logits = torch.zeros(*batch.y.shape, 2)
