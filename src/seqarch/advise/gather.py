@@ -645,12 +645,7 @@ def advise(
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
 
-        if run and progress:
-            progress(
-                f"measuring how far back the signal lies: {rec.recommendation} on the "
-                "last k steps of each sequence, k = 1, 2, 4, … …"
-            )
-        lag = measure_lag(rec, db, run=run, on_event=on_event)
+        lag = measure_lag(rec, db, run=run, on_event=on_event, say=progress)
         if lag is not None:
             rec.signal_lag = lag
             rec.defense += "\n\n" + lag_sentence(lag)
