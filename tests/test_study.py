@@ -106,7 +106,7 @@ def test_presets_cover_the_textbook_picture():
     regularised = [r for r in ablation if r.train.layer_norm]
     assert regularised and all(r.train.clip_norm and r.train.jitter_sigma for r in regularised)
     real = load_study("real")
-    assert {r.task for r in real} == {"transduce", "vad"}
+    assert {r.task for r in real} == {"transduce", "vad", "activity_stream"}
     assert {r.task_config["max_digits"] for r in real if r.task == "transduce"} == {2, 4, 6}
     assert {r.arch for r in real if r.task == "vad"} == set(MODELS)
     assert set(PRESETS) == {"quick", "full", "ablation", "real"}

@@ -14,9 +14,9 @@ step budget per task — never a learning rate or a step count for one architect
     ablation  a small real dataset where overfitting is likely (UCR GunPoint, 50 training
               series): dropout alone against dropout + gradient clipping + layer norm +
               temporal augmentation.
-    real      the source's example tasks on real data; so far voice activity detection
-              (against WebRTC VAD and Silero VAD) and transduction (number words → digits)
-              against the source's length.
+    real      the source's example tasks on real data: voice activity detection (against
+              WebRTC VAD and Silero VAD), a real sensor stream (the activity under way at
+              every step) and transduction (number words → digits) against the source's length.
 
 The wall-clock limits below are safety nets, far above what a run needs here: a run one stops
 is marked ``stopped = "time_budget"`` and the summary flags it.
@@ -125,9 +125,10 @@ ABLATION: dict = {
     ],
 }
 
-# The source's own example tasks on real data (issue 16). So far: voice activity detection on
-# real speech in noise (every architecture at H = 32, the WebRTC and Silero peers on the same
-# test streams), and translation-like transduction on real language — German number words to
+# The source's own example tasks on real data (issue 16): voice activity detection on real
+# speech in noise (every architecture at H = 32, the WebRTC and Silero peers on the same test
+# streams), per-step activity recognition in a real wrist-sensor stream, and translation-like
+# transduction on real language — German number words to
 # digits, the source growing with the digits (up to 16, 40 and 65 characters at 2, 4 and 6
 # digits): where a fixed-size state breaks and attention holds.
 REAL: dict = {
@@ -135,6 +136,12 @@ REAL: dict = {
     "sweep": [
         {  # voice activity detection on real speech, tiny streaming models, against the peers
             "task": "vad",
+            "arch": ALL_ARCHS,
+            "model_config": {"hidden_size": 32},
+            "train": {"max_steps": 400},
+        },
+        {  # a real sensor stream: the activity under way at every step (BasicMotions)
+            "task": "activity_stream",
             "arch": ALL_ARCHS,
             "model_config": {"hidden_size": 32},
             "train": {"max_steps": 400},

@@ -12,6 +12,7 @@ Every task is a frozen dataclass config with a pure, seeded generator (see :mod:
     selective_copy  classify  accuracy       symbols scattered among noise, reproduce in order
     recall          classify  accuracy       multi-query associative recall (MQAR)
     stream_events   classify  f1             flag short events in a noisy stream, every step
+    activity_stream classify  accuracy       the activity under way, every step (real wrist sensors)
     transduce       classify  exact_match    number words (German …) → digits, decoder-only
     vad             classify  f1             speech / non-speech every 10 ms, real speech in noise
     names           classify  bits_per_char  character-level LM of first names (ragged)
@@ -27,6 +28,7 @@ import dataclasses
 from typing import Any
 
 from ..errors import BadInput
+from .activity import ActivityStream
 from .adding import Adding
 from .base import SPLITS, Batch, Task
 from .copy import Copy
@@ -48,6 +50,7 @@ TASKS: dict[str, type[Task]] = {
         SelectiveCopy,
         Recall,
         StreamEvents,
+        ActivityStream,
         Transduce,
         VAD,
         Names,
@@ -84,6 +87,7 @@ def make_task(name: str, **config: Any) -> Task:
 
 __all__ = [
     "SPLITS",
+    "ActivityStream",
     "TASKS",
     "Adding",
     "Batch",
