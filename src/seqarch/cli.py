@@ -171,7 +171,7 @@ def study(
 ) -> None:
     """Run a study's runs that are not yet stored, in parallel; then summarise it."""
     from . import study as study_lib
-    from .render import conditions_table, study_table
+    from .render import conditions_tables, study_table
     from .store import default_path
 
     with one_line_errors():
@@ -182,13 +182,7 @@ def study(
             outcome = study_lib.run_study(runs, path, backend, workers, address, on_event)
         rows = study_lib.summarize_stored(path, runs)
         extra = study_lib.conditions(path, runs)
-    show(study_table(rows, preset), outcome.line(path))
-    show(
-        *(
-            conditions_table([r for r in extra if r["task"] == t])
-            for t in {r["task"] for r in extra}
-        )
-    )
+    show(study_table(rows, preset), outcome.line(path), *conditions_tables(extra))
     _refresh_report(path, report)
     if outcome.failed or outcome.lost:
         raise typer.Exit(1)

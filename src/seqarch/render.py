@@ -131,6 +131,12 @@ def runs_table(rows: list[dict], path: Any) -> Table:
     return t
 
 
+def conditions_tables(rows: list[dict]) -> list[Table]:
+    """One :func:`conditions_table` per task, in the study's order."""
+    tasks = dict.fromkeys(r["task"] for r in rows)
+    return [conditions_table([r for r in rows if r["task"] == t]) for t in tasks]
+
+
 def conditions_table(rows: list[dict]) -> Table:
     """:func:`seqarch.study.conditions`: models and classical peers on the same test split,
     every metric the task reports per condition (e.g. F1 per SNR), µs per frame here."""
