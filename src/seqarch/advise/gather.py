@@ -180,7 +180,7 @@ def data_runs(
 
     assert spec.data is not None
     fair = protocol or protocols.DEFAULT
-    kind = {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
+    kind = kind_of(spec)
     extra = {"column": spec.column} if kind == "forecast" and spec.column else {}
     if kind == "forecast":
         from ..tasks.files import infer_season
@@ -209,6 +209,11 @@ def data_runs(
         )
         out.extend(protocols.expand(base, fair, resplit=kind != "forecast"))
     return out
+
+
+def kind_of(spec: ProblemSpec) -> str:
+    """The file task's kind for the spec's task kind."""
+    return {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
 
 
 DATA_STEPS = 600  # the step budget on a user's data without a measured budget
@@ -254,6 +259,12 @@ def data_step_budget(
     workers = max(1, os.cpu_count() or 1)
     overhead = 1.25  # evaluation every few steps, process start-up
     per_budget_step = overhead * runs_per_arch * sum(per_step.values()) / workers
+    if spec.horizon is None and kind_of(spec) != "forecast":  # the lag runs (advise/lag.py)
+        from .lag import lag_grid
+
+        lag_runs = len(fair.seeds) * len(lag_grid(spec.seq_len))
+        mean_step = sum(per_step.values()) / len(per_step)
+        per_budget_step += overhead * lag_runs * mean_step / workers
     fits = [s for s in STEP_GRID if s * per_budget_step <= minutes * 60]
     steps = fits[-1] if fits else STEP_GRID[0]
     slowest = max(per_step, key=per_step.get)

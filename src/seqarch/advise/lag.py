@@ -87,7 +87,9 @@ def estimate(full: list[dict], by_k: dict[int, list[dict]], T: int) -> dict:
     return {"k": k_hat if resolved else None, "T": T, "full": ref, "curve": curve_out}
 
 
-def measure_lag(rec: Any, db: Any, run: bool = True, on_event: Any = None) -> dict | None:
+def measure_lag(
+    rec: Any, db: Any, run: bool = True, on_event: Any = None, say: Any = None
+) -> dict | None:
     """Train (unless stored) and estimate how far back the signal lies, for the recommended
     model on the user's data; stored as a ``signal_lag`` measurement. None without the
     recommended model's runs."""
@@ -106,6 +108,11 @@ def measure_lag(rec: Any, db: Any, run: bool = True, on_event: Any = None) -> di
     T = task.horizon
     planned = lag_runs(full, lag_grid(T))
     if run:
+        if say is not None and any(not _stored(db, r.id) for r in planned):
+            say(
+                f"measuring how far back the signal lies: {arch} on the last k steps of each "
+                f"sequence, k = {', '.join(str(k) for k in lag_grid(T))} …"
+            )
         run_study(planned, db, on_event=on_event)
     with Store(db) as store:
         by_k: dict[int, list[dict]] = {}
@@ -119,6 +126,13 @@ def measure_lag(rec: Any, db: Any, run: bool = True, on_event: Any = None) -> di
         key = {"arch": arch, "data": str(rec.spec.data), "runs": sorted(ids)}
         result["id"] = store.put_measurement(LAG_KIND, key, result)
     return result
+
+
+def _stored(db: Any, run_id: str) -> bool:
+    from ..store import Store
+
+    with Store(db) as store:
+        return store.has_run(run_id)
 
 
 def lag_sentence(lag: dict) -> str:
