@@ -333,7 +333,7 @@ def export_onnx(
 ) -> None:
     """Export a kept model (or a freshly initialised arch) to ONNX, state explicit; check it
     in onnxruntime."""
-    from .export import export_any
+    from .deploy import export_any
 
     sizes = dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
     with one_line_errors():

@@ -36,12 +36,10 @@ Worked example (a 3-class CSV with rows of 5 values and a label):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,136 +48,8 @@ import torch
 from torch import Tensor
 
 from .errors import BadInput
-from .models import SequenceModel, build
-
-FORMAT = "seqarch-model/1"
-WEIGHTS, CONFIG, CARD = "model.safetensors", "model.json", "card.md"
-HASHED = (WEIGHTS, CONFIG)
-_HASH_ROW = re.compile(r"^\| `?([\w.]+)`? \| `?([0-9a-f]{64})`? \|", re.MULTILINE)
-
-
-# ---------------------------------------------------------------------------------------------
-# The directory: save, verify, load
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def save(path: str | Path, model: SequenceModel, meta: dict, card: str) -> Path:
-    """Write ``model`` and ``meta`` to the directory ``path``; ``card`` (Markdown) gets a
-    closing table of the files' sha256."""
-    from safetensors.torch import save_file
-
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(tensors, str(out / WEIGHTS), metadata={"format": FORMAT, "arch": model.arch})
-    meta = {"format": FORMAT, **meta}
-    (out / CONFIG).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
-    rows = "".join(f"| `{name}` | `{sha256(out / name)}` |\n" for name in HASHED)
-    files = "## Files\n\n| file | sha256 |\n|---|---|\n" + rows
-    (out / CARD).write_text(card.rstrip() + "\n\n" + files, "utf-8")
-    return out
-
-
-def verify(path: str | Path) -> dict:
-    """The directory's model.json, after checking every file against the card's sha256: a
-    missing file or one changed after saving is refused in one line."""
-    d = Path(path)
-    if not d.is_dir():
-        raise BadInput(
-            f"model directory {str(d)!r} does not exist; expected a directory that "
-            "`seqarch advise --data FILE` wrote"
-        )
-    missing = [n for n in (*HASHED, CARD) if not (d / n).is_file()]
-    if missing:
-        raise BadInput(
-            f"{d}: has no {missing[0]}; expected {', '.join((*HASHED, CARD))} as "
-            "`seqarch advise --data FILE` writes them"
-        )
-    recorded = dict(_HASH_ROW.findall((d / CARD).read_text("utf-8")))
-    for name in HASHED:
-        if recorded.get(name) != sha256(d / name):
-            raise BadInput(
-                f"{d / name}: its sha256 differs from the one in {d / CARD}: the file changed "
-                "after saving; expected the files as seqarch wrote them (train again with "
-                "`seqarch advise --data FILE`)"
-            )
-    meta = json.loads((d / CONFIG).read_text("utf-8"))
-    if meta.get("format") != FORMAT:
-        raise BadInput(f"{d / CONFIG}: format {meta.get('format')!r}; expected {FORMAT!r}")
-    return meta
-
-
-@dataclass
-class Kept:
-    """A loaded model directory: the model in evaluation mode and what feeds it."""
-
-    path: Path
-    model: SequenceModel
-    meta: dict
-
-    @property
-    def kind(self) -> str:
-        return self.meta["task"]["kind"]
-
-    def standardise(self, x: np.ndarray) -> np.ndarray:
-        """x' = (x − μ) / σ per feature (classify / regress; identity if trained raw)."""
-        s = self.meta["task"].get("standardise")
-        if s is None:
-            return x.astype(np.float32)
-        return ((x - np.asarray(s["mean"])) / np.asarray(s["std"])).astype(np.float32)
-
-    def outputs(self, seqs: list[np.ndarray], stream: bool = False) -> np.ndarray:
-        """(N, O): the model's output at each sequence's last step — the whole padded batch
-        at once, or each sequence pushed step by step through ``seqarch.stream``."""
-        crop = self.meta["task"].get("seq_len")
-        seqs = [s[:crop] if crop else s for s in seqs]
-        if stream:
-            from . import stream as streaming
-
-            session = streaming.open(self.model)
-            out = []
-            for s in seqs:
-                session.reset()
-                for x_t in self.standardise(s):
-                    y = session.push(np.ascontiguousarray(x_t))
-                out.append(y)
-            return np.stack(out)
-        from .tasks.labelled import pad
-
-        x, lengths = pad([self.standardise(s) for s in seqs])
-        with torch.no_grad():
-            y = self.model(x)[0]
-        return y[torch.arange(len(seqs)), lengths - 1].numpy()
-
-    def forecast(self, series: np.ndarray) -> np.ndarray:
-        """The next h values after the end of ``series`` (raw units)."""
-        t = self.meta["task"]
-        T, mu, sd = t["seq_len"], t["series_mean"], t["series_std"]
-        if len(series) < T:
-            raise BadInput(
-                f"the series has {len(series)} values; the model reads windows of {T}, "
-                f"expected at least {T}"
-            )
-        w = (np.asarray(series[-T:], np.float64) - mu) / sd
-        level = w[-1]
-        x = torch.as_tensor(w - level, dtype=torch.float32).view(1, T, 1)
-        with torch.no_grad():
-            y = self.model(x)[0][0, -1].double().numpy()
-        return (y + level) * sd + mu
-
-
-def load(path: str | Path) -> Kept:
-    """The model directory at ``path``, verified (see :func:`verify`) and rebuilt."""
-    from safetensors.torch import load_file
-
-    meta = verify(path)
-    model = build(meta["arch"], **meta["build"])
-    model.load_state_dict(load_file(str(Path(path) / WEIGHTS)))
-    return Kept(Path(path), model.eval(), meta)
-
+from .kept import CARD, CONFIG, WEIGHTS, Kept, load, save, sha256
+from .models import SequenceModel
 
 # ---------------------------------------------------------------------------------------------
 # The refit: the protocol's selection trained on train + validation
@@ -468,7 +338,7 @@ def predict_file(model_dir: str | Path, file: str | Path, stream: bool = False) 
     seqs, targets = read_inputs(
         path, t.get("width"), kept.model.input_size, problem, t.get("target", "last")
     )
-    y = kept.outputs(seqs, stream=stream)
+    y = streamed(kept, seqs) if stream else kept.outputs(seqs)
     rows: list[dict] = []
     if kept.kind == "classify":
         p = torch.softmax(torch.as_tensor(y), dim=-1).numpy()
@@ -492,6 +362,36 @@ def predict_file(model_dir: str | Path, file: str | Path, stream: bool = False) 
         else:
             out["mse"] = float(np.mean((y - np.asarray(targets, np.float64)) ** 2))
     return out
+
+
+def streamed(kept: Kept, seqs: list[np.ndarray]) -> np.ndarray:
+    """(N, O): each sequence pushed step by step through ``seqarch.stream`` (standardised as
+    in training), the output at its last step — what a deployed stream answers."""
+    from . import stream as streaming
+
+    session = streaming.open(kept.model)
+    out = []
+    for s in kept.cropped(seqs):
+        session.reset()
+        for x_t in kept.standardise(s):
+            y = session.push(np.ascontiguousarray(x_t))
+        out.append(y)
+    return np.stack(out)
+
+
+def export_any(target: str, path: str | None, **sizes: int) -> str:
+    """``seqarch export TARGET [PATH]``: a kept model's directory (PATH optional), else an
+    architecture name exported fresh at ``sizes`` (PATH required)."""
+    from .export import export_fresh
+
+    if Path(target).is_dir():
+        return export_kept(target, path)
+    if path is None:
+        raise BadInput(
+            f"{target!r} is not a model directory, and exporting the architecture needs PATH; "
+            "expected `seqarch export MODEL_DIR [--onnx PATH]` or `seqarch export ARCH PATH`"
+        )
+    return export_fresh(target, path, **sizes)
 
 
 def export_kept(model_dir: str | Path, onnx: str | Path | None = None) -> str:

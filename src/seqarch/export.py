@@ -137,9 +137,7 @@ def to_onnx(
 
 
 def _batch_dim(model: SequenceModel) -> int:
-    """Where the batch lies in the model's state tensors: found by asking for two batch sizes."""
-    one, two = _tensors(model.init_state(1))[0], _tensors(model.init_state(2))[0]
-    return next(i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b)
+    return model.state_batch_dim()
 
 
 def run_onnx(path: str | Path | Any, x: np.ndarray, *state: np.ndarray) -> list[np.ndarray]:
@@ -194,21 +192,6 @@ def check(
             ys.append(y_t)
         got = [np.stack(ys, axis=1), *carried]
     return max(float(np.abs(g_ - e.numpy()).max()) for g_, e in zip(got, expected, strict=True))
-
-
-def export_any(target: str, path: str | None, **sizes: int) -> str:
-    """``seqarch export TARGET [PATH]``: a kept model's directory (PATH optional), else an
-    architecture name exported fresh at ``sizes`` (PATH required)."""
-    if Path(target).is_dir():
-        from .deploy import export_kept
-
-        return export_kept(target, path)
-    if path is None:
-        raise BadInput(
-            f"{target!r} is not a model directory, and exporting the architecture needs PATH; "
-            "expected `seqarch export MODEL_DIR [--onnx PATH]` or `seqarch export ARCH PATH`"
-        )
-    return export_fresh(target, path, **sizes)
 
 
 def export_fresh(arch: str, path: str | Path, **sizes: int) -> str:

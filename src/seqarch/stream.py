@@ -654,9 +654,7 @@ class StepSession(Session):
             self._value = fresh
             return
         b = self._stream_index(stream)
-        from .export import _batch_dim
-
-        dim = _batch_dim(self.model)
+        dim = self.model.state_batch_dim()
         tensors = self._value if isinstance(self._value, tuple | list) else [self._value]
         new = [t.clone() for t in tensors]
         zero = fresh if isinstance(fresh, tuple | list) else [fresh]
@@ -719,7 +717,7 @@ class Standardised:
 
 
 def _open_kept(path: Any, streams: int) -> Any:
-    from .deploy import load
+    from .kept import load
 
     kept = load(path)
     if kept.kind == "forecast":

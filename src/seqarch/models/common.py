@@ -179,6 +179,13 @@ class SequenceModel(nn.Module):
     def cost(self, seq_len: int, batch_size: int = 1, bytes_per_value: int = 4) -> Cost:
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def state_batch_dim(self) -> int:
+        """Where the batch lies in the model's state tensors: found by asking for two sizes."""
+        one, two = self.init_state(1), self.init_state(2)
+        one = one if isinstance(one, Tensor) else one[0]
+        two = two if isinstance(two, Tensor) else two[0]
+        return next(i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b)
+
     def state_grows(self) -> bool:
         """Whether the inference state grows with T (a KV cache), read off the model's own cost
         formula: such a model cannot stream at constant memory or export a fixed-size step."""
