@@ -137,10 +137,17 @@ def conditions_tables(rows: list[dict]) -> list[Table]:
     return [conditions_table([r for r in rows if r["task"] == t]) for t in tasks]
 
 
+def _condition_order(key: str) -> tuple[float, str]:
+    """f1_snr5 before f1_snr10: by the number in the key, then by name."""
+    digits = "".join(c for c in key if c.isdigit() or c == ".")
+    return (float(digits) if digits else math.inf, key)
+
+
 def conditions_table(rows: list[dict]) -> Table:
     """:func:`seqarch.study.conditions`: models and classical peers on the same test split,
     every metric the task reports per condition (e.g. F1 per SNR), µs per frame here."""
-    keys = ["f1", "auc", *dict.fromkeys(k for r in rows for k in r if k.startswith("f1_"))]
+    conditions = dict.fromkeys(k for r in rows for k in r if k.startswith("f1_"))
+    keys = ["f1", "auc", *sorted(conditions, key=_condition_order)]
     heads = [
         k.replace("f1_", "F1 ").replace("snr", "").upper() if k != "auc" else "AUC" for k in keys
     ]
