@@ -148,9 +148,8 @@ def conditions_table(rows: list[dict]) -> Table:
     every metric the task reports per condition (e.g. F1 per SNR), µs per frame here."""
     conditions = dict.fromkeys(k for r in rows for k in r if k.startswith("f1_"))
     keys = ["f1", "auc", *sorted(conditions, key=_condition_order)]
-    heads = [
-        k.replace("f1_", "F1 ").replace("snr", "").upper() if k != "auc" else "AUC" for k in keys
-    ]
+    heads = ["F1", "AUC", *(k.replace("f1_snr", "F1 ").replace("f1_", "F1 ") for k in keys[2:])]
+    heads = [h + " dB" if k.startswith("f1_snr") else h for h, k in zip(heads, keys, strict=True)]
     t = Table(title=f"{rows[0]['task']}: models and classical peers on the same test streams")
     columns(t, ("name", *heads, "µs/frame", "params"), left=("name",))
     t.columns[0].no_wrap = True
