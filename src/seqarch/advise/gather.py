@@ -259,10 +259,12 @@ def data_step_budget(
     workers = max(1, os.cpu_count() or 1)
     overhead = 1.25  # evaluation every few steps, process start-up
     per_budget_step = overhead * runs_per_arch * sum(per_step.values()) / workers
+    lag_note = ""
     if spec.horizon is None and kind_of(spec) != "forecast":  # the lag runs (advise/lag.py)
         from .lag import lag_grid
 
         lag_runs = len(fair.seeds) * len(lag_grid(spec.seq_len))
+        lag_note = f", and {lag_runs} runs to measure how far back the signal lies"
         mean_step = sum(per_step.values()) / len(per_step)
         per_budget_step += overhead * lag_runs * mean_step / workers
     fits = [s for s in STEP_GRID if s * per_budget_step <= minutes * 60]
@@ -271,7 +273,7 @@ def data_step_budget(
     how = (
         f"{steps} steps for every architecture: what fits {minutes:g} min on {workers} core(s) "
         f"at the measured step times ({slowest} slowest, {per_step[slowest] * 1e3:.0f} ms a "
-        f"step; {runs_per_arch} runs each)"
+        f"step; {runs_per_arch} runs each{lag_note})"
     )
     if not fits:
         how += (
