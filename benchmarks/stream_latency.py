@@ -206,36 +206,29 @@ def main() -> None:
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(1)
-    if args.streams > 1:
-        cells = [c for c in args.cells if c != "ssm"]  # the SSM keeps its per-stream kernel
-        many = [
-            bench_many(c, H, args.input_size or H, args.streams, args.rounds)
-            for H in args.hidden
-            for c in cells
-        ]
-        env = environment()
-        if args.json:
-            print(json.dumps({"machine": env, "rows": many}, indent=2))
-            return
-        print(
-            f"machine: {env['cpu']}, {env['cores']} cores, torch {env['torch']}, numpy "
-            f"{env['numpy']}; 1 thread; {args.streams} streams a call; medians of "
-            f"{args.rounds} interleaved rounds"
-        )
-        print_many(many)
-        return
+    many = args.streams > 1
+    cells = [c for c in args.cells if not (many and c == "ssm")]  # the SSM: per-stream kernel
     rows = [
-        bench_one(c, H, args.input_size or H, args.rounds) for H in args.hidden for c in args.cells
+        bench_many(c, H, args.input_size or H, args.streams, args.rounds)
+        if many
+        else bench_one(c, H, args.input_size or H, args.rounds)
+        for H in args.hidden
+        for c in cells
     ]
     env = environment()
     if args.json:
         print(json.dumps({"machine": env, "rows": rows}, indent=2))
         return
+    what = f"{args.streams} streams a call" if many else "batch 1"
     print(
         f"machine: {env['cpu']}, {env['cores']} cores, torch {env['torch']}, numpy "
-        f"{env['numpy']}, Python {platform.python_version()}; 1 thread; medians of "
+        f"{env['numpy']}, Python {platform.python_version()}; 1 thread; {what}; medians of "
         f"{args.rounds} interleaved rounds"
     )
+    (print_many if many else print_one)(rows)
+
+
+def print_one(rows: list[dict]) -> None:
     head = (
         f"{'cell':7} {'H':>5} {'D':>5} {'GEMV shape':>12} {'floor µs':>9} {'ours µs':>8} "
         f"{'eager µs':>9} {'ours/floor':>10} {'eager/ours':>10}  goals"
