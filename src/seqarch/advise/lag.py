@@ -108,7 +108,9 @@ def measure_lag(
     T = task.horizon
     planned = lag_runs(full, lag_grid(T))
     if run:
-        if say is not None and any(not _stored(db, r.id) for r in planned):
+        with Store(db) as store:
+            todo = [r for r in planned if not store.has_run(r.id)]
+        if say is not None and todo:
             say(
                 f"measuring how far back the signal lies: {arch} on the last k steps of each "
                 f"sequence, k = {', '.join(str(k) for k in lag_grid(T))} …"
@@ -126,13 +128,6 @@ def measure_lag(
         key = {"arch": arch, "data": str(rec.spec.data), "runs": sorted(ids)}
         result["id"] = store.put_measurement(LAG_KIND, key, result)
     return result
-
-
-def _stored(db: Any, run_id: str) -> bool:
-    from ..store import Store
-
-    with Store(db) as store:
-        return store.has_run(run_id)
 
 
 def lag_sentence(lag: dict) -> str:
