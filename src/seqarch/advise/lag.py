@@ -28,6 +28,7 @@ from typing import Any
 from ..protocol import interval
 
 LAG_KIND = "signal_lag"  # measurement: the estimate, its curve, the runs behind each point
+BOUNDED = ("accuracy", "f1", "exact_match", "auc")  # scores that live in [0, 1]
 
 
 def lag_grid(T: int) -> list[int]:
@@ -57,13 +58,16 @@ def _summary(records: list[dict]) -> dict:
     metric = m0["metric"]
     values = [float(r["metrics"][metric]) for r in records]
     iv = interval(values)
+    lo, hi = iv.lo, iv.hi
+    if metric in BOUNDED:  # a score in [0, 1]: the interval is too
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
     return {
         "metric": metric,
         "baseline": float(m0.get(f"baseline_{metric}", math.nan)),
         "higher_is_better": bool(m0.get("higher_is_better", True)),
         "mean": statistics.fmean(values),
-        "lo": iv.lo,
-        "hi": iv.hi,
+        "lo": lo,
+        "hi": hi,
         "seeds": len(values),
         "runs": [r["id"] for r in records],
     }
