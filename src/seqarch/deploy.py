@@ -185,7 +185,7 @@ def _verdict(rec: Any, arch: str) -> Any:
 def card(rec: Any, arch: str, facts: dict, meta: dict, where: Path) -> str:
     """The model card (Markdown): the problem, this model's evidence, the ranking, the
     defense, how to use it. The file hashes are appended by :func:`save`."""
-    from .advise.defend import peer_rows, ranking_rows
+    from .advise.defend import markdown_table
 
     v = _verdict(rec, arch)
     e, c = v.expected, v.cost
@@ -201,9 +201,7 @@ def card(rec: Any, arch: str, facts: dict, meta: dict, where: Path) -> str:
         else "not stored"
     )
     problem = ", ".join(f"{k}={x}" for k, x in rec.spec.to_dict().items() if x is not None)
-    rows = ranking_rows(rec) + peer_rows(rec)
-    head = "| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n"
-    table = head + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
+    table = markdown_table(rec)
     return "\n".join(
         [
             f"# {arch} on {Path(rec.spec.data).name} — {role} by seqarch",

@@ -112,7 +112,7 @@ def to_onnx(
         else torch.zeros(batch_size, seq_len, model.input_size)
     )
     state = _tensors(model.init_state(batch_size))
-    batch_axis = {name: {_batch_dim(model): "batch"} for name in ins + outs}
+    batch_axis = {name: {model.state_batch_dim(): "batch"} for name in ins + outs}
     axes = {"x": {0: "batch"}, "y": {0: "batch"}}
     if not step:
         axes = {"x": {0: "batch", 1: "time"}, "y": {0: "batch", 1: "time"}}
@@ -134,10 +134,6 @@ def to_onnx(
             model.impl = impl
         model.train(was_training)
     return path
-
-
-def _batch_dim(model: SequenceModel) -> int:
-    return model.state_batch_dim()
 
 
 def run_onnx(path: str | Path | Any, x: np.ndarray, *state: np.ndarray) -> list[np.ndarray]:

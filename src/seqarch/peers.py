@@ -159,13 +159,10 @@ def ets(task: Any) -> float:
 
 def _vad_result(task: Any, prob: np.ndarray, seconds: float) -> dict[str, Any]:
     """F1 (the value), ROC-AUC and both per SNR, and µs per 10 ms frame of audio."""
-    from .tasks.vad import SNRS, scores
+    from .tasks.vad import scores_by_snr
 
     _, labels, snr = task.streams("test")
-    out: dict[str, Any] = scores(prob, labels)
-    for s_ in SNRS:
-        part = scores(prob[snr == s_], labels[snr == s_])
-        out |= {f"{k}_snr{s_:g}": v for k, v in part.items()}
+    out: dict[str, Any] = scores_by_snr(prob, labels, snr)
     return {"value": out.pop("f1"), **out, "us_per_frame": seconds / labels.size * 1e6}
 
 

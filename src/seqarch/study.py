@@ -603,15 +603,14 @@ def _per_condition(key: str) -> bool:
     return key in ("f1", "auc") or key.startswith(("f1_", "auc_"))
 
 
-def frame_us(run: RunConfig, pushes: int = 2000) -> float | None:
+def frame_us(run: RunConfig) -> float | None:
     """Median µs to serve one frame here: the task's features of one frame (``frame_seconds``
     on the task class, if it has one) plus the model's streaming step (``seqarch.stream``);
     None for a model that cannot stream (a growing state)."""
-    import time
-
     import numpy as np
 
     from . import stream
+    from .measure import latency_samples
     from .tasks import make_task
     from .train import model_options
 
@@ -621,12 +620,6 @@ def frame_us(run: RunConfig, pushes: int = 2000) -> float | None:
         return None
     session = stream.open(model)
     x = np.zeros(model.input_size, np.float32)
-    for _ in range(50):
-        session.push(x)
-    times = []
-    for _ in range(pushes):
-        t0 = time.perf_counter()
-        session.push(x)
-        times.append(time.perf_counter() - t0)
+    step = float(np.median(latency_samples(lambda: session.push(x))))
     features = getattr(task, "frame_seconds", lambda: 0.0)()
-    return (statistics.median(times) + features) * 1e6
+    return (step + features) * 1e6

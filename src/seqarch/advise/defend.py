@@ -536,11 +536,16 @@ def peer_rows(rec: Recommendation) -> list[dict[str, str]]:
     return out
 
 
-def to_markdown(rec: Recommendation) -> str:
-    """The advice as a Markdown document."""
+def markdown_table(rec: Recommendation) -> str:
+    """The ranking and the classical peers as a Markdown table (the advice, a model card)."""
     rows = ranking_rows(rec) + peer_rows(rec)
     head = "| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n"
-    table = head + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
+    return head + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
+
+
+def to_markdown(rec: Recommendation) -> str:
+    """The advice as a Markdown document."""
+    table = markdown_table(rec)
     spec = ", ".join(f"{k}={v}" for k, v in rec.spec.to_dict().items() if v is not None)
     parts = [
         f"# seqarch advice: {rec.recommendation}",

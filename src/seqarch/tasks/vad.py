@@ -217,27 +217,19 @@ class VAD(Task):
         out = super().evaluate(y_pred, batch)
         p = torch.softmax(y_pred.detach().cpu().float(), dim=-1)[..., 1].numpy()
         y = batch.y.cpu().numpy()
-        out |= scores(p, y)
         _, test_y, snr = self.streams("test")
         if y.shape == test_y.shape and np.array_equal(y, test_y):  # the test split: by SNR
-            for s in SNRS:
-                out |= {f"{k}_snr{s:g}": v for k, v in scores(p[snr == s], y[snr == s]).items()}
-        return out
+            return out | scores_by_snr(p, y, snr)
+        return out | scores(p, y)
 
-    def frame_seconds(self, repeats: int = 2000) -> float:
+    def frame_seconds(self) -> float:
         """Median seconds to compute one frame's features here, as a stream would: the log-mel
         of one 25 ms window by :class:`FrameFeatures` (equal to :func:`log_mel`'s frame)."""
-        import statistics
-        import time
+        from ..measure import latency_samples
 
         features = FrameFeatures(self.n_mels)
         window = np.random.default_rng(0).standard_normal(WINDOW).astype(np.float32)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            features(window)
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times)
+        return float(np.median(latency_samples(lambda: features(window))))
 
     def trivial_prediction(self, batch: Batch) -> Tensor:
         logits = torch.zeros(*batch.y.shape, 2)
@@ -258,6 +250,14 @@ def scores(prob: np.ndarray, y: np.ndarray) -> dict[str, float]:
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
     auc = float(roc_auc_score(t, p)) if 0 < t.sum() < t.size else float("nan")
     return {"f1": f1, "auc": auc}
+
+
+def scores_by_snr(prob: np.ndarray, y: np.ndarray, snr: np.ndarray) -> dict[str, float]:
+    """:func:`scores` over every stream, then per SNR (``f1_snr0``, ``auc_snr0`` …)."""
+    out = scores(prob, y)
+    for s in SNRS:
+        out |= {f"{k}_snr{s:g}": v for k, v in scores(prob[snr == s], y[snr == s]).items()}
+    return out
 
 
 @functools.lru_cache(maxsize=8)
