@@ -388,3 +388,101 @@ def test_the_textbook_table_says_what_decided_each_row(tmp_path):
         assert r.measured_why.startswith(r.measured + " skill ")
         assert " — decided by " in r.measured_why
         assert r.holds == (r.measured in r.textbook.lower().split(" / "))
+
+
+# ---------------------------------------------------------------------------------------------
+# The proxy: the real task nearest the problem when the user brings no data (advise/proxy.py)
+
+
+@pytest.mark.parametrize(
+    "kw, task, config",
+    [
+        (
+            dict(seq_len=2000, horizon=20, streaming=True, input_size=8),
+            "activity_stream",
+            {"seq_len": 150},
+        ),
+        (dict(seq_len=1000, horizon=5, streaming=True, input_size=8), "vad", {}),
+        (dict(seq_len=1000, horizon=500, streaming=True), "adding", {}),
+        (dict(seq_len=120, horizon=60), "adding", {}),
+        (
+            dict(seq_len=100, horizon=60, task_kind="lm", input_size=55),
+            "transduce",
+            {"max_digits": 6},
+        ),
+        (
+            dict(seq_len=30, horizon=20, task_kind="lm", input_size=55),
+            "transduce",
+            {"max_digits": 2},
+        ),
+        (dict(seq_len=30, horizon=20, streaming=True, proxy="adding"), "adding", {}),
+        (
+            dict(seq_len=300, horizon=3, streaming=True, proxy="transduce"),
+            "transduce",
+            {"max_digits": 2},
+        ),
+    ],
+)
+def test_the_proxy_is_the_real_task_nearest_the_problem(kw, task, config):
+    from seqarch.advise import proxy
+
+    p = proxy.choose(A.ProblemSpec(**kw))
+    assert (p.task, p.task_config) == (task, config)
+    assert p.real == (task != "adding") and p.why
+    if p.real and "proxy" not in kw:  # within the reach window of the problem's horizon
+        assert 1 / proxy.WINDOW <= p.horizon / kw["horizon"] <= proxy.WINDOW
+
+
+def test_no_real_task_in_reach_says_why_the_adding_problem_stands_in():
+    from seqarch.advise import proxy
+
+    p = proxy.choose(A.ProblemSpec(seq_len=1000, horizon=500, streaming=True))
+    assert "vad 3" in p.why and "activity_stream 30" in p.why and "500" in p.why
+
+
+def test_a_real_proxy_shares_its_runs_with_the_real_preset():
+    """The advisor trains a real proxy under the preset's recipe: the same run ids, stored once."""
+    from seqarch.advise import proxy
+    from seqarch.models import MODELS
+    from seqarch.study import load_study
+
+    preset = {r.id for r in load_study("real")}
+    for kw in (
+        dict(seq_len=2000, horizon=20, streaming=True, input_size=8),
+        dict(seq_len=1000, horizon=5, streaming=True),
+    ):
+        runs = proxy.runs(proxy.choose(A.ProblemSpec(**kw)), list(MODELS))
+        assert runs and {r.id for r in runs} <= preset
+        assert len({r.train.max_steps for r in runs}) == 1  # one budget for every architecture
+
+
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        (dict(seq_len=100, proxy="speech"), "proxy='speech' is not accepted; expected one of auto"),
+        (dict(seq_len=100, proxy="vad", data=__file__), "not accepted with --data"),
+    ],
+)
+def test_a_bad_proxy_is_refused_in_one_line(kw, words):
+    from seqarch.errors import BadInput
+
+    with pytest.raises(BadInput, match=re.escape(words)):
+        A.ProblemSpec(**kw)
+
+
+def test_the_defense_names_the_real_proxy_and_why():
+    from seqarch.advise import proxy
+
+    spec = A.ProblemSpec(seq_len=2000, horizon=20, streaming=True, input_size=8)
+    p = proxy.choose(spec)
+    ev = evidence(spec, {"rnn": 0.9, "lstm": 0.92, "gru": 0.91, "transformer": 0.9}, STREAM_STEPS)
+    for e in ev.values():
+        e.proxy = p
+    rec = A.recommend(spec, ev)
+    assert "activity_stream" in rec.defense and p.words in rec.defense and p.why in rec.defense
+    assert rec.proxy["task"] == "activity_stream" and rec.to_dict()["proxy"] == rec.proxy
+    synthetic = proxy.choose(A.ProblemSpec(seq_len=120, horizon=60))
+    for e in ev.values():
+        e.proxy = synthetic
+    rec = A.recommend(A.ProblemSpec(seq_len=120, horizon=60), ev)
+    assert "The adding problem stands in for this problem: no real classify task" in rec.defense

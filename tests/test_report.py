@@ -222,7 +222,9 @@ def test_tradeoff_rows_follow_the_document_and_the_advisors_rule(tmp_path: Path)
     rows = tradeoff_rows(load(db))
     assert [r.task_type for r in rows] == [t[0] for t in TASK_TYPES]
     table = textbook_table(db, run=False, keep=False)
+    table += textbook_table(db, run=False, keep=False, real=True)
     for row, t in zip(rows, table, strict=True):
+        assert row.decided_on == t.proxy
         assert row.measured == (t.measured if t.has_quality else None)
         if row.measured is None:
             assert "seqarch advise --table" in row.why

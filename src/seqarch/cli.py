@@ -221,6 +221,7 @@ def advise(
     num_layers: Layers = 1,
     data: Annotated[str | None, opt("Your own CSV / NPZ data.")] = None,
     column: Annotated[str | None, opt("Forecasting: the series' CSV column (name or N).")] = None,
+    proxy: Annotated[str, opt("No --data: train on auto | adding | a real task.")] = "auto",
     spec: Annotated[str | None, opt("A TOML problem file.", "--spec")] = None,
     db: Db = None,
     no_run: Annotated[bool, opt("Use only stored evidence.", "--no-run")] = False,
@@ -243,7 +244,7 @@ def advise(
     with one_line_errors(), bar:
         run["names"] = advisor.archs(archs.split(",") if archs else None)
         if table:
-            rows = advisor.textbook_table(run=not no_run, **run)
+            rows = advisor.textbook_table(run=not no_run, real=proxy != "adding", **run)
         elif evaluate is not None:
             rows = advisor.evaluate(evaluate, **run)
         else:

@@ -27,6 +27,7 @@ class Recommendation:
     confidence_basis: str = ""  # what the label rests on: seeds, runs, intervals, time stops
     peers: list[dict] = field(default_factory=list)  # classical peers on the same splits
     signal_lag: dict | None = None  # --data, unknown horizon: how far back, measured (lag.py)
+    proxy: dict | None = None  # without data: the task quality was measured on (proxy.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class Recommendation:
             "confidence_basis": self.confidence_basis,
             "peers": list(self.peers),
             "signal_lag": self.signal_lag,
+            "proxy": self.proxy,
             "ranking": [v.to_dict() for v in self.ranking],
             "flips": list(self.flips),
             "caveats": list(self.caveats),
@@ -233,12 +235,20 @@ def defend(
     head = f"{w.arch.upper()}. {problem}"
     if w.quality is not None:
         q = w.quality
+        on = (
+            f"On {w.proxy.task} — {w.proxy.words}, the signal up to {q.horizon} steps back; "
+            f"{w.proxy.why} —"
+            if w.proxy is not None and w.proxy.real
+            else f"On {q.task} with the signal {q.horizon} steps back,"
+        )
         head += (
-            f" On {q.task} with the signal {q.horizon} steps back, {w.arch} reached {q.metric} "
+            f" {on} {w.arch} reached {q.metric} "
             f"{q.value:.3g} against the trivial baseline's {q.baseline:.3g} — skill "
             f"{skill_text(q)} ({_interval_words(q)}) "
             f"[run:{', run:'.join(r[:8] for r in q.run_ids)}]."
         )
+    if w.proxy is not None and not w.proxy.real:
+        head += f" The adding problem stands in for this problem: {w.proxy.why}."
     fallen = sorted(
         (
             evidence[v.arch]
@@ -477,7 +487,9 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
             "(or `seqarch study --preset quick`) to measure it."
         )
     flip_notes = flips(spec, ranking, evidence)
+    proxy = next((ev.proxy for ev in evidence.values() if ev.proxy is not None), None)
     return Recommendation(
+        proxy=None if proxy is None else proxy.to_dict(),
         spec=spec,
         recommendation=ranking[0].arch,
         runner_up=ranking[1].arch if len(ranking) > 1 else None,

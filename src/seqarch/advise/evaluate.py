@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from .gather import (
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 TEXTBOOK = (
-    # (task type, the textbook's best choice, its "why", the spec that stands for the row)
+    # (task type, the textbook's best choice, its "why", the spec that stands for the row):
+    # the adding problem with its signal placed at each row's distance.
     (
         "Streaming / real-time",
         ("rnn",),
@@ -42,6 +43,53 @@ TEXTBOOK = (
     ),
 )
 
+TEXTBOOK_REAL = (
+    # The same rows on the source's own example tasks, real data (advise/proxy.py): voice
+    # activity detection and a sensor stream for streaming, a short sentence (a number of up
+    # to 2 digits in German words, ≤ 19 characters) for medium, the longest transduction here
+    # (up to 6 digits, ≤ 69 characters) for long sequences / translation.
+    (
+        "Streaming / real-time: voice activity detection",
+        ("rnn",),
+        "minimal latency",
+        dict(
+            seq_len=300,
+            horizon=3,
+            streaming=True,
+            input_size=40,
+            output_size=2,
+            hidden_size=32,  # the recipe's width (presets.REAL)
+            proxy="vad",
+        ),
+    ),
+    (
+        "Streaming / real-time: a sensor stream",
+        ("rnn",),
+        "minimal latency",
+        dict(
+            seq_len=150,
+            horizon=30,
+            streaming=True,
+            input_size=6,
+            output_size=4,
+            hidden_size=32,
+            proxy="activity_stream",
+        ),
+    ),
+    (
+        "Medium sequences: a short sentence",
+        ("lstm", "gru"),
+        "balanced memory & speed",
+        dict(seq_len=20, horizon=19, task_kind="lm", input_size=55, proxy="transduce"),
+    ),
+    (
+        "Long sequences: translation",
+        ("transformer",),
+        "global context, parallelism",
+        dict(seq_len=70, horizon=69, task_kind="lm", input_size=55, proxy="transduce"),
+    ),
+)
+
 
 @dataclass
 class TableRow:
@@ -54,6 +102,8 @@ class TableRow:
     evidence: list[str]
     confidence: str = "low"
     has_quality: bool = False  # any stored quality evidence behind the row
+    proxy: str = "adding"  # the task the row was decided on
+    on_adding: str | None = None  # a real row: the adding problem's stored pick for its type
 
 
 def textbook_table(
@@ -63,12 +113,15 @@ def textbook_table(
     progress: Progress | None = None,
     keep: bool = True,
     on_event: Any = None,
+    real: bool = False,
 ) -> list[TableRow]:
     """Each row of the source's trade-off table, re-decided by the advisor on this machine
-    (the report calls this with ``run=False, keep=False``: the same rule on stored evidence)."""
+    (the report calls this with ``run=False, keep=False``: the same rule on stored evidence).
+    ``real``: on the source's example tasks with real data (``TEXTBOOK_REAL``), each row
+    beside the adding problem's pick for its task type from the store (never trained here)."""
     rows = []
-    for task_type, choice, why, spec_kw in TEXTBOOK:
-        spec = ProblemSpec(**spec_kw)
+    for task_type, choice, why, spec_kw in TEXTBOOK_REAL if real else TEXTBOOK:
+        spec = ProblemSpec(**{"hidden_size": 64, "proxy": "adding", **spec_kw})
         rec = advise(
             spec, db=db, run=run, names=names, progress=progress, keep=keep, on_event=on_event
         )
@@ -88,9 +141,31 @@ def textbook_table(
                 evidence=top.evidence,
                 confidence=f"{rec.confidence} ({rec.confidence_basis})",
                 has_quality=any("skill" in v.expected for v in rec.ranking),
+                proxy=_proxy_name(rec.proxy),
             )
         )
+    if real:
+        stored = textbook_table(db, run=False, names=names, keep=False)
+        picks = {r.task_type: r.measured for r in stored if r.has_quality}
+        for r in rows:
+            r.on_adding = picks.get(r.task_type.split(":")[0])
     return rows
+
+
+def _proxy_name(p: dict | None) -> str:
+    """``transduce (max_digits=6)``: the task a row was decided on."""
+    if not p:
+        return "adding"
+    config = ", ".join(f"{k}={v}" for k, v in p["task_config"].items())
+    return p["task"] + (f" ({config})" if config else "")
+
+
+def differs(row: TableRow) -> str:
+    """Where a real row's answer stands against the adding problem's for its task type."""
+    if row.on_adding is None:
+        return "adding: not stored"
+    same = "same" if row.on_adding == row.measured else "differs"
+    return f"adding: {row.on_adding} ({same})"
 
 
 def _brief(v: Any) -> str:
@@ -181,7 +256,7 @@ def evaluate(
     from ..store import Store, default_path
     from ..study import run_study, study_rows
 
-    specs = load_suite(suite)
+    specs = [replace(s, proxy="adding") for s in load_suite(suite)]  # the truth is on adding
     names = archs(names)
     db = Path(db) if db is not None else default_path()
     say = progress or (lambda _msg: None)

@@ -120,6 +120,7 @@ class Evidence:
     ablation: dict[str, Any] | None = None  # stored dropout-alone vs combined regularisation
     not_timed: str | None = None  # why the memory guard did not time it
     peers: list[Peer] = field(default_factory=list)  # classical peers on the same splits
+    proxy: Any = None  # without data: the task quality was measured on (advise/proxy.Proxy)
 
     @property
     def memory_bytes(self) -> float:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..derive.flow import FLOW_KIND
 from ..records import Latency, Throughput
+from . import proxy as proxies
 from .defend import Recommendation, recommend
 from .evidence import (
     Evidence,
@@ -20,15 +21,10 @@ from .evidence import (
     skill_of,
     spec_cost,
 )
-from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
+from .spec import ProblemSpec, Progress, archs, calibration_horizon
 
 CALIBRATION_TASK = "adding"
 ADVICE_KIND = "advice"  # the store's kind for a recommendation (the report shows the latest)
-
-
-def calibration_horizon(spec: ProblemSpec) -> int:
-    """The distance the on-demand calibration trains at: the spec's, capped for CPU budgets."""
-    return max(2, min(spec.effective_horizon, CALIBRATION_MAX_HORIZON))
 
 
 def _run_horizon(run: dict) -> int | None:
@@ -347,17 +343,27 @@ def gather(
     evidence = {arch: formula_evidence(spec, arch) for arch in names}
     h = calibration_horizon(spec)
 
-    # Quality: stored runs at the nearest horizon (or on the user's data), under the protocol.
+    # Quality: on the user's data, on the real task nearest the problem, or on the adding
+    # problem at the nearest stored horizon — under the protocol (advise/proxy.py says which).
+    proxy = None if spec.data else proxies.choose(spec)
     if spec.data:
         steps, how = data_step_budget(spec, names, store, run, say, protocol)
         say(f"step budget: {how}")
         planned = data_runs(spec, names, protocol, max_steps, steps)
+    elif proxy.real:
+        planned = proxies.runs(proxy, names, protocol, max_steps)
     else:
         planned = calibration_runs(spec, names, protocol, max_steps)
     if run:
         from ..study import run_study
 
-        what = "your data" if spec.data else f"the adding problem at distance {h}"
+        what = (
+            "your data"
+            if spec.data
+            else f"the real task {proxy.label()}"
+            if proxy.real
+            else f"the adding problem at distance {h}"
+        )
         count = {"done": 0}
 
         outer_event = on_event
@@ -380,7 +386,7 @@ def gather(
                 "each architecture's selected learning rate …"
             )
         run_study(planned, db, on_event=outer_event or on_event)
-    if spec.data:
+    if spec.data or proxy.real:
         from ..study import study_rows
 
         runs = study_rows(store, planned)
@@ -391,17 +397,20 @@ def gather(
     for arch in names:
         evidence[arch].by_horizon = qualities_by_horizon(runs, arch, task=task_name)
         evidence[arch].quality = nearest(evidence[arch].by_horizon, h)
+        evidence[arch].proxy = proxy
 
-    # Gradient flow at the horizon, from the store (measured now when allowed).
+    # Gradient flow at the distance the quality was measured at (the real proxy's horizon,
+    # else the calibration's), from the store (measured now when allowed).
+    k = proxy.horizon if proxy is not None and proxy.real else h
     for arch in names:
-        ratio = stored_flow_ratio(store, arch, h)
+        ratio = stored_flow_ratio(store, arch, k)
         if ratio is None and run and not spec.data:
             from ..derive.flow import gradient_flow, store_flow
 
-            say(f"measuring gradient flow of {arch} over {h} steps …")
-            result = gradient_flow(arch, seq_len=h + 1, k_max=h, hidden_size=32, seeds=(0, 1))
+            say(f"measuring gradient flow of {arch} over {k} steps …")
+            result = gradient_flow(arch, seq_len=k + 1, k_max=k, hidden_size=32, seeds=(0, 1))
             store_flow(result, store)
-            ratio = stored_flow_ratio(store, arch, h)
+            ratio = stored_flow_ratio(store, arch, k)
         evidence[arch].grad_ratio = ratio
 
     # Classical peers on the same splits as the neural models (the user's data only).

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .defend import Recommendation, peer_rows, ranking_rows
-from .evaluate import EvalRow, TableRow, evaluation_summary
+from .evaluate import EvalRow, TableRow, differs, evaluation_summary
 
 
 def advice(rec: Recommendation) -> list[RenderableType]:
@@ -58,18 +58,24 @@ def advice(rec: Recommendation) -> list[RenderableType]:
 
 
 def textbook(rows: list[TableRow]) -> Table:
-    """The source's three rows: the textbook's choice beside what was measured here."""
+    """The source's rows: the textbook's choice beside what was measured here (on real tasks,
+    also beside the adding problem's stored pick for the same task type)."""
+    real = any(r.proxy != "adding" for r in rows)
     t = Table(title="The source's trade-off table, re-decided on this machine", show_lines=True)
-    for col in ("task type", "textbook", "measured here", "why (measured)", "claim"):
+    cols = ["task type", "textbook", "measured here", "why (measured)", "claim"]
+    cols += ["decided on", "vs the adding problem"] if real else []
+    for col in cols:
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(
+        cells = [
             r.task_type,
             f"{r.textbook} ({r.textbook_why})",
             r.measured,
             escape(r.measured_why),
             "[green]holds[/]" if r.holds else "[red]breaks[/]",
-        )
+        ]
+        cells += [r.proxy, differs(r)] if real else []
+        t.add_row(*cells)
     return t
 
 

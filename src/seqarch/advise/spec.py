@@ -25,6 +25,11 @@ KEY_REASONS = (
 CALIBRATION_MAX_HORIZON = 200  # the longest distance the on-demand calibration trains at
 
 
+def calibration_horizon(spec: ProblemSpec) -> int:
+    """The distance the on-demand calibration trains at: the spec's, capped for CPU budgets."""
+    return max(2, min(spec.effective_horizon, CALIBRATION_MAX_HORIZON))
+
+
 @dataclass(frozen=True)
 class ProblemSpec:
     """A problem, as an engineer would state it. Lengths are in time steps."""
@@ -43,6 +48,7 @@ class ProblemSpec:
     num_layers: int = 1
     data: str | None = None  # the user's own data file (CSV / NPZ)
     column: str | None = None  # forecasting: the series' CSV column (name or 1-based number)
+    proxy: str = "auto"  # without data: the task quality is measured on (advise/proxy.py)
 
     def __post_init__(self) -> None:
         if self.column is not None and (self.task_kind != "forecast" or self.data is None):
@@ -50,6 +56,18 @@ class ProblemSpec:
                 f"column={self.column!r} is not accepted here; expected it with --data FILE "
                 "and --task-kind forecast (it names the series' column)"
             )
+        if self.proxy != "auto":
+            from .proxy import names
+
+            if self.data is not None:
+                raise BadInput(
+                    f"proxy={self.proxy!r} is not accepted with --data FILE; expected it only "
+                    "without data (the comparison then runs on your file)"
+                )
+            if self.proxy not in names():
+                raise BadInput(
+                    f"proxy={self.proxy!r} is not accepted; expected one of {', '.join(names())}"
+                )
         for name in ("seq_len", "input_size", "output_size", "hidden_size", "num_layers"):
             _positive_int(name, getattr(self, name))
         if self.max_len is not None:

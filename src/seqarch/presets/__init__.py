@@ -143,6 +143,7 @@ REAL: dict = {
         {  # a real sensor stream: the activity under way at every step (BasicMotions)
             "task": "activity_stream",
             "arch": ALL_ARCHS,
+            "task_config": {"seq_len": 150},  # 15 s streams: 1.5–5 activities each
             "model_config": {"hidden_size": 32},
             "train": {"max_steps": 400},
         },

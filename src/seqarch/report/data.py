@@ -35,6 +35,7 @@ from typing import Any
 
 from .. import protocol
 from ..advise import TEXTBOOK, skill_of
+from ..advise.evaluate import TEXTBOOK_REAL
 from ..advise.gather import ADVICE_KIND
 from ..advise.lag import LAG_KIND
 from ..derive.flow import FLOW_KIND
@@ -380,47 +381,53 @@ class TradeoffRow:
     measured: str | None  # the measured best choice, None = no evidence yet
     why: str  # the numbers behind it, or what to run
     sources: list[str]
+    decided_on: str = "adding"  # the task the row was decided on (a real task, or adding)
 
 
 def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
     """One row per task type of the source document's table, decided from the store by the
     advisor's own rule (``seqarch advise --table`` on stored evidence: nothing is trained or
-    timed here, and nothing is written)."""
-    from ..advise.evaluate import textbook_table
+    timed here, and nothing is written): on the adding problem, then on the real tasks."""
+    from ..advise.evaluate import differs, textbook_table
 
-    if not Path(data.db).exists():
-        rows = []
-    else:
-        rows = textbook_table(data.db, run=False, keep=False)
     out = []
-    for (task_type, choice, why, _), r in itertools.zip_longest(TEXTBOOK, rows):
-        doc = " / ".join(c.upper() for c in choice)
-        if r is None or not r.has_quality:
+    for table, real in ((TEXTBOOK, False), (TEXTBOOK_REAL, True)):
+        exists = Path(data.db).exists()
+        rows = textbook_table(data.db, run=False, keep=False, real=real) if exists else []
+        command = "seqarch advise --table" + ("" if real else " --proxy adding")
+        for (task_type, choice, why, _), r in itertools.zip_longest(table, rows):
+            doc = " / ".join(c.upper() for c in choice)
+            if r is None or not r.has_quality:
+                out.append(
+                    TradeoffRow(
+                        task_type,
+                        doc,
+                        why,
+                        None,
+                        f"no stored evidence at this row's sizes yet — run `{command}`",
+                        [],
+                        "—" if r is None else r.proxy,
+                    )
+                )
+                continue
+            versus = f"; {differs(r)}" if real else ""
             out.append(
                 TradeoffRow(
                     task_type,
                     doc,
                     why,
-                    None,
-                    "no stored evidence at this row's sizes yet — run `seqarch advise --table`",
-                    [],
+                    r.measured,
+                    f"{r.measured_why}; confidence {r.confidence}{versus}",
+                    r.evidence,
+                    r.proxy,
                 )
             )
-            continue
-        out.append(
-            TradeoffRow(
-                task_type,
-                doc,
-                why,
-                r.measured,
-                f"{r.measured_why}; confidence {r.confidence}",
-                r.evidence,
-            )
-        )
     return out
 
 
-TASK_TYPES = tuple((row[0], " / ".join(c.upper() for c in row[1]), row[2]) for row in TEXTBOOK)
+TASK_TYPES = tuple(
+    (row[0], " / ".join(c.upper() for c in row[1]), row[2]) for row in (*TEXTBOOK, *TEXTBOOK_REAL)
+)
 
 
 def step_latency_at(data: ReportData, hidden_size: int | None) -> dict[str, Latency]:

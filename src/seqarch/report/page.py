@@ -131,11 +131,14 @@ def _tradeoff_table(rows: list[TradeoffRow]) -> str:
     out = [
         '<section id="tradeoffs"><h2>The trade-off table, measured</h2>',
         '<p class="caption">The source document\'s table (left) beside what the evidence in '
-        "this store says (right). Streaming is decided by measured per-step latency; medium "
-        "and long sequences by skill (0 = trivial baseline, 1 = perfect), the cheapest model "
-        "within the advisor's margin of the best winning.</p>",
+        "this store says (right), decided by the advisor's rule: a model is good enough when "
+        "its skill interval (0 = trivial baseline, 1 = perfect) overlaps the best one's, and "
+        "the cheapest good-enough model wins (per-step latency when streaming). Each row is "
+        "decided twice: on the adding problem with its signal at the row's distance, and on "
+        "the source's own example tasks with real data (voice activity detection, a sensor "
+        "stream, number words → digits).</p>",
         '<div class="scroll"><table class="tradeoff"><thead><tr><th>Task type</th>'
-        "<th>Document says</th><th>Why (document)</th><th>Measured best</th>"
+        "<th>Document says</th><th>Why (document)</th><th>Decided on</th><th>Measured best</th>"
         "<th>Why (measured)</th><th>Sources</th></tr></thead><tbody>",
     ]
     for r in rows:
@@ -154,7 +157,7 @@ def _tradeoff_table(rows: list[TradeoffRow]) -> str:
         out.append(
             f'<tr data-task-type="{esc(r.task_type)}"><th scope="row">{esc(r.task_type)}</th>'
             f"<td>{esc(r.document_says)}</td><td>{esc(r.document_why)}</td>"
-            f"<td>{verdict}</td><td>{esc(r.why)}</td><td>{_sources(r.sources)}</td></tr>"
+            f"<td>{esc(r.decided_on)}</td><td>{verdict}</td><td>{esc(r.why)}</td><td>{_sources(r.sources)}</td></tr>"
         )
     out.append("</tbody></table></div></section>")
     return "\n".join(out)

@@ -54,6 +54,10 @@ class ActivityStream(Task):
     """Per-step activity recognition in a stream of real wrist-sensor recordings."""
 
     name: ClassVar[str] = "activity_stream"
+    proxy_mode: ClassVar[str | None] = "streaming"
+    proxy_words: ClassVar[str] = (
+        "a real wrist sensor's stream, the activity under way at every step"
+    )
     kind: ClassVar[str] = "classify"
     metric: ClassVar[str] = "accuracy"
     higher_is_better: ClassVar[bool] = True

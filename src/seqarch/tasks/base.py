@@ -214,6 +214,10 @@ class Task:
     metric: ClassVar[str] = "accuracy"  # the headline metric, a key of evaluate()
     higher_is_better: ClassVar[bool] = True
     inputs: ClassVar[str] = "tokens"  # "tokens" (one-hot) | "signal" (real-valued; augmentable)
+    # A real task that can stand for a user's problem when no data is given (advise/proxy.py):
+    # "streaming" (a label per arriving step) or "sequence" (whole-sequence transduction).
+    proxy_mode: ClassVar[str | None] = None
+    proxy_words: ClassVar[str] = ""  # what the task is, in a few words, for the defense
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

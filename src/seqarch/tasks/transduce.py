@@ -64,6 +64,8 @@ class Transduce(Task):
     """Number words (German by default) → digits, decoder-only, scored on the target."""
 
     name: ClassVar[str] = "transduce"
+    proxy_mode: ClassVar[str | None] = "sequence"
+    proxy_words: ClassVar[str] = "German number words to digits, real language with reordering"
     kind: ClassVar[str] = "classify"
     metric: ClassVar[str] = "exact_match"
     higher_is_better: ClassVar[bool] = True

@@ -163,6 +163,8 @@ class VAD(Task):
     """Frame-level voice activity detection on real speech in noise (log-mel features)."""
 
     name: ClassVar[str] = "vad"
+    proxy_mode: ClassVar[str | None] = "streaming"
+    proxy_words: ClassVar[str] = "real speech in noise, a speech/non-speech label every 10 ms frame"
     kind: ClassVar[str] = "classify"
     metric: ClassVar[str] = "f1"
     higher_is_better: ClassVar[bool] = True
