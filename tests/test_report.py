@@ -452,3 +452,34 @@ def test_a_point_averages_one_configuration_the_latest():
     (point,) = quality_points(old + new)
     assert point.run_ids == ["r3", "r4"]
     assert point.mean == pytest.approx(0.01)
+
+
+def test_real_tasks_stand_beside_their_peers_from_the_store(tmp_path: Path) -> None:
+    """The report's real-task section reads the real preset's stored runs and the peers'
+    stored results on the same test streams; nothing is run or timed to draw it."""
+    from seqarch import peers
+    from seqarch.report.page import _real_tasks
+    from seqarch.study import load_study
+
+    db = tmp_path / "real.db"
+    vad = [r for r in load_study("real") if r.task == "vad" and r.arch == "rnn"]
+    with Store(db) as store:
+        for i, r in enumerate(vad):
+            config = r.to_dict()
+            metrics = {"metric": "f1", "higher_is_better": True, "val_f1": 0.8 + 0.01 * i}
+            metrics |= {"f1": 0.9, "f1_snr0": 0.85, "f1_snr20": 0.95, "auc": 0.97, "params": 2432}
+            store.put_run(r.id, config, metrics, [], ENV, 1.7e9, 1.7e9 + i)
+        key = peers.peer_key("webrtcvad-3", "vad", vad[0].task_config)
+        store.put_measurement(
+            peers.PEER_KIND, key, {"value": 0.8, "f1_snr0": 0.7, "metric": "f1"}, env=ENV
+        )
+    data = load(db)
+    names = [(r["name"], r["kind"]) for r in data.conditions]
+    assert names == [("rnn", "model"), ("webrtcvad-3", "peer")]
+    model = data.conditions[0]
+    assert model["runs"] == [vad[-1].id]  # the sweep's best on validation
+    assert model["f1_snr0"] == pytest.approx(0.85)
+    assert model["us_per_frame"] is None  # the report never times
+    html = _real_tasks(data)
+    assert "Real tasks against outside peers" in html and "webrtcvad-3 (peer)" in html
+    assert _real_tasks(load(tmp_path / "none.db")) == ""

@@ -544,12 +544,13 @@ def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[dict]:
 # -- peers and per-condition breakdowns of a study's tasks ------------------------------------
 
 
-def conditions(db: str | Path, runs: list[RunConfig]) -> list[dict]:
+def conditions(db: str | Path, runs: list[RunConfig], measure: bool = True) -> list[dict]:
     """For every task of the study whose class names classical peers (``peers``, e.g. the VAD
     task's WebRTC and Silero): the peers on the same test split (computed once, stored) beside
     each architecture's selected seeds (mean), every metric the task reports per condition
     (e.g. ``f1_snr0``), and the per-frame cost of serving it here (``us_per_frame``: the peer's
-    measured time; a model's streaming step plus its features, :func:`frame_us`)."""
+    measured time; a model's streaming step plus its features, :func:`frame_us`). Without
+    ``measure`` only what is stored: no peer is run and no frame is timed (the report)."""
     from . import peers
     from .tasks import task_class
 
@@ -581,10 +582,13 @@ def conditions(db: str | Path, runs: list[RunConfig]) -> list[dict]:
                 }
                 for k in keys:
                     row[k] = statistics.fmean(float(x["metrics"][k]) for x in rs)
-                row["us_per_frame"] = frame_us(RunConfig.from_dict(rs[0]["config"]))
+                config = RunConfig.from_dict(rs[0]["config"])
+                row["us_per_frame"] = frame_us(config) if measure else None
                 out.append(row)
             for name in names:
-                m = peers.ensure(store, name, r.task, r.task_config)
+                m = peers.ensure(store, name, r.task, r.task_config, run=measure)
+                if m is None:
+                    continue
                 v = dict(m["value"])
                 out.append(
                     {

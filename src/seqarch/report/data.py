@@ -300,6 +300,8 @@ class ReportData:
     environments: list[dict] = field(default_factory=list)
     reproductions: list[dict] = field(default_factory=list)  # stored seqarch.reproduce results
     lags: list[dict] = field(default_factory=list)  # stored signal-lag estimates (advise/lag.py)
+    # the real tasks with classical peers (study --preset real): models and peers side by side
+    conditions: list[dict] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -334,7 +336,23 @@ def load(db: str | Path) -> ReportData:
             {**m["value"], "id": m["id"], "data": m["key"]["data"]}
             for m in by_kind.get(LAG_KIND, [])
         ],
+        conditions=stored_conditions(db, runs),
     )
+
+
+def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
+    """``seqarch.study.conditions`` of the real preset on what is stored (nothing run or timed):
+    every task with classical peers, each architecture's selected seeds beside the peers."""
+    from ..study import conditions, load_study
+    from ..tasks import task_class
+
+    with_peers = {
+        r["config"]["task"] for r in runs if getattr(task_class(r["config"]["task"]), "peers", ())
+    }
+    if not with_peers:
+        return []
+    planned = [r for r in load_study("real") if r.task in with_peers]
+    return conditions(db, planned, measure=False)
 
 
 def _latest(measurements: list[dict]) -> dict | None:

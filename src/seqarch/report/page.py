@@ -201,6 +201,45 @@ def _quality_table(data: ReportData) -> str:
     return "\n".join(out)
 
 
+def _real_tasks(data: ReportData) -> str:
+    """The real tasks with classical peers (voice activity detection: WebRTC VAD, Silero VAD)
+    beside every architecture, on the same test streams, every metric per condition."""
+    if not data.conditions:
+        return ""
+    out = [
+        '<section id="real-tasks"><h2>Real tasks against outside peers</h2>',
+        '<p class="caption">The same test streams for every model and peer '
+        "(<code>seqarch study --preset real</code>): each architecture's selected seeds "
+        "(mean), the peers as shipped; F1 and ROC-AUC overall and per condition (SNR in dB). "
+        "Hover a model for its runs.</p>",
+    ]
+    for task in dict.fromkeys(r["task"] for r in data.conditions):
+        rows = [r for r in data.conditions if r["task"] == task]
+        keys = list(dict.fromkeys(k for r in rows for k in r if k.startswith(("f1", "auc"))))
+        keys.sort(key=lambda k: (k.split("_")[0] != "f1", k.count("_"), _condition_key(k)))
+        head = "".join(f"<th>{esc(k.replace('_snr', ' @ ').replace('_', ' '))}</th>" for k in keys)
+        out.append(
+            f'<h3>{esc(task)}</h3><div class="scroll"><table class="real-task"><thead><tr>'
+            f"<th>Model or peer</th>{head}<th>Params</th></tr></thead><tbody>"
+        )
+        for r in rows:
+            who = r["name"] + (" (peer)" if r["kind"] == "peer" else "")
+            ids = " ".join(r.get("runs") or [r.get("id", "")])
+            cells = "".join(f"<td>{_num(r.get(k))}</td>" for k in keys)
+            out.append(
+                f'<tr data-kind="{esc(r["kind"])}"><th scope="row" title="{esc(ids)}">'
+                f"{esc(who)}</th>{cells}<td>{_num(r.get('params'))}</td></tr>"
+            )
+        out.append("</tbody></table></div>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _condition_key(key: str) -> float:
+    digits = "".join(c for c in key.rsplit("_", 1)[-1] if c.isdigit())
+    return float(digits) if digits else -1.0
+
+
 def _advice(data: ReportData) -> str:
     if data.advice is None:
         return (
@@ -395,6 +434,8 @@ def render_page(data: ReportData, charts: list[Chart], generated: float | None =
     toc += [(c.id, c.title) for c in charts] + [("environment", "Environment")]
     if not data.points:
         toc.remove(("per-task", "Per task"))
+    if data.conditions:
+        toc.insert(3, ("real-tasks", "Real tasks"))
     nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t in toc)
     n_meas = sum(e["measurements"] for e in data.environments)
     summary = (
@@ -411,6 +452,7 @@ def render_page(data: ReportData, charts: list[Chart], generated: float | None =
         _advice(data),
         _tradeoff_table(tradeoff_rows(data)),
         _quality_table(data),
+        _real_tasks(data),
         *chart_sections,
         _environment(data),
     ]
