@@ -344,11 +344,10 @@ def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
     """``seqarch.study.conditions`` of the real preset on what is stored (nothing run or timed):
     every task with classical peers, each architecture's selected seeds beside the peers."""
     from ..study import conditions, load_study
-    from ..tasks import task_class
+    from ..tasks import TASKS
 
-    with_peers = {
-        r["config"]["task"] for r in runs if getattr(task_class(r["config"]["task"]), "peers", ())
-    }
+    tasks = {r["config"]["task"] for r in runs}
+    with_peers = {t for t in tasks if getattr(TASKS.get(t), "peers", ())}  # unknown: none
     if not with_peers:
         return []
     planned = [r for r in load_study("real") if r.task in with_peers]
