@@ -621,15 +621,20 @@ def attach_latency(
                     )
                     continue
                 say(f"timing a {arch} forward over {spec.longest} steps on this machine …")
-                rows = measure.throughput(
-                    arch,
-                    hidden_size=spec.hidden_size,
-                    input_size=spec.input_size,
-                    seq_lens=[spec.longest],
-                    batch_sizes=[1],
-                    modes=["inference"],
-                    memory_budget=budget,
-                )
+                # One thread, as the streaming step: a batch-1 forward of a small model gains
+                # nothing from a second thread, and on a shared machine two threads measured
+                # the neighbours (an LSTM forward over 70 steps: 0.46 ms alone, 598 ms beside
+                # two training jobs).
+                with measure.threads(1):
+                    rows = measure.throughput(
+                        arch,
+                        hidden_size=spec.hidden_size,
+                        input_size=spec.input_size,
+                        seq_lens=[spec.longest],
+                        batch_sizes=[1],
+                        modes=["inference"],
+                        memory_budget=budget,
+                    )
                 measure.save(store, Throughput.kind, rows)
                 ev.seq_us = _seq_figure(store, spec, arch)
 
