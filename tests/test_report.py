@@ -370,6 +370,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
         "interpretability",
         "reproductions",
         "signal-lag",
+        "claims",
     }
     for chart in charts:  # every chart has at least one drawn plot
         assert any(p["id"].startswith(chart + "-") for p in plots), chart
@@ -387,6 +388,10 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
     assert "From 48 runs" in page.inner_text("#quality")
     assert "zoology-mqar: reproduced" in page.inner_text("#reproductions")
     assert "mine.csv: k̂ = 8 of T = 32" in page.inner_text("#signal-lag")
+    claim_rows = page.eval_on_selector_all(
+        "table.claims tbody tr", "els => els.map(e => e.dataset.claim)"
+    )
+    assert claim_rows[:3] == ["rnn-streaming", "lstm-stable", "gru-simpler"]
     shot = _screenshot(page, "report-full.png")
     assert shot.stat().st_size > 10_000
     assert errors == []

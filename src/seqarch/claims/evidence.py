@@ -872,3 +872,71 @@ JUDGES: dict[str, Callable[[Stored], Finding]] = {
     "example-lstm-long": example_lstm_long,
     "example-gru-latency": example_gru_latency,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# The numbers behind the report's plots (plain data; seqarch.report draws them)
+
+
+def plot_data(st: Stored) -> dict[str, Any]:
+    """Skill against the horizon (RNN, LSTM, GRU), accuracy by steps since a switch (the
+    regime-switching stream), the compiled step against the width (LSTM, GRU) and training
+    memory against T (the four) — each point with the ids it was read from."""
+    skill = {}
+    for a in plan.RECURRENT:
+        pts = sorted(st.qualities(a).items())
+        if pts:
+            skill[a] = [
+                {"x": h, "y": q.skill.value, "lo": q.lo, "hi": q.hi, "ids": q.run_ids}
+                for h, q in pts
+                if math.isfinite(q.spread)
+            ]
+    recovery = {}
+    for a in plan.REGIME["archs"]:
+        runs = [
+            r
+            for r in st.runs
+            if r["config"]["task"] == "regime_switch" and r["config"]["arch"] == a
+        ]
+        groups = protocol.group(runs)
+        s = protocol.select(max(groups.values(), key=len)) if groups else None
+        if s is None:
+            continue
+        ds = sorted(
+            int(k.removeprefix("acc_since_"))
+            for k in s.runs[0]["metrics"]
+            if k.startswith("acc_since_")
+        )
+        recovery[a] = {
+            "x": ds,
+            "y": [
+                sum(r["metrics"].get(f"acc_since_{d}", math.nan) for r in s.runs) / len(s.runs)
+                for d in ds
+            ],
+            "steady": sum(r["metrics"]["steady_accuracy"] for r in s.runs) / len(s.runs),
+            "ids": s.run_ids,
+        }
+    steps = {}
+    for a in ("lstm", "gru"):
+        rows = [(H, st.step(a, H)) for H in plan.WIDTHS]
+        rows = [(H, r) for H, r in rows if r is not None]
+        if rows:
+            steps[a] = [
+                {
+                    "x": H,
+                    "y": r.p50_us,
+                    "lo": r.p50_us - r.spread_us,
+                    "hi": r.p50_us + r.spread_us,
+                    "ids": [r.id],
+                }
+                for H, r in rows
+            ]
+    memory = {}
+    for a in plan.SOURCE_ARCHS:
+        rows = [(T, st.memory(a, T)) for T in plan.LENGTHS]
+        rows = [(T, r) for T, r in rows if r is not None and r.measured_activation_bytes]
+        if rows:
+            memory[a] = [
+                {"x": T, "y": r.measured_activation_bytes / 2**20, "ids": [r.id]} for T, r in rows
+            ]
+    return {"skill": skill, "recovery": recovery, "steps": steps, "memory": memory}

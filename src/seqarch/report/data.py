@@ -299,6 +299,8 @@ class ReportData:
     environments: list[dict] = field(default_factory=list)
     reproductions: list[dict] = field(default_factory=list)  # stored seqarch.reproduce results
     lags: list[dict] = field(default_factory=list)  # stored signal-lag estimates (advise/lag.py)
+    claims: Any = None  # the claims ledger on this store (seqarch.claims.Ledger)
+    claims_plots: dict = field(default_factory=dict)  # the numbers behind its plots
 
     @property
     def empty(self) -> bool:
@@ -315,6 +317,7 @@ def load(db: str | Path) -> ReportData:
             for m in store.measurements():
                 by_kind.setdefault(m["kind"], []).append(m)
     quality = quality_rows(protocol.selected_runs(r for r in runs if r.get("status") == "done"))
+    ledger, plots = claims_of(db)
     return ReportData(
         db=str(db),
         runs=runs,
@@ -333,7 +336,22 @@ def load(db: str | Path) -> ReportData:
             {**m["value"], "id": m["id"], "data": m["key"]["data"]}
             for m in by_kind.get(LAG_KIND, [])
         ],
+        claims=ledger,
+        claims_plots=plots,
     )
+
+
+def claims_of(db: str | Path) -> tuple[Any, dict]:
+    """The claims ledger judged on the store at ``db`` and the numbers behind its plots
+    (nothing is trained or timed); (None, {}) when there is no store."""
+    if not Path(db).exists():
+        return None, {}
+    from ..claims import claims_ledger
+    from ..claims.evidence import Stored, plot_data
+
+    with Store(db) as store:
+        plots = plot_data(Stored(store))
+    return claims_ledger(db), plots
 
 
 def _latest(measurements: list[dict]) -> dict | None:
