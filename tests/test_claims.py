@@ -271,3 +271,38 @@ def test_a_perfect_model_recovers_at_once_and_the_baseline_is_uniform():
     assert perfect["recovery_steps"] == 0.0 and perfect["switch_cost"] == 0.0
     trivial = task.evaluate(task.trivial_prediction(b), b)
     assert trivial["accuracy"] == pytest.approx(task.baseline()["accuracy"], abs=0.02)
+
+
+# ---------------------------------------------------------------------------------------------
+# The drills cite the ledger
+
+
+def put_flow(store: Store, arch: str, ratio: float) -> str:
+    from seqarch.derive.flow import FLOW_KIND
+
+    key = {"arch": arch, "seq_len": 61, "k_max": 60, "hidden_size": 32, "input_size": 8}
+    key |= {"seeds": [0, 1], "trained": False}
+    return store.put_measurement(FLOW_KIND, key, {"input_ratio": [ratio] * 60}, ENV)
+
+
+def test_a_drill_on_a_claim_cites_the_ledger(tmp_path):
+    import random
+
+    from seqarch.practice import generators, run
+    from seqarch.practice.session import default_citer
+
+    q = generators.highway_question(random.Random(0))
+    db = tmp_path / "s.db"
+    Store(db).close()
+    assert default_citer(str(db))(q) is None  # nothing stored: nothing cited
+    with Store(db) as store:
+        lstm_id = put_flow(store, "lstm", 1e-3)
+        put_flow(store, "rnn", 1e-12)
+    line = default_citer(str(db))(q)
+    assert "LSTM's gradient flow is stable" in line and "holds" in line
+    assert f"measurement:{lstm_id[:8]}" in line
+    other = generators.serving_question(random.Random(1))
+    if "transformer" not in other.prompt:
+        assert default_citer(str(db))(other) is None
+    summary = run([q], lambda _q, _e: "skip", lambda _e: None, cite=default_citer(str(db)))
+    assert "Measured here (`seqarch claims`)" in summary.graded[0].grade.explanation

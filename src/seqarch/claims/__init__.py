@@ -270,6 +270,30 @@ def claims_ledger(
     return Ledger(str(db), entries, produced)
 
 
+# -- the drills' model answers ----------------------------------------------------------------
+
+
+def touched_by(topic: str, prompt: str) -> tuple[str, ...]:
+    """The claims a drill question bears on (by its topic and the architectures it names)."""
+    text = prompt.lower()
+    if topic == "lstm vs rnn gradient path":
+        return ("lstm-stable", "rnn-forgets")
+    if topic.startswith("ratio") and "lstm" in text and "gru" in text:
+        return ("gru-simpler", "lstm-heavy")
+    if topic in ("serving memory", "kv-cache budget") and "transformer" in text:
+        return ("transformer-hungry",)
+    return ()
+
+
+def citation(entry: Entry, numbers: int = 3) -> str:
+    """One line for a drill's model answer: the claim, its verdict here and a few numbers."""
+    shown = "; ".join(f"{n.label} {n.value} [{n.source}]" for n in entry.numbers[:numbers])
+    return (
+        f"Measured here (`seqarch claims`): “{entry.claim.words}” {entry.verdict} — "
+        f"{entry.why}" + (f" ({shown})" if shown else "")
+    )
+
+
 __all__ = [
     "Claim",
     "Entry",
@@ -278,8 +302,10 @@ __all__ = [
     "SOURCE",
     "VERDICTS",
     "claims",
+    "citation",
     "claims_ledger",
     "machine",
     "source_items",
+    "touched_by",
     "uncovered",
 ]
