@@ -187,10 +187,10 @@ def _table_rows(db: Path, real: bool = False) -> list[Any]:
 def _table_entry(claim: Claim, st: Stored, row: Any) -> Entry:
     """A trade-off row: the advisor's pick on stored evidence against the source's; judged
     only when every one of the four architectures has runs at the row's own distance."""
-    from ..advise import TEXTBOOK, ProblemSpec, calibration_horizon
-    from .run import SOURCE_ARCHS
+    from ..advise import TEXTBOOK, calibration_horizon
+    from .run import SOURCE_ARCHS, adding_spec
 
-    spec = ProblemSpec(**TEXTBOOK[claim.row][3])
+    spec = adding_spec(**TEXTBOOK[claim.row][3])
     h = calibration_horizon(spec)
     lacking = [a for a in SOURCE_ARCHS if st.quality(a, h) is None]
     numbers = [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
@@ -257,11 +257,13 @@ def claims_ledger(
             experiment="`advise --table`'s row re-decided on a real task (stored runs)",
             row=claim.row,
         )
+        judged = getattr(row, "has_quality", True)
         entries.append(
             Entry(
                 extra,
-                "holds" if row.holds else "breaks",
-                f"the document picks {row.textbook}; measured here: {row.measured}",
+                ("holds" if row.holds else "breaks") if judged else "missing",
+                f"the document picks {row.textbook}; measured here: {row.measured}"
+                + ("" if judged else " (no stored runs on the real task: `advise --table`)"),
                 [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
                 + [Number("evidence", s, s) for s in row.evidence],
                 machine=machine(_envs(st, row.evidence)),
