@@ -263,7 +263,7 @@ def claims_ledger(
                 extra,
                 ("holds" if row.holds else "breaks") if judged else "missing",
                 f"the document picks {row.textbook}; measured here: {row.measured}"
-                + ("" if judged else " (no stored runs on the real task: `advise --table`)"),
+                + ("" if judged else " (no runs stored on the real task: `study --preset real`)"),
                 [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
                 + [Number("evidence", s, s) for s in row.evidence],
                 machine=machine(_envs(st, row.evidence)),
