@@ -306,3 +306,14 @@ def test_a_drill_on_a_claim_cites_the_ledger(tmp_path):
         assert default_citer(str(db))(other) is None
     summary = run([q], lambda _q, _e: "skip", lambda _e: None, cite=default_citer(str(db)))
     assert "Measured here (`seqarch claims`)" in summary.graded[0].grade.explanation
+
+
+def test_one_seed_is_no_interval_so_no_verdict(tmp_path):
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        put_adding(store, "lstm", 60, [0.0001])  # skill 1.00 from one seed: no interval
+    part = judge(db, "lstm-stable").parts[-1]
+    assert part.verdict == "unresolved" and "1.00" in part.why
+    with Store(db) as store:
+        put_adding(store, "lstm", 60, [0.0001, 0.00012, 0.00011])  # seeds 0–2 (seed 0 kept)
+    assert judge(db, "lstm-stable").parts[-1].verdict == "holds"

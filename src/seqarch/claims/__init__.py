@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import protocol
 from .evidence import JUDGES, VERDICTS, Finding, Number, Stored
 
 SOURCE = Path(__file__).parent / "interview-prep.txt"
@@ -192,7 +193,10 @@ def _table_entry(claim: Claim, st: Stored, row: Any) -> Entry:
 
     spec = adding_spec(**TEXTBOOK[claim.row][3])
     h = calibration_horizon(spec)
-    lacking = [a for a in SOURCE_ARCHS if st.quality(a, h) is None]
+    seeds = len(protocol.DEFAULT.seeds)
+    lacking = [
+        a for a in SOURCE_ARCHS if st.quality(a, h) is None or len(st.quality(a, h).run_ids) < seeds
+    ]
     numbers = [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
     numbers += [Number("evidence (the winner's)", s, s) for s in row.evidence]
     numbers += [
@@ -203,8 +207,9 @@ def _table_entry(claim: Claim, st: Stored, row: Any) -> Entry:
     if lacking:
         verdict = "missing"
         why = (
-            f"no runs at the row's distance h = {h} for {', '.join(lacking)}; on the nearest "
-            f"stored evidence the advisor would pick {row.measured} (not this row's evidence)"
+            f"not every seed at the row's distance h = {h} for {', '.join(lacking)}; on the "
+            f"nearest stored evidence the advisor would pick {row.measured} (not this row's "
+            "evidence)"
         )
         missing = [f"the adding problem at h = {h} for {', '.join(lacking)} (`advise --table`)"]
     else:

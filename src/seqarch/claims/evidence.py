@@ -245,6 +245,24 @@ def compare(a: protocol.Interval, b: protocol.Interval, margin: float) -> str:
     return "unresolved"
 
 
+def standing(q: Any) -> str:
+    """A quality against the rules: 'solves' (lower end ≥ SOLVED), 'fails' (upper end <
+    FAILED), 'short' (upper end < SOLVED), else 'unresolved' (one seed, or an interval that
+    straddles SOLVED)."""
+    if not math.isfinite(q.spread):
+        return "unresolved"
+    if q.lo >= SOLVED:
+        return "solves"
+    if q.hi < FAILED:
+        return "fails"
+    return "short" if q.hi < SOLVED else "unresolved"
+
+
+def solved_part(q: Any) -> str:
+    """A claim that the model is good enough at a distance: holds / breaks / unresolved."""
+    return {"solves": "holds", "unresolved": "unresolved"}.get(standing(q), "breaks")
+
+
 def interval_of(q: Any) -> protocol.Interval:
     return protocol.Interval(q.skill.value, q.spread, len(q.run_ids))
 
@@ -389,12 +407,10 @@ def rnn_streaming(st: Stored) -> Finding:
         f.part("good enough on a short stream (h = 5)", None, MISSING_ADDING)
     else:
         _skill_numbers(f, st, ("rnn",), [5])
-        solved = q.lo >= SOLVED
         f.part(
             "good enough on a short stream (h = 5)",
-            "holds" if solved else "breaks",
-            f"skill {skill_text(q)} ({'solves' if solved else 'does not solve'}: lower end "
-            f"{'≥' if solved else '<'} {SOLVED})",
+            solved_part(q),
+            f"skill {skill_text(q)}: {standing(q)} (solved: the interval's lower end ≥ {SOLVED})",
         )
     return f
 
@@ -420,8 +436,8 @@ def lstm_stable(st: Stored) -> Finding:
         _skill_numbers(f, st, ("lstm",), [60])
         f.part(
             "moderately long dependencies (h = 60)",
-            "holds" if q.lo >= SOLVED else "breaks",
-            f"skill {skill_text(q)} at 60 steps back",
+            solved_part(q),
+            f"skill {skill_text(q)} at 60 steps back: {standing(q)}",
         )
     return f
 
@@ -502,18 +518,16 @@ def rnn_forgets(st: Stored) -> Finding:
         h
         for h in hs
         if any(
-            st.quality(a, h) is not None and st.quality(a, h).lo >= SOLVED for a in ("lstm", "gru")
+            st.quality(a, h) is not None and standing(st.quality(a, h)) == "solves"
+            for a in ("lstm", "gru")
         )
     ]
     if not hs:
         f.part("forgets quickly", None, MISSING_ADDING)
     else:
         _skill_numbers(f, st, ("rnn", "lstm", "gru"), hs)
-        state = {}
-        for h in hs:
-            q = st.quality("rnn", h)
-            state[h] = "solves" if q.lo >= SOLVED else "fails" if q.hi < FAILED else "partly"
-        lost = [h for h in gated if state[h] != "solves"]
+        state = {h: standing(st.quality("rnn", h)) for h in hs}
+        lost = [h for h in gated if state[h] in ("fails", "short")]
         listing = ", ".join(f"h = {h}: {s}" for h, s in state.items())
         if lost:
             kept = [h for h in hs if state[h] == "solves"]
@@ -523,13 +537,13 @@ def rnn_forgets(st: Stored) -> Finding:
                 "holds",
                 f"{where}not from h = {min(lost)} where a gated model solves it ({listing})",
             )
-        elif gated:
+        elif gated and all(state[h] == "solves" for h in gated):
             f.part("forgets quickly", "breaks", f"solves wherever a gated model does ({listing})")
         else:
             f.part(
                 "forgets quickly",
                 "unresolved",
-                f"no measured distance where the LSTM or GRU solves it beyond its interval "
+                f"no distance where a gated model solves it and the RNN clearly does not "
                 f"({listing})",
             )
     for k in (20, plan.FLOW_K):
