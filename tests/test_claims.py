@@ -317,3 +317,14 @@ def test_one_seed_is_no_interval_so_no_verdict(tmp_path):
     with Store(db) as store:
         put_adding(store, "lstm", 60, [0.0001, 0.00012, 0.00011])  # seeds 0–2 (seed 0 kept)
     assert judge(db, "lstm-stable").parts[-1].verdict == "holds"
+
+
+def test_compare_states_its_rule():
+    from seqarch.protocol import Interval
+
+    # disjoint but far inside the margin (1.0000 against 0.9995): no difference that matters
+    assert E.compare(Interval(1.0, 1e-4, 3), Interval(0.9995, 1e-4, 3), 0.05) == "equivalent"
+    assert E.compare(Interval(0.9, 0.01, 3), Interval(0.5, 0.01, 3), 0.05) == "better"
+    assert E.compare(Interval(0.5, 0.01, 3), Interval(0.9, 0.01, 3), 0.05) == "worse"
+    assert E.compare(Interval(0.9, 0.3, 3), Interval(0.8, 0.3, 3), 0.05) == "unresolved"
+    assert E.faster(1.0, 0.1, 2.0, 0.1) == "faster" and E.faster(1.0, 0.5, 1.2, 0.1) == "tie"

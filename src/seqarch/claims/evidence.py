@@ -234,14 +234,15 @@ def skill_text(q: Any) -> str:
 
 
 def compare(a: protocol.Interval, b: protocol.Interval, margin: float) -> str:
-    """'better' (a above b beyond both intervals), 'worse', 'equivalent' (overlap, both
-    half-widths ≤ margin) or 'unresolved' (overlap, an interval wider than the margin)."""
+    """'equivalent' when both half-widths and the difference of the means are within
+    ``margin`` (a difference too small to matter, measured precisely enough to say so);
+    else 'better' (a above b beyond both intervals), 'worse', or 'unresolved' (they overlap)."""
+    if max(a.half_width, b.half_width) <= margin and abs(a.mean - b.mean) <= margin:
+        return "equivalent"
     if a.lo > b.hi:
         return "better"
     if a.hi < b.lo:
         return "worse"
-    if max(a.half_width, b.half_width) <= margin:
-        return "equivalent"
     return "unresolved"
 
 
@@ -789,7 +790,7 @@ def dropout_alone(st: Stored) -> Finding:
         "dropout alone": ABLATION["sweep"][0]["train"],
         "combined": ABLATION["sweep"][1]["train"],
     }
-    res = {}
+    found = False
     for arch in ("lstm", "gru"):
         sel = {}
         for arm, train in arms.items():
@@ -811,29 +812,28 @@ def dropout_alone(st: Stored) -> Finding:
                     f"run:{short(s.run_ids)}",
                     s.run_ids,
                 )
-        if len(sel) == 2:
-            res[arch] = compare(sel["combined"].test, sel["dropout alone"].test, ACCURACY_MARGIN)
-    if not res:
+        if len(sel) < 2:
+            continue
+        found = True
+        res = compare(sel["combined"].test, sel["dropout alone"].test, ACCURACY_MARGIN)
+        verdict = (
+            {"better": "holds", "worse": "breaks", "equivalent": "breaks"}[res]
+            if (res != "unresolved")
+            else "unresolved"
+        )
+        text = {
+            "better": "the combination is better beyond the intervals",
+            "worse": "the combination is worse beyond the intervals",
+            "equivalent": f"no difference beyond ±{ACCURACY_MARGIN}",
+            "unresolved": "the intervals overlap and are too wide to tell",
+        }[res]
+        f.part(f"{arch}: the combination beats dropout alone", verdict, text)
+    if not found:
         f.part(
             "the combination beats dropout alone",
             None,
             "`seqarch claims --run` runs the ablation preset",
         )
-        return f
-    verdicts = {
-        a: {"better": "holds", "worse": "breaks", "equivalent": "breaks"}.get(r, "unresolved")
-        for a, r in res.items()
-    }
-    listing = ", ".join(
-        f"{a}: combined {r} than alone" if r in ("better", "worse") else f"{a}: {r}"
-        for a, r in res.items()
-    )
-    v = set(verdicts.values())
-    f.part(
-        "the combination beats dropout alone",
-        v.pop() if len(v) == 1 else "depends",
-        listing,
-    )
     return f
 
 
