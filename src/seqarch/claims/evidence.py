@@ -816,11 +816,7 @@ def dropout_alone(st: Stored) -> Finding:
             continue
         found = True
         res = compare(sel["combined"].test, sel["dropout alone"].test, ACCURACY_MARGIN)
-        verdict = (
-            {"better": "holds", "worse": "breaks", "equivalent": "breaks"}[res]
-            if (res != "unresolved")
-            else "unresolved"
-        )
+        verdict = {"better": "holds", "unresolved": "unresolved"}.get(res, "breaks")
         text = {
             "better": "the combination is better beyond the intervals",
             "worse": "the combination is worse beyond the intervals",
