@@ -424,7 +424,7 @@ def test_empty_report_in_the_browser(browser, pages: dict[str, Path]) -> None:
     text = page.inner_text("body")
     assert "The store is empty" in text and "seqarch study --preset quick" in text
     assert page.locator("table.tradeoff tbody tr").count() == len(TASK_TYPES)
-    assert page.locator("section.chart .missing").count() == 7  # all but interpretability
+    assert page.locator("section.chart .missing").count() == 8  # all but interpretability
     _screenshot(page, "report-empty.png")
     assert errors == []
     ctx.close()

@@ -324,7 +324,7 @@ def reproduce(
 
 @app.command()
 def claims(
-    run: Annotated[bool, opt("First produce the missing evidence (≈ 30 min here).")] = False,
+    run: Annotated[bool, opt("First train and time what is missing (≥ 30 min here).")] = False,
     db: Db = None,
     as_json: Json = False,
     markdown: Annotated[str | None, opt("Also write the README table to FILE.")] = None,
