@@ -55,6 +55,8 @@ CASES = [
     (["results", "--db", "{junk}"], "junk.db"),
     (["results", "--db", "{foreign}"], "foreign.db"),
     (["report", "--db", "{foreign}", "--out", "{tmp}/r"], "foreign.db"),
+    (["claims", "--db", "{tmp}/missing.db"], "missing.db"),
+    (["claims", "--db", "{foreign}"], "foreign.db"),
     (["study", "--preset", "nope"], "'nope'"),
     (["study", "--preset", "quick", "--db", "{junk}"], "junk.db"),
     (["nosuchcommand"], "nosuchcommand"),

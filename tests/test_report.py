@@ -372,6 +372,7 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
         "interpretability",
         "reproductions",
         "signal-lag",
+        "claims",
     }
     for chart in charts:  # every chart has at least one drawn plot
         assert any(p["id"].startswith(chart + "-") for p in plots), chart
@@ -389,6 +390,10 @@ def test_full_report_renders_every_chart(browser, pages: dict[str, Path]) -> Non
     assert "From 48 runs" in page.inner_text("#quality")
     assert "zoology-mqar: reproduced" in page.inner_text("#reproductions")
     assert "mine.csv: k̂ = 8 of T = 32" in page.inner_text("#signal-lag")
+    claim_rows = page.eval_on_selector_all(
+        "table.claims tbody tr", "els => els.map(e => e.dataset.claim)"
+    )
+    assert claim_rows[:3] == ["rnn-streaming", "lstm-stable", "gru-simpler"]
     shot = _screenshot(page, "report-full.png")
     assert shot.stat().st_size > 10_000
     assert errors == []
@@ -421,7 +426,7 @@ def test_empty_report_in_the_browser(browser, pages: dict[str, Path]) -> None:
     text = page.inner_text("body")
     assert "The store is empty" in text and "seqarch study --preset quick" in text
     assert page.locator("table.tradeoff tbody tr").count() == len(TASK_TYPES)
-    assert page.locator("section.chart .missing").count() == 7  # all but interpretability
+    assert page.locator("section.chart .missing").count() == 8  # all but interpretability
     _screenshot(page, "report-empty.png")
     assert errors == []
     ctx.close()

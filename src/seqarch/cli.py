@@ -323,6 +323,28 @@ def reproduce(
     dump(res.to_dict()) if as_json else show(*result_view(res))
 
 
+@app.command()
+def claims(
+    run: Annotated[bool, opt("First train and time what is missing (≥ 30 min here).")] = False,
+    db: Db = None,
+    as_json: Json = False,
+    markdown: Annotated[str | None, opt("Also write the README table to FILE.")] = None,
+) -> None:
+    """Every claim of the source document, measured: holds, breaks or depends — and on what."""
+    from .claims import claims_ledger
+    from .claims.render import markdown as to_markdown
+    from .claims.render import table
+
+    bar, on_event, say = run_bar(err, quiet=as_json)
+    with one_line_errors(), bar:
+        ledger = claims_ledger(db, run=run, progress=say, on_event=on_event)
+    if markdown:
+        Path(markdown).write_text(to_markdown(ledger), encoding="utf-8")
+    dump(ledger.to_dict()) if as_json else show(*table(ledger))
+    if markdown:
+        err.print(f"wrote {markdown}")
+
+
 @app.command("export")
 def export_onnx(
     target: Annotated[str, typer.Argument(help="A kept model's directory, or an arch.")],

@@ -128,6 +128,7 @@ def drill(
 
     from ..store import default_path
     from . import History, default_advisor, file_answers, generate, run
+    from .session import default_citer
 
     if focus not in (None, "weak"):
         raise BadInput(f"focus={focus!r} is not accepted; expected 'weak'")
@@ -152,6 +153,7 @@ def drill(
             lambda event: console.print(render_event(event)),
             history=history,
             advisor=default_advisor(path),
+            cite=default_citer(path),
         )
     finally:
         history.close()

@@ -15,7 +15,8 @@ already in the history (one transaction per answer) and in the returned :class:`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .checkers import Advisor, Unreadable, check, model_answer
 from .history import History
@@ -89,14 +90,39 @@ def default_advisor(db: str | None = None) -> Advisor | None:
     return advisor
 
 
+def default_citer(db: str | None = None) -> Callable[[Question], str | None]:
+    """For a question that bears on a claim of the source, the claims ledger's verdict on the
+    store at ``db`` with its numbers (``seqarch claims``), added to the model answer; None
+    when the store has no evidence for it. The ledger is read once, on first use."""
+    cache: dict[str, Any] = {}
+
+    def cite(q: Question) -> str | None:
+        from pathlib import Path
+
+        from ..claims import citation, claims_ledger, touched_by
+
+        ids = touched_by(q.topic, q.prompt)
+        if not ids or db is None or not Path(db).exists():
+            return None
+        if "ledger" not in cache:
+            cache["ledger"] = {e.claim.id: e for e in claims_ledger(db).entries}
+        entries = [cache["ledger"][i] for i in ids if i in cache["ledger"]]
+        lines = [citation(e) for e in entries if e.verdict != "missing"]
+        return "\n".join(lines) or None
+
+    return cite
+
+
 def run(
     questions: list[Question],
     read: Callable[[Question, str | None], str | None],
     show: Callable[[Event], None],
     history: History | None = None,
     advisor: Advisor | None = None,
+    cite: Callable[[Question], str | None] | None = None,
 ) -> Summary:
-    """Ask every question in turn; return what was graded."""
+    """Ask every question in turn; return what was graded. ``cite``: a line of measured
+    evidence for a question's model answer (:func:`default_citer`), or None."""
     summary = Summary()
     try:
         for i, q in enumerate(questions, 1):
@@ -113,6 +139,10 @@ def run(
                 summary.skipped += 1
                 show(Skipped(q, graded.grade.explanation))
                 continue
+            extra = cite(q) if cite is not None else None
+            if extra:
+                explained = f"{graded.grade.explanation}\n{extra}"
+                graded = replace(graded, grade=replace(graded.grade, explanation=explained))
             if history is not None:
                 history.record(q, graded.answer, graded.grade)
             summary.graded.append(graded)

@@ -35,6 +35,7 @@ def build_charts(data: ReportData, interpret_steps: int | None = INTERPRET_STEPS
         figures.interpretability(results),
         figures.reproductions(data),
         figures.signal_lag(data),
+        figures.claims(data),
     ]
 
 

@@ -302,6 +302,8 @@ class ReportData:
     lags: list[dict] = field(default_factory=list)  # stored signal-lag estimates (advise/lag.py)
     # the real tasks with classical peers (study --preset real): models and peers side by side
     conditions: list[dict] = field(default_factory=list)
+    claims: Any = None  # the claims ledger on this store (seqarch.claims.Ledger)
+    claims_plots: dict = field(default_factory=dict)  # the numbers behind its plots
 
     @property
     def empty(self) -> bool:
@@ -318,6 +320,7 @@ def load(db: str | Path) -> ReportData:
             for m in store.measurements():
                 by_kind.setdefault(m["kind"], []).append(m)
     quality = quality_rows(protocol.selected_runs(r for r in runs if r.get("status") == "done"))
+    ledger, plots = claims_of(db)
     return ReportData(
         db=str(db),
         runs=runs,
@@ -337,6 +340,8 @@ def load(db: str | Path) -> ReportData:
             for m in by_kind.get(LAG_KIND, [])
         ],
         conditions=stored_conditions(db, runs),
+        claims=ledger,
+        claims_plots=plots,
     )
 
 
@@ -352,6 +357,19 @@ def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
         return []
     planned = [r for r in load_study("real") if r.task in with_peers]
     return conditions(db, planned, measure=False)
+
+
+def claims_of(db: str | Path) -> tuple[Any, dict]:
+    """The claims ledger judged on the store at ``db`` and the numbers behind its plots
+    (nothing is trained or timed); (None, {}) when there is no store."""
+    if not Path(db).exists():
+        return None, {}
+    from ..claims import claims_ledger
+    from ..claims.evidence import Stored, plot_data
+
+    with Store(db) as store:
+        plots = plot_data(Stored(store))
+    return claims_ledger(db), plots
 
 
 def _latest(measurements: list[dict]) -> dict | None:

@@ -528,3 +528,108 @@ def signal_lag(data: ReportData) -> Chart:
         )
     chart.caption += "; ".join(notes) + "."
     return chart
+
+
+# ---------------------------------------------------------------------------------------------
+# The source's claims, measured
+
+
+def claims(data: ReportData) -> Chart:
+    """The plots behind the claims ledger where a plot says it better than a sentence: skill
+    against the horizon (the RNN forgets; the GRU against the LSTM as dependencies grow),
+    accuracy after a rule switch (GRU against LSTM when the context changes), the compiled
+    step against the width (LSTM heavy, GRU faster) and training memory against T (the
+    Transformer memory-hungry). The verdicts are in the table above the plots."""
+    p = data.claims_plots
+    ids = [i for group in p.values() for rows in group.values() for i in _ids(rows)]
+    chart = Chart(
+        id="claims",
+        title="The source's claims, measured",
+        caption="The evidence behind the claims table, where a plot says it better. ",
+        sources=_run_sources(list(dict.fromkeys(i for i in ids if len(i) == 16))),
+    )
+    if not any(p.values()):
+        chart.missing = "No evidence for the claims is stored yet: run `seqarch claims --run`."
+        return chart
+    if p.get("skill"):
+        panel = Panel(
+            title="Skill against the horizon (adding problem, fair/1)",
+            x_label="steps back (h)",
+            y_label="skill (0 = baseline, 1 = perfect)",
+        )
+        for a, rows in p["skill"].items():
+            panel.series.append(
+                Series(
+                    name=a,
+                    x=[r["x"] for r in rows],
+                    y=[r["y"] for r in rows],
+                    lo=[r["lo"] for r in rows],
+                    hi=[r["hi"] for r in rows],
+                    hover=[" ".join(i[:8] for i in r["ids"]) for r in rows],
+                )
+            )
+        chart.panels.append(panel)
+    if p.get("recovery"):
+        panel = Panel(
+            title="After a rule switch (regime-switching stream)",
+            x_label="steps since the switch",
+            y_label="accuracy",
+        )
+        for a, r in p["recovery"].items():
+            panel.series.append(
+                Series(
+                    name=a,
+                    x=r["x"],
+                    y=r["y"],
+                    hover=[" ".join(i[:8] for i in r["ids"])] * len(r["x"]),
+                )
+            )
+            panel.rules.append(Rule("y", r["steady"], f"{a} steady"))
+        chart.panels.append(panel)
+    if p.get("steps"):
+        panel = Panel(
+            title="Compiled step at batch 1 against the width",
+            x_label="H",
+            y_label="p50 µs (band: spread)",
+            log_x=True,
+            log_y=True,
+        )
+        for a, rows in p["steps"].items():
+            panel.series.append(
+                Series(
+                    name=a,
+                    x=[r["x"] for r in rows],
+                    y=[r["y"] for r in rows],
+                    lo=[r["lo"] for r in rows],
+                    hi=[r["hi"] for r in rows],
+                )
+            )
+        chart.panels.append(panel)
+    if p.get("memory"):
+        panel = Panel(
+            title="Training memory against T (B = 8, H = 64)",
+            x_label="T",
+            y_label="MiB saved for backward",
+            log_x=True,
+            log_y=True,
+        )
+        for a, rows in p["memory"].items():
+            panel.series.append(Series(name=a, x=[r["x"] for r in rows], y=[r["y"] for r in rows]))
+        chart.panels.append(panel)
+    if data.claims is not None:
+        counts = {}
+        for e in data.claims.entries:
+            counts[e.verdict] = counts.get(e.verdict, 0) + 1
+        chart.caption += (
+            f"{len(data.claims.entries)} claims: "
+            + ", ".join(f"{n} {v}" for v, n in counts.items())
+            + "."
+        )
+    return chart
+
+
+def _ids(rows: object) -> list[str]:
+    """Every id under the plot rows (a list of points, or one series' dict)."""
+    if isinstance(rows, dict):
+        return list(rows.get("ids", []))
+    return [i for r in rows for i in r.get("ids", [])]

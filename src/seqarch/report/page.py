@@ -163,6 +163,34 @@ def _tradeoff_table(rows: list[TradeoffRow]) -> str:
     return "\n".join(out)
 
 
+def _claims_table(data: ReportData) -> str:
+    """The claims ledger (``seqarch claims`` on this store): one row per claim of the source."""
+    out = ['<section id="claims-table"><h2>The source\'s claims, measured</h2>']
+    if data.claims is None:
+        out.append('<p class="missing">No store: run <code>seqarch claims --run</code>.</p>')
+        return "\n".join(out + ["</section>"])
+    out += [
+        '<p class="caption">Every claim of the source document, judged on this store by the '
+        "rules of <code>seqarch.claims.evidence</code> (<code>seqarch claims</code>): holds, "
+        "breaks, depends (and where it flips), unresolved (the intervals cannot tell) or "
+        "missing (<code>seqarch claims --run</code> produces it).</p>",
+        '<div class="scroll"><table class="claims"><thead><tr><th>Claim</th><th>Source</th>'
+        "<th>Verdict</th><th>Why (measured)</th><th>Numbers</th></tr></thead><tbody>",
+    ]
+    for e in data.claims.entries:
+        numbers = "".join(
+            f"<li>{esc(n.label)} {esc(n.value)} <small>[{esc(n.source)}]</small></li>"
+            for n in e.numbers
+        )
+        out.append(
+            f'<tr data-claim="{esc(e.claim.id)}"><th scope="row">{esc(e.claim.words)}</th>'
+            f'<td>{esc(e.claim.place)}</td><td class="verdict-{esc(e.verdict)}">'
+            f"{esc(e.verdict)}</td><td>{esc(e.why)}</td><td><ul>{numbers}</ul></td></tr>"
+        )
+    out.append("</tbody></table></div></section>")
+    return "\n".join(out)
+
+
 def _quality_table(data: ReportData) -> str:
     """Per task, each architecture at the task's longest stored horizon."""
     if not data.points:
@@ -430,7 +458,8 @@ def render_page(data: ReportData, charts: list[Chart], generated: float | None =
     generated = time.time() if generated is None else generated
     figures: dict[str, dict] = {}
     chart_sections = [chart_html(c, figures) for c in charts]
-    toc = [("advice", "Advice"), ("tradeoffs", "Trade-offs"), ("per-task", "Per task")]
+    toc = [("advice", "Advice"), ("tradeoffs", "Trade-offs"), ("claims-table", "Claims")]
+    toc += [("per-task", "Per task")]
     toc += [(c.id, c.title) for c in charts] + [("environment", "Environment")]
     if not data.points:
         toc.remove(("per-task", "Per task"))
@@ -451,6 +480,7 @@ def render_page(data: ReportData, charts: list[Chart], generated: float | None =
         _empty_notice(data),
         _advice(data),
         _tradeoff_table(tradeoff_rows(data)),
+        _claims_table(data),
         _quality_table(data),
         _real_tasks(data),
         *chart_sections,

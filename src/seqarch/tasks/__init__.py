@@ -12,6 +12,7 @@ Every task is a frozen dataclass config with a pure, seeded generator (see :mod:
     selective_copy  classify  accuracy       symbols scattered among noise, reproduce in order
     recall          classify  accuracy       multi-query associative recall (MQAR)
     stream_events   classify  f1             flag short events in a noisy stream, every step
+    regime_switch   classify  accuracy       a hidden rule that switches at random, every step
     activity_stream classify  accuracy       the activity under way, every step (real wrist sensors)
     transduce       classify  exact_match    number words (German …) → digits, decoder-only
     vad             classify  f1             speech / non-speech every 10 ms, real speech in noise
@@ -36,6 +37,7 @@ from .files import FileForecast, FileSequences, from_files
 from .forecast import Forecast
 from .names import Names
 from .recall import Recall
+from .regime_switch import RegimeSwitch
 from .selective_copy import SelectiveCopy
 from .stream_events import StreamEvents
 from .transduce import Transduce
@@ -50,6 +52,7 @@ TASKS: dict[str, type[Task]] = {
         SelectiveCopy,
         Recall,
         StreamEvents,
+        RegimeSwitch,
         ActivityStream,
         Transduce,
         VAD,
@@ -97,6 +100,7 @@ __all__ = [
     "Forecast",
     "Names",
     "Recall",
+    "RegimeSwitch",
     "SelectiveCopy",
     "StreamEvents",
     "Task",

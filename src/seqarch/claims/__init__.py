@@ -1,0 +1,318 @@
+r"""The claims ledger: every claim of the source document, measured here — holds, breaks,
+depends, and on what.
+
+    ledger = claims_ledger("seqarch.db")            # reads the store; names what is missing
+    ledger = claims_ledger("seqarch.db", run=True)  # first produces the missing evidence
+
+The source (``interview-prep.txt`` beside this file, the document seqarch makes real) is, under
+its prose, a list of claims: the strengths and limitations of each architecture, the trade-off
+table's three rows, the three common misunderstandings, and the example answer. ``ledger.toml``
+holds one entry per claim (its place in the source, its words verbatim, the experiment that
+tests it); :mod:`.evidence` judges each from stored runs, measurements and the cost formulas by
+explicit rules (its docstring states them); :mod:`.run` produces what is missing with the
+machinery every other command uses. The trade-off table's rows are the advisor's own
+(:func:`seqarch.advise.textbook_table` on stored evidence, among the source's four
+architectures).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import protocol
+from .evidence import JUDGES, VERDICTS, Finding, Number, Stored
+
+SOURCE = Path(__file__).parent / "interview-prep.txt"
+LEDGER = Path(__file__).parent / "ledger.toml"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    section: str  # e.g. "Step 5 · Limitations"
+    item: str  # e.g. "GRUs"
+    quote: str  # the source's words, verbatim
+    words: str  # the claim in a few words
+    experiment: str  # what tests it, at which sizes
+    row: int | None = None  # the trade-off table's row (advise.TEXTBOOK), if it is one
+
+    @property
+    def place(self) -> str:
+        return f"{self.section} · {self.item}"
+
+
+def claims() -> list[Claim]:
+    """Every claim of the ledger, in the source's order."""
+    with open(LEDGER, "rb") as f:
+        return [Claim(**c) for c in tomllib.load(f)["claim"]]
+
+
+# -- the source's lists ----------------------------------------------------------------------
+
+
+def _after(lines: list[str], heading: str) -> list[str]:
+    """The lines right after the line that starts with ``heading``, up to the next line that
+    is neither a list item nor a table row."""
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(heading))
+    out = []
+    for line in lines[start + 1 :]:
+        s = line.strip()
+        if not (s.startswith("- ") or s.startswith("|")):
+            break
+        out.append(s)
+    return out
+
+
+def source_items(text: str | None = None) -> list[tuple[str, str]]:
+    """Every claim-bearing item of the source, as (section, text): the strengths, limitations
+    and trade-off rows of Step 5, the common misunderstandings of Step 6, and each sentence
+    of the example answer of Step 2."""
+    lines = (text if text is not None else SOURCE.read_text(encoding="utf-8")).splitlines()
+    items = []
+    for section, heading in (
+        ("strengths", "✅ Strengths"),
+        ("limitations", "⚠️ Limitations"),
+        ("misunderstandings", "🚨 Common Misunderstandings"),
+    ):
+        items += [(section, s[2:].strip()) for s in _after(lines, heading)]
+    rows = [s for s in _after(lines, "⚖️ Trade-offs") if not re.match(r"\|\s*-", s)]
+    items += [("trade-offs", r) for r in rows[1:]]  # the first row is the header
+    example = lines[next(i for i, line in enumerate(lines) if line.strip() == "Example:") + 1]
+    example = example.strip().strip('“”"')
+    items += [("example", s) for s in re.split(r"(?<=\.)\s+", example) if s]
+    return items
+
+
+def uncovered(items: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """The source's items that no claim of the ledger quotes (the test holds this empty)."""
+    quotes = [c.quote for c in claims()]
+    return [(s, t) for s, t in (items or source_items()) if not any(t in q for q in quotes)]
+
+
+# -- the ledger -------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    claim: Claim
+    verdict: str  # one of evidence.VERDICTS
+    why: str
+    numbers: list[Number] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    note: str = ""
+    machine: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self.claim),
+            "place": self.claim.place,
+            "verdict": self.verdict,
+            "why": self.why,
+            "numbers": [asdict(n) for n in self.numbers],
+            "missing": self.missing,
+            "note": self.note,
+            "machine": self.machine,
+        }
+
+
+@dataclass
+class Ledger:
+    db: str
+    entries: list[Entry]
+    produced: dict[str, Any] | None = None  # what --run did, if it ran
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "db": self.db,
+            "produced": self.produced,
+            "entries": [e.to_dict() for e in self.entries],
+            "verdicts": {v: sum(e.verdict == v for e in self.entries) for v in VERDICTS},
+        }
+
+
+def machine(envs: list[dict]) -> str:
+    """Where the numbers came from: the distinct CPUs, cores and versions of ``envs``."""
+    seen = dict.fromkeys(
+        f"{e.get('cpu', '?')}, {e.get('cores', '?')} cores, torch {e.get('torch', '?')}, "
+        f"Python {e.get('python', '?')}"
+        for e in envs
+        if e
+    )
+    return "; ".join(seen) or "formulas only"
+
+
+def _envs(st: Stored, sources: list[str]) -> list[dict]:
+    """The environments of the runs and measurements cited by ``sources`` (ids or prefixes)."""
+    prefixes = set()
+    for s in sources:
+        for m in re.finditer(r"(?:run|measurement):([0-9a-f,]+)", s):
+            prefixes.update(p for p in m.group(1).split(",") if p)
+        if re.fullmatch(r"[0-9a-f]{16}", s):
+            prefixes.add(s)
+    return [env for i, env in st.env.items() if any(i.startswith(p) for p in prefixes)]
+
+
+def _entry(claim: Claim, st: Stored, f: Finding) -> Entry:
+    sources = f.ids + [n.source for n in f.numbers]
+    return Entry(
+        claim=claim,
+        verdict=f.verdict,
+        why=f.why,
+        numbers=f.numbers,
+        missing=f.missing,
+        note=f.note,
+        machine=machine(_envs(st, sources)),
+    )
+
+
+def _table_rows(db: Path, real: bool = False) -> list[Any]:
+    """The advisor's trade-off rows on stored evidence among the source's four architectures;
+    ``real``: the rows re-decided on real tasks, where this seqarch has them."""
+    from ..advise import textbook_table
+    from .run import SOURCE_ARCHS
+
+    kwargs: dict[str, Any] = dict(run=False, keep=False, names=list(SOURCE_ARCHS))
+    if real:
+        if "real" not in inspect.signature(textbook_table).parameters:
+            return []
+        kwargs["real"] = True
+    return textbook_table(db, **kwargs)
+
+
+def _table_entry(claim: Claim, st: Stored, row: Any) -> Entry:
+    """A trade-off row: the advisor's pick on stored evidence against the source's; judged
+    only when every one of the four architectures has runs at the row's own distance."""
+    from ..advise import TEXTBOOK, calibration_horizon
+    from .run import SOURCE_ARCHS, adding_spec
+
+    spec = adding_spec(**TEXTBOOK[claim.row][3])
+    h = calibration_horizon(spec)
+    seeds = len(protocol.DEFAULT.seeds)
+    lacking = [
+        a for a in SOURCE_ARCHS if st.quality(a, h) is None or len(st.quality(a, h).run_ids) < seeds
+    ]
+    numbers = [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
+    numbers += [Number("evidence (the winner's)", s, s) for s in row.evidence]
+    numbers += [
+        Number(f"{a} skill, h = {h}", f"{q.skill.value:.2f} ± {q.spread:.2f}", q.skill.source)
+        for a in SOURCE_ARCHS
+        if (q := st.quality(a, h)) is not None
+    ]
+    if lacking:
+        verdict = "missing"
+        why = (
+            f"not every seed at the row's distance h = {h} for {', '.join(lacking)}; on the "
+            f"nearest stored evidence the advisor would pick {row.measured} (not this row's "
+            "evidence)"
+        )
+        missing = [f"the adding problem at h = {h} for {', '.join(lacking)} (`advise --table`)"]
+    else:
+        verdict = "holds" if row.holds else "breaks"
+        why = (
+            f"the document picks {row.textbook}; measured here: {row.measured} "
+            f"(confidence {row.confidence})"
+        )
+        missing = []
+    sources = [n.source for n in numbers]
+    return Entry(claim, verdict, why, numbers, missing, machine=machine(_envs(st, sources)))
+
+
+def claims_ledger(
+    db: str | Path | None = None,
+    run: bool = False,
+    progress: Callable[[str], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
+) -> Ledger:
+    """One entry per claim of the source, judged on the store at ``db`` (default
+    ``./seqarch.db``); ``run``: first produce what is missing (:func:`.run.produce`)."""
+    from ..store import Store, default_path, existing
+
+    db = Path(db) if db is not None else default_path()
+    produced = None
+    if run:
+        from .run import produce
+
+        produced = produce(db, say=progress, on_event=on_event)
+    else:
+        existing(db)
+    with Store(db) as store:
+        st = Stored(store)
+    entries = []
+    table = [c for c in claims() if c.row is not None]
+    rows = _table_rows(db) if table else []
+    for claim in claims():
+        if claim.row is not None:
+            entries.append(_table_entry(claim, st, rows[claim.row]))
+        else:
+            entries.append(_entry(claim, st, JUDGES[claim.id](st)))
+    for i, row in enumerate(_table_rows(db, real=True)):
+        claim = next((c for c in table if c.item.split(" /")[0] in row.task_type), table[0])
+        extra = Claim(
+            id=f"{claim.id}-real-{i}",
+            section=claim.section,
+            item=f"{row.task_type} (real task)",
+            quote=claim.quote,
+            words=claim.words + " — on a real task",
+            experiment="`advise --table`'s row re-decided on a real task (stored runs)",
+            row=claim.row,
+        )
+        judged = getattr(row, "has_quality", True)
+        entries.append(
+            Entry(
+                extra,
+                ("holds" if row.holds else "breaks") if judged else "missing",
+                f"the document picks {row.textbook}; measured here: {row.measured}"
+                + ("" if judged else " (no runs stored on the real task: `study --preset real`)"),
+                [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
+                + [Number("evidence", s, s) for s in row.evidence],
+                machine=machine(_envs(st, row.evidence)),
+            )
+        )
+    return Ledger(str(db), entries, produced)
+
+
+# -- the drills' model answers ----------------------------------------------------------------
+
+
+def touched_by(topic: str, prompt: str) -> tuple[str, ...]:
+    """The claims a drill question bears on (by its topic and the architectures it names)."""
+    text = prompt.lower()
+    if topic == "lstm vs rnn gradient path":
+        return ("lstm-stable", "rnn-forgets")
+    if topic.startswith("ratio") and "lstm" in text and "gru" in text:
+        return ("gru-simpler", "lstm-heavy")
+    if topic in ("serving memory", "kv-cache budget") and "transformer" in text:
+        return ("transformer-hungry",)
+    return ()
+
+
+def citation(entry: Entry, numbers: int = 3) -> str:
+    """One line for a drill's model answer: the claim, its verdict here and a few numbers."""
+    shown = "; ".join(f"{n.label} {n.value} [{n.source}]" for n in entry.numbers[:numbers])
+    return (
+        f"Measured here (`seqarch claims`): “{entry.claim.words}” {entry.verdict} — "
+        f"{entry.why}" + (f" ({shown})" if shown else "")
+    )
+
+
+__all__ = [
+    "Claim",
+    "Entry",
+    "LEDGER",
+    "Ledger",
+    "SOURCE",
+    "VERDICTS",
+    "claims",
+    "citation",
+    "claims_ledger",
+    "machine",
+    "source_items",
+    "touched_by",
+    "uncovered",
+]

@@ -1,0 +1,242 @@
+"""What the ledger measures, at which sizes, and how ``seqarch claims --run`` produces what is
+missing — through the machinery every other command uses (no second training loop, no second
+timer): :func:`seqarch.study.run_study` under the fair protocol, :mod:`seqarch.measure`,
+:func:`seqarch.derive.flow.gradient_flow`, and the advisor for the trade-off table's rows.
+
+The sizes are chosen so the whole ledger fits about 30 minutes on a 2-core CPU:
+
+    adding problem   the advisor's calibration (H = 64, batch 64, 40 steps per step of
+                     distance, at least 1000) at h = 5, 20, 60 — h = 5 and 60 are the table's
+                     streaming and medium rows, so their runs are the advisor's own (same config,
+                     same run id, stored once)
+    regime switch    H = 32, batch 32, T = 64, 600 steps, the RNN, LSTM and GRU
+    dropout          the ``ablation`` preset as it is (UCR GunPoint, 2 layers, H = 64, 600 steps)
+    timings          per-step latency at H = 64, 128, 256 (D = H); training throughput at
+                     H = 64, T = 64 / 256 / 1024 and at H = 64 / 128 / 256, T = 256 (D = 32, B = 8);
+                     training memory at H = 64, T = 64 / 256 / 1024; the attention crossover
+    gradient flow    at initialisation, H = 32, lags 1 … 60, 2 seeds
+
+Not produced here (too long for the budget; named as missing by the ledger): the table's long
+row (the adding problem 200 steps back: 6,000 steps × 6 runs × 4 architectures at T = 221,
+about 2.5 h on these cores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SOURCE_ARCHS = ("rnn", "lstm", "gru", "transformer")  # the four the source compares
+RECURRENT = ("rnn", "lstm", "gru")
+HORIZONS = (5, 20, 60)  # adding-problem distances (the table's streaming and medium rows: 5, 60)
+WIDTHS = (64, 128, 256)  # latency and training throughput per width (LSTM against GRU)
+LENGTHS = (64, 256, 1024)  # training throughput and memory against T
+WIDTH_T = 256  # the length the per-width training throughput is measured at
+MEASURE_H = 64  # the width the T-sweeps are measured at
+MEASURE_D = 32  # input features in the throughput / memory measurements
+MEASURE_B = 8  # batch in the throughput / memory measurements
+CONTEXTS = (64, 256, 1024)  # KV-cache contexts of the Transformer's decode step
+CROSSOVER_LENS = (64, 256, 1024, 2048)
+FLOW_K = 60  # gradient flow lags 1 … FLOW_K (covers every horizon above)
+FLOW_H = 32  # the advisor's flow width
+LATENCY_REPEATS = 1000
+
+REGIME = {  # the regime-switching comparison
+    "archs": RECURRENT,
+    "task_config": {},  # the task's defaults: T = 64, V = 5, K = 3, W = 8, noise 0.1
+    "hidden_size": 32,
+    "batch_size": 32,
+    "steps": 600,
+}
+
+
+def adding_spec(**kw: Any) -> Any:
+    """A ProblemSpec decided on the adding problem at H = 64 (where this seqarch can choose
+    the task quality is measured on — ``proxy`` — the adding problem is asked for)."""
+    from dataclasses import fields
+
+    from ..advise import ProblemSpec
+
+    proxy = {"proxy": "adding"} if "proxy" in {f.name for f in fields(ProblemSpec)} else {}
+    return ProblemSpec(**{"hidden_size": 64, **proxy, **kw})
+
+
+def horizon_spec(h: int) -> Any:
+    """The advisor's problem whose calibration trains the adding problem ``h`` steps back at
+    H = 64 (the same run ids as ``seqarch advise --horizon h``)."""
+    return adding_spec(seq_len=h + 1 + max(4, h // 10), horizon=h, input_size=8)
+
+
+def horizon_runs(h: int, names: tuple[str, ...] = RECURRENT) -> list[Any]:
+    from ..advise import calibration_runs
+
+    return calibration_runs(horizon_spec(h), list(names))
+
+
+def regime_runs() -> list[Any]:
+    """The regime-switching sweep of every arch under the fair protocol."""
+    from .. import protocol
+    from ..train import RunConfig, TrainConfig
+
+    out = []
+    for arch in REGIME["archs"]:
+        base = RunConfig(
+            arch=arch,
+            task="regime_switch",
+            task_config=dict(REGIME["task_config"]),
+            model_config={"hidden_size": REGIME["hidden_size"], "num_layers": 1},
+            train=TrainConfig(
+                batch_size=REGIME["batch_size"],
+                threads=1,
+                time_budget_s=600.0,
+                **protocol.DEFAULT.train_options(REGIME["steps"]),
+            ),
+        )
+        out += protocol.expand(base)
+    return out
+
+
+def ablation_runs() -> list[Any]:
+    from ..study import load_study
+
+    return load_study("ablation")
+
+
+def table_specs() -> list[Any]:
+    """The trade-off table's rows the ledger produces evidence for (streaming and medium; the
+    long row is out of the budget)."""
+    from ..advise import TEXTBOOK
+
+    return [adding_spec(**kw) for _, _, _, kw in TEXTBOOK[:2]]
+
+
+def training_plan() -> list[Any]:
+    """Every sweep the ledger trains (the protocol adds each recipe's seeds once swept)."""
+    from ..advise import calibration_runs
+
+    runs = []
+    for spec in table_specs():
+        runs += calibration_runs(spec, list(SOURCE_ARCHS))
+    for h in HORIZONS:
+        runs += horizon_runs(h)
+    return runs + regime_runs() + ablation_runs()
+
+
+# -- measurements --------------------------------------------------------------------------------
+
+
+def _have(store: Any, kind: str, **key: Any) -> bool:
+    return any(all(m["key"].get(k) == v for k, v in key.items()) for m in store.measurements(kind))
+
+
+def measure_missing(store: Any, say: Callable[[str], None]) -> int:
+    """Every timing, memory and flow measurement the ledger reads that is not stored; returns
+    how many were taken."""
+    from .. import measure
+    from ..derive.flow import FLOW_KIND, gradient_flow, store_flow
+    from ..records import Crossover, Latency, Memory, Throughput
+
+    taken = 0
+    for arch in RECURRENT:
+        for H in WIDTHS:
+            if not _have(store, Latency.kind, arch=arch, hidden_size=H, input_size=H):
+                say(f"timing a {arch} step at H = {H}")
+                rows = measure.stream_latency(arch, H, contexts=(1,), repeats=LATENCY_REPEATS)
+                measure.save(store, Latency.kind, rows)
+                taken += 1
+    H = MEASURE_H
+    if not all(
+        _have(store, Latency.kind, arch="transformer", hidden_size=H, input_size=H, context=c)
+        for c in CONTEXTS
+    ):
+        say(f"timing the transformer's KV-cache step at H = {H}, contexts {CONTEXTS}")
+        rows = measure.stream_latency("transformer", H, contexts=CONTEXTS, repeats=LATENCY_REPEATS)
+        measure.save(store, Latency.kind, rows)
+        taken += 1
+    wanted = [(a, MEASURE_H, T) for a in SOURCE_ARCHS for T in LENGTHS]
+    wanted += [(a, W, WIDTH_T) for a in RECURRENT for W in WIDTHS if W != MEASURE_H]
+    for arch, W, T in wanted:
+        key = dict(arch=arch, hidden_size=W, input_size=MEASURE_D, seq_len=T)
+        if not _have(store, Throughput.kind, **key, batch_size=MEASURE_B, mode="training"):
+            say(f"training throughput of {arch} at H = {W}, T = {T}")
+            rows = measure.throughput(
+                arch,
+                hidden_size=W,
+                input_size=MEASURE_D,
+                seq_lens=[T],
+                batch_sizes=[MEASURE_B],
+                modes=["training"],
+            )
+            measure.save(store, Throughput.kind, rows)
+            taken += 1
+    for arch in SOURCE_ARCHS:
+        if not all(
+            _have(store, Memory.kind, arch=arch, hidden_size=H, input_size=MEASURE_D, seq_len=T)
+            for T in LENGTHS
+        ):
+            say(f"training memory of {arch} against T")
+            rows = measure.memory(
+                arch,
+                hidden_size=H,
+                input_size=MEASURE_D,
+                seq_lens=LENGTHS,
+                batch_size=MEASURE_B,
+            )
+            measure.save(store, Memory.kind, rows)
+            taken += 1
+    if not _have(store, Crossover.kind, arch="transformer", hidden_size=H, input_size=MEASURE_D):
+        say("the transformer's attention crossover")
+        cross = measure.attention_crossover(
+            "transformer", hidden_size=H, input_size=MEASURE_D, seq_lens=CROSSOVER_LENS
+        )
+        if cross is not None:
+            measure.save(store, Crossover.kind, [cross])
+            taken += 1
+    for arch in SOURCE_ARCHS:
+        key = dict(arch=arch, k_max=FLOW_K, hidden_size=FLOW_H, trained=False)
+        if not _have(store, FLOW_KIND, **key):
+            say(f"gradient flow of {arch} over {FLOW_K} steps")
+            store_flow(
+                gradient_flow(
+                    arch, seq_len=FLOW_K + 1, k_max=FLOW_K, hidden_size=FLOW_H, seeds=(0, 1)
+                ),
+                store,
+            )
+            taken += 1
+    return taken
+
+
+def produce(
+    db: str | Path,
+    say: Callable[[str], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
+) -> dict[str, Any]:
+    """Measure and train everything the ledger reads that is not stored yet (resumable: what
+    finished is stored, a rerun skips it). Returns counts of what was done."""
+    import torch
+
+    from ..advise import advise
+    from ..store import Store
+    from ..study import run_study
+
+    say = say or (lambda _m: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # timings at 1 thread, as the advisor's and the bench's
+    try:
+        with Store(db) as store:
+            measured = measure_missing(store, say)
+    finally:
+        torch.set_num_threads(threads)
+    planned = training_plan()
+    say(f"training what is not stored of {len(planned)} planned sweep runs (+ their seeds)")
+    outcome = run_study(planned, db, on_event=on_event)
+    for spec in table_specs():  # the rows' latencies (their runs are stored by now)
+        advise(spec, db=db, run=True, names=list(SOURCE_ARCHS), keep=False, progress=say)
+    return {
+        "measured": measured,
+        "trained": outcome.done,
+        "failed": outcome.failed,
+        "lost": outcome.lost,
+        "already": outcome.skipped,
+    }
