@@ -486,3 +486,17 @@ def test_the_defense_names_the_real_proxy_and_why():
         e.proxy = synthetic
     rec = A.recommend(A.ProblemSpec(seq_len=120, horizon=60), ev)
     assert "The adding problem stands in for this problem: no real classify task" in rec.defense
+
+
+def test_every_architecture_is_judged_at_one_stored_distance():
+    """Never each model at its own nearest distance: the common one nearest the target among
+    the distances stored for at least two models; a model without a run there is missing."""
+    from seqarch.advise.gather import common_horizon
+
+    q = object()
+    assert common_horizon({"a": {60: q, 150: q}, "b": {60: q}, "c": {150: q}}, 200) == 150
+    assert common_horizon({"a": {60: q}, "b": {60: q}, "c": {150: q}}, 200) == 60
+    assert common_horizon({"a": {20: q, 40: q}, "b": {20: q, 40: q}}, 28) == 20
+    assert common_horizon({"a": {20: q, 80: q}, "b": {20: q, 80: q}}, 40) == 80  # tie: longer
+    assert common_horizon({"a": {30: q}}, 200) == 30  # one model alone: its own
+    assert common_horizon({"a": {}, "b": {}}, 10) is None

@@ -106,6 +106,9 @@ class TableRow:
     has_quality: bool = False  # any stored quality evidence behind the row
     proxy: str = "adding"  # the task the row was decided on
     on_adding: str | None = None  # a real row: the adding problem's stored pick for its type
+    on_adding_at: str = ""  # where that pick was measured: the distance, how many models
+    measured_at: int | None = None  # the distance every model was judged at (gather)
+    covered: str = ""  # "8 of 8": the models with quality evidence at that distance
 
 
 def textbook_table(
@@ -131,6 +134,7 @@ def textbook_table(
         textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick
         shown = [top] + [v for v in textbook if v.arch != top.arch]
         reason = REASON_TEXT[rec.key_reason].split(" — ")[0]
+        at = [v.expected["horizon"] for v in rec.ranking if "horizon" in v.expected]
         measured_why = "; ".join(_brief(v) for v in shown) + f" — decided by {reason}"
         rows.append(
             TableRow(
@@ -144,13 +148,18 @@ def textbook_table(
                 confidence=f"{rec.confidence} ({rec.confidence_basis})",
                 has_quality=any("skill" in v.expected for v in rec.ranking),
                 proxy=_proxy_name(rec.proxy),
+                measured_at=at[0] if at else None,
+                covered=f"{len(at)} of {len(rec.ranking)}",
             )
         )
     if real:
         stored = textbook_table(db, run=False, names=names, keep=False)
-        picks = {r.task_type: r.measured for r in stored if r.has_quality}
+        picks = {r.task_type: r for r in stored if r.has_quality}
         for r in rows:
-            r.on_adding = picks.get(r.task_type.split(":")[0])
+            pick = picks.get(r.task_type.split(":")[0])
+            if pick is not None:
+                r.on_adding = pick.measured
+                r.on_adding_at = f"{pick.measured_at} steps back, {pick.covered} models"
     return rows
 
 
@@ -167,7 +176,7 @@ def differs(row: TableRow) -> str:
     if row.on_adding is None:
         return "adding: not stored"
     same = "same" if row.on_adding == row.measured else "differs"
-    return f"adding: {row.on_adding} ({same})"
+    return f"adding: {row.on_adding} ({same}; {row.on_adding_at})"
 
 
 def _brief(v: Any) -> str:

@@ -117,6 +117,22 @@ def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:
     return by_horizon[h]
 
 
+def common_horizon(by_arch: dict[str, dict[int, Quality]], target: int) -> int | None:
+    """The one stored distance every architecture is judged at: the nearest ``target`` in
+    log-distance (ties to the longer) among the distances stored for at least two of them (one
+    alone compares with nothing). Never each architecture at its own nearest distance: an
+    LSTM at 150 steps against a minGRU at 60 is not a comparison. An architecture with no run
+    at that distance has no quality here (named as missing)."""
+    counts: dict[int, int] = {}
+    for qs in by_arch.values():
+        for k in qs:
+            counts[k] = counts.get(k, 0) + 1
+    pool = [k for k, n in counts.items() if n >= min(2, len(by_arch))]
+    if not pool:
+        return None
+    return min(pool, key=lambda k: (abs(math.log(k) - math.log(target)), -k))
+
+
 def calibration_steps(h: int) -> int:
     """The step budget at distance h, the same for every architecture: 40 steps per step of
     distance, at least 1000 and at most 6000. Longer distances need longer training: the
@@ -396,8 +412,10 @@ def gather(
         task_name = CALIBRATION_TASK
     for arch in names:
         evidence[arch].by_horizon = qualities_by_horizon(runs, arch, task=task_name)
-        evidence[arch].quality = nearest(evidence[arch].by_horizon, h)
         evidence[arch].proxy = proxy
+    common = common_horizon({a: ev.by_horizon for a, ev in evidence.items()}, h)
+    for ev in evidence.values():
+        ev.quality = ev.by_horizon.get(common) if common is not None else None
 
     # Gradient flow at the distance the quality was measured at (the real proxy's horizon,
     # else the calibration's), from the store (measured now when allowed).
