@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -500,3 +501,35 @@ def test_every_architecture_is_judged_at_one_stored_distance():
     assert common_horizon({"a": {20: q, 80: q}, "b": {20: q, 80: q}}, 40) == 80  # tie: longer
     assert common_horizon({"a": {30: q}}, 200) == 30  # one model alone: its own
     assert common_horizon({"a": {}, "b": {}}, 10) is None
+
+
+def test_the_ablation_cites_the_protocols_selected_seeds_only(tmp_path):
+    """Under the fair protocol the sweep's rejected learning rates are tuning, not evidence:
+    the dropout note averages the selected lr's seeds alone."""
+    from seqarch.train import RunConfig, TrainConfig
+
+    fair = protocol.DEFAULT
+    arms = {
+        "dropout_only": {"dropout": 0.3, "clip_norm": None},
+        "combined": {"dropout": 0.3, "clip_norm": 1.0, "layer_norm": True, "jitter_sigma": 0.03},
+    }
+    with Store(tmp_path / "p.db") as store:
+        for arm, train in arms.items():
+            base = RunConfig(
+                arch="lstm",
+                task="ucr",
+                task_config={"dataset": "GunPoint"},
+                train=TrainConfig(**train, **fair.train_options(100)),
+            )
+            sweep = protocol.expand(base, fair)
+            chosen = next(r for r in sweep if r.train.lr == fair.lr_grid[1])
+            seeds = [dataclasses.replace(chosen, seed=s) for s in fair.seeds[1:]]
+            for r in sweep + seeds:
+                best = r.train.lr == fair.lr_grid[1]  # the lr validation selects
+                acc = (0.9 if arm == "combined" else 0.8) if best else 0.1  # rejected: poor
+                metrics = {"metric": "accuracy", "accuracy": acc, "val_accuracy": acc}
+                store.put_run(r.id, r.to_dict(), metrics, [], {}, 1.7e9, 1.7e9 + 1)
+        abl = A.ablation_evidence(store)
+    assert abl["dropout_only"]["mean"] == pytest.approx(0.8)
+    assert abl["combined"]["mean"] == pytest.approx(0.9)
+    assert abl["combined"]["n"] == len(fair.seeds)

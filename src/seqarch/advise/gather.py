@@ -297,8 +297,11 @@ def data_step_budget(
 def ablation_evidence(store: Any) -> dict[str, Any] | None:
     """Stored UCR runs with dropout alone beside dropout + clipping + layer norm + temporal
     augmentation (``seqarch study --preset ablation``): mean test metric of each group."""
+    from .. import protocol
+
     groups: dict[str, list[dict]] = {"dropout_only": [], "combined": []}
-    for r in store.runs(task="ucr"):
+    # the protocol's selected seeds only: the sweep's other learning rates were tuning
+    for r in protocol.selected_runs(store.runs(task="ucr")):
         t = r["config"]["train"]
         if not t.get("dropout"):
             continue
