@@ -328,3 +328,28 @@ def test_compare_states_its_rule():
     assert E.compare(Interval(0.5, 0.01, 3), Interval(0.9, 0.01, 3), 0.05) == "worse"
     assert E.compare(Interval(0.9, 0.3, 3), Interval(0.8, 0.3, 3), 0.05) == "unresolved"
     assert E.faster(1.0, 0.1, 2.0, 0.1) == "faster" and E.faster(1.0, 0.5, 1.2, 0.1) == "tie"
+
+
+def test_a_run_stopped_by_time_never_decides_a_claim():
+    """The wall-clock limit is a safety net: a quality resting on a run it stopped is
+    unresolved, however good its numbers."""
+    from seqarch.advise import Figure, Quality
+    from seqarch.claims.evidence import solved_part, standing
+
+    def q(stopped: int) -> Quality:
+        return Quality(
+            skill=Figure(0.99, "", "run:x"),
+            spread=0.005,
+            metric="mse",
+            value=0.001,
+            baseline=1 / 6,
+            task="adding",
+            horizon=60,
+            seq_len=67,
+            run_ids=["a", "b", "c"],
+            train_seconds=1.0,
+            stopped_by_time=stopped,
+        )
+
+    assert standing(q(0)) == "solves" and solved_part(q(0)) == "holds"
+    assert standing(q(1)) == "unresolved" and solved_part(q(1)) == "unresolved"

@@ -248,9 +248,9 @@ def compare(a: protocol.Interval, b: protocol.Interval, margin: float) -> str:
 
 def standing(q: Any) -> str:
     """A quality against the rules: 'solves' (lower end ≥ SOLVED), 'fails' (upper end <
-    FAILED), 'short' (upper end < SOLVED), else 'unresolved' (one seed, or an interval that
-    straddles SOLVED)."""
-    if not math.isfinite(q.spread):
+    FAILED), 'short' (upper end < SOLVED), else 'unresolved' (one seed, an interval that
+    straddles SOLVED, or a run the wall-clock safety net stopped: never converged evidence)."""
+    if not math.isfinite(q.spread) or getattr(q, "stopped_by_time", 0):
         return "unresolved"
     if q.lo >= SOLVED:
         return "solves"
