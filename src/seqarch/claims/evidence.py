@@ -771,6 +771,8 @@ def gru_context(st: Stored) -> Finding:
         f.number(f"{a} recovery (steps)", f"{sum(rec) / len(rec):.1f}", f"run:{short(s.run_ids)}")
         f.number(f"{a} test accuracy", s.test.text(3), f"run:{short(s.run_ids)}")
     res = compare(cost["gru"], cost["lstm"], SWITCH_MARGIN)
+    if any(protocol.stopped_by_time(s.runs) for s in sel.values()):
+        res = "unresolved"  # a run the wall-clock safety net stopped is not converged evidence
     verdict = {"better": "holds", "worse": "holds", "equivalent": "breaks"}.get(res, "unresolved")
     text = {
         "better": "the GRU loses more accuracy per switch than the LSTM, beyond the intervals",
