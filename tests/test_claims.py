@@ -353,3 +353,74 @@ def test_a_run_stopped_by_time_never_decides_a_claim():
 
     assert standing(q(0)) == "solves" and solved_part(q(0)) == "holds"
     assert standing(q(1)) == "unresolved" and solved_part(q(1)) == "unresolved"
+
+
+# ---------------------------------------------------------------------------------------------
+# The trade-off rows: judged on the real tasks of their kind and on the synthetic probe
+
+
+def _row(measured: str, holds: bool, covered: str = "4 of 4", proxy: str = "vad") -> object:
+    from seqarch.advise.evaluate import TableRow
+
+    return TableRow(
+        task_type="Medium sequences: a short sentence",
+        textbook="LSTM / GRU",
+        textbook_why="balanced memory & speed",
+        measured=measured,
+        measured_why=f"{measured} skill 0.90 — decided by the dependency length",
+        holds=holds,
+        evidence=["run:0123456789abcdef"],
+        confidence="high",
+        has_quality=True,
+        proxy=proxy,
+        covered=covered,
+    )
+
+
+def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
+    db = tmp_path / "s.db"
+    Store(db).close()
+    claim = next(c for c in C.claims() if c.id == "table-medium")
+    with Store(db) as store:
+        st = E.Stored(store)
+    adding = _row("lstm", True)
+    # the real task alone: its verdict, the probe named as missing
+    e = C._table_entry(claim, st, adding, [_row("lstm", True)])
+    assert e.verdict == "holds" and any("adding problem 60 steps back" in m for m in e.missing)
+    assert any(n.source == "run:0123456789abcdef" for n in e.numbers)
+    e = C._table_entry(claim, st, adding, [_row("transformer", False)])
+    assert e.verdict == "breaks", e.why
+    # a real task where one of the four has no runs is not judged
+    e = C._table_entry(claim, st, adding, [_row("lstm", True, covered="3 of 4")])
+    assert e.verdict == "missing" and len(e.missing) == 2
+    # the probe stored for all four (every seed): a real task that breaks and a probe that
+    # holds make the row depend on the task, and the entry says which is which
+    with Store(db) as store:
+        for arch in ("rnn", "lstm", "gru", "transformer"):
+            put_adding(store, arch, 60, [0.01, 0.011, 0.012])
+        st = E.Stored(store)
+    e = C._table_entry(claim, st, adding, [_row("transformer", False)])
+    assert e.verdict == "depends", e.why
+    assert "on a short sentence (`vad`, real data): breaks" in e.why
+    assert "on the adding problem 60 steps back (synthetic): holds" in e.why
+
+
+def test_an_unresolved_entry_asks_for_more_seeds_of_what_it_cites(tmp_path):
+    from seqarch.claims.run import MORE_SEEDS, seeds_for_unresolved
+
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        put_regime(store, "lstm", [1.0, 2.0, 3.0])  # wide intervals that overlap: unresolved
+        put_regime(store, "gru", [1.5, 2.5, 0.5])
+    assert judge(db, "gru-context").verdict == "unresolved"
+    extra = seeds_for_unresolved(db)
+    assert sorted((r.arch, r.seed) for r in extra) == [
+        (a, s) for a in ("gru", "lstm") for s in range(3, MORE_SEEDS)
+    ]
+    assert {r.train.lr for r in extra} == {0.01} and {r.task for r in extra} == {"regime_switch"}
+    db2 = tmp_path / "s2.db"
+    with Store(db2) as store:  # resolved: nothing more is asked
+        put_regime(store, "lstm", [1.0, 1.01, 1.02])
+        put_regime(store, "gru", [1.0, 1.01, 1.02])
+    assert judge(db2, "gru-context").verdict == "breaks"
+    assert seeds_for_unresolved(db2) == []

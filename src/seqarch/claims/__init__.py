@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import protocol
+from . import run as plan
 from .evidence import JUDGES, VERDICTS, Finding, Number, Stored
 
 SOURCE = Path(__file__).parent / "interview-prep.txt"
@@ -185,42 +186,78 @@ def _table_rows(db: Path, real: bool = False) -> list[Any]:
     return textbook_table(db, **kwargs)
 
 
-def _table_entry(claim: Claim, st: Stored, row: Any) -> Entry:
-    """A trade-off row: the advisor's pick on stored evidence against the source's; judged
-    only when every one of the four architectures has runs at the row's own distance."""
+def _real_part(f: Finding, row: Any) -> None:
+    """One real task's row as a part of a trade-off claim: the advisor's pick among the four
+    on the task's stored runs against the source's, judged once every one of the four has
+    quality evidence there."""
+    task = row.task_type.split(": ", 1)[-1]
+    name = f"on {task} (`{row.proxy}`, real data)"
+    have, of = (row.covered.split(" of ") + [""])[:2]
+    judged = getattr(row, "has_quality", True) and have == of
+    if judged:
+        f.part(
+            name,
+            "holds" if row.holds else "breaks",
+            f"the document picks {row.textbook}; measured here: {row.measured} — "
+            f"{row.measured_why} (confidence {row.confidence})",
+        )
+    else:
+        f.part(
+            name,
+            None,
+            f"not every one of the four has runs on `{row.proxy}` (`seqarch claims --run` or "
+            "`seqarch study --preset real` trains them)",
+        )
+    if judged:
+        f.number(f"picked on {task}", row.measured, " ".join(row.evidence) or "advise --table")
+
+
+def _table_entry(claim: Claim, st: Stored, row: Any, real_rows: list[Any]) -> Entry:
+    """A trade-off row, judged on the real tasks of its kind (``advise --table``'s real rows)
+    and on the synthetic probe, the adding problem at the row's distance (``advise --table
+    --proxy adding``): each is a part; the probe is judged only once every one of the four
+    architectures has every seed at the row's own distance."""
     from ..advise import TEXTBOOK, calibration_horizon
     from .run import SOURCE_ARCHS, adding_spec
 
+    f = Finding()
+    for r in real_rows:
+        _real_part(f, r)
     spec = adding_spec(**TEXTBOOK[claim.row][3])
     h = calibration_horizon(spec)
     seeds = len(protocol.DEFAULT.seeds)
     lacking = [
         a for a in SOURCE_ARCHS if st.quality(a, h) is None or len(st.quality(a, h).run_ids) < seeds
     ]
-    numbers = [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
-    numbers += [Number("evidence (the winner's)", s, s) for s in row.evidence]
-    numbers += [
-        Number(f"{a} skill, h = {h}", f"{q.skill.value:.2f} ± {q.spread:.2f}", q.skill.source)
-        for a in SOURCE_ARCHS
-        if (q := st.quality(a, h)) is not None
-    ]
+    name = f"on the adding problem {h} steps back (synthetic)"
     if lacking:
-        verdict = "missing"
-        why = (
-            f"not every seed at the row's distance h = {h} for {', '.join(lacking)}; on the "
-            f"nearest stored evidence the advisor would pick {row.measured} (not this row's "
-            "evidence)"
+        f.part(
+            name,
+            None,
+            f"not every seed at h = {h} for {', '.join(lacking)} (`seqarch advise --table "
+            "--proxy adding` trains it"
+            + ("; not `claims --run`: about 2.5 h here)" if h > max(plan.HORIZONS) else ")"),
         )
-        missing = [f"the adding problem at h = {h} for {', '.join(lacking)} (`advise --table`)"]
     else:
-        verdict = "holds" if row.holds else "breaks"
-        why = (
-            f"the document picks {row.textbook}; measured here: {row.measured} "
-            f"(confidence {row.confidence})"
+        f.part(
+            name,
+            "holds" if row.holds else "breaks",
+            f"the document picks {row.textbook}; measured here: {row.measured} — "
+            f"{row.measured_why} (confidence {row.confidence})",
         )
-        missing = []
-    sources = [n.source for n in numbers]
-    return Entry(claim, verdict, why, numbers, missing, machine=machine(_envs(st, sources)))
+        f.number(f"picked on the adding problem, h = {h}", row.measured, " ".join(row.evidence))
+    for a in SOURCE_ARCHS:
+        if (q := st.quality(a, h)) is not None:
+            f.number(f"{a} skill, h = {h}", f"{q.skill.value:.2f} ± {q.spread:.2f}", q.skill.source)
+    sources = [n.source for n in f.numbers]
+    return Entry(
+        claim,
+        f.verdict,
+        f.why,
+        f.numbers,
+        f.missing,
+        machine=machine(_envs(st, sources)),
+    )
 
 
 def claims_ledger(
@@ -246,34 +283,14 @@ def claims_ledger(
     entries = []
     table = [c for c in claims() if c.row is not None]
     rows = _table_rows(db) if table else []
+    real = _table_rows(db, real=True) if table else []
     for claim in claims():
         if claim.row is not None:
-            entries.append(_table_entry(claim, st, rows[claim.row]))
+            kind = claim.item.split(" /")[0]  # "Streaming", "Medium sequences", "Long sequences"
+            mine = [r for r in real if r.task_type.startswith(kind)]
+            entries.append(_table_entry(claim, st, rows[claim.row], mine))
         else:
             entries.append(_entry(claim, st, JUDGES[claim.id](st)))
-    for i, row in enumerate(_table_rows(db, real=True)):
-        claim = next((c for c in table if c.item.split(" /")[0] in row.task_type), table[0])
-        extra = Claim(
-            id=f"{claim.id}-real-{i}",
-            section=claim.section,
-            item=f"{row.task_type} (real task)",
-            quote=claim.quote,
-            words=claim.words + " — on a real task",
-            experiment="`advise --table`'s row re-decided on a real task (stored runs)",
-            row=claim.row,
-        )
-        judged = getattr(row, "has_quality", True)
-        entries.append(
-            Entry(
-                extra,
-                ("holds" if row.holds else "breaks") if judged else "missing",
-                f"the document picks {row.textbook}; measured here: {row.measured}"
-                + ("" if judged else " (no runs stored on the real task: `study --preset real`)"),
-                [Number("measured here", f"{row.measured} — {row.measured_why}", "advise --table")]
-                + [Number("evidence", s, s) for s in row.evidence],
-                machine=machine(_envs(st, row.evidence)),
-            )
-        )
     return Ledger(str(db), entries, produced)
 
 

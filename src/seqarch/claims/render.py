@@ -53,7 +53,10 @@ def table(ledger: Ledger) -> list[RenderableType]:
     out.append(f"{len(ledger.entries)} claims: {counts}")
     missing = [(e.claim.id, m) for e in ledger.entries for m in e.missing]
     if missing:
-        out.append("[bold]Missing[/] (`seqarch claims --run` produces all but the long row):")
+        out.append(
+            "[bold]Missing[/] (`seqarch claims --run` produces all but the long row's "
+            "synthetic probe):"
+        )
         out += [f"  • {escape(cid)}: {escape(m)}" for cid, m in missing]
     machines = sorted({e.machine for e in ledger.entries if e.machine != "formulas only"})
     out.append("Measured on: " + escape(" | ".join(machines) if machines else "nothing stored"))
