@@ -424,3 +424,22 @@ def test_an_unresolved_entry_asks_for_more_seeds_of_what_it_cites(tmp_path):
         put_regime(store, "gru", [1.0, 1.01, 1.02])
     assert judge(db2, "gru-context").verdict == "breaks"
     assert seeds_for_unresolved(db2) == []
+
+
+def test_the_onnx_export_check_judges_easy_to_deploy(tmp_path):
+    from seqarch.export import deployment
+    from seqarch.records import Export
+
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        assert "easy to deploy: missing" in judge(db, "rnn-streaming").why
+        for arch in ("rnn", "transformer"):
+            deployment(arch, 64, 8).save(store, ENV)
+    f = judge(db, "rnn-streaming")
+    assert "easy to deploy: holds — one standard ONNX RNN operator" in f.why, f.why
+    assert "transformer: no fixed-size graph" in f.why
+    with Store(db) as store:  # an export that drifts from PyTorch is not easy to deploy
+        Export(arch="rnn", hidden_size=64, input_size=8, form="sequence", max_error=0.3).save(
+            store, ENV
+        )
+    assert "easy to deploy: breaks" in judge(db, "rnn-streaming").why

@@ -204,3 +204,26 @@ def export_fresh(arch: str, path: str | Path, **sizes: int) -> str:
         f"wrote {written}: inputs x, {', '.join(ins)} → outputs y, {', '.join(outs)}; "
         f"max |onnxruntime − PyTorch| = {error:.2g}"
     )
+
+
+def deployment(arch: str, hidden_size: int = 64, input_size: int = 8) -> Any:
+    """What deploying ``arch`` takes, measured: a fresh model at these sizes written to ONNX
+    (in a temporary folder) and checked in onnxruntime — an :class:`~seqarch.records.Export`
+    record (``refused`` with the reason for a model whose state grows)."""
+    import tempfile
+
+    from .models import build
+    from .records import Export
+
+    model = build(arch, hidden_size=hidden_size, input_size=input_size)
+    row = Export(arch=arch, hidden_size=hidden_size, input_size=input_size, opset=OPSET)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            written = to_onnx(model, Path(tmp) / f"{arch}.onnx")
+        except BadInput as e:
+            row.form, row.why = "refused", str(e)
+            return row
+        row.form = form(model)
+        row.max_error = check(model, written)
+        row.onnx_bytes = written.stat().st_size
+    return row

@@ -166,7 +166,26 @@ class Crossover(_Model):
     seconds_per_token: list[float] | None = None
 
 
-KINDS: dict[str, type[Record]] = {c.kind: c for c in (Latency, Throughput, Memory, Crossover)}
+@dataclass
+class Export(_Model):
+    """A freshly initialised model written to ONNX and run in onnxruntime against PyTorch
+    (:func:`seqarch.export.deployment`): how it exports (``sequence``: ONNX's own RNN / LSTM /
+    GRU operator; ``step``: its step traced into primitives; ``refused``: no fixed-size graph)
+    and how close onnxruntime came."""
+
+    kind: ClassVar[str] = "export"
+    key_fields: ClassVar[tuple[str, ...]] = ("arch", "hidden_size", "input_size")
+
+    form: str = ""  # "sequence" | "step" | "refused"
+    max_error: float | None = None  # max |onnxruntime − PyTorch| over y and the final state
+    onnx_bytes: int | None = None
+    opset: int | None = None
+    why: str = ""  # why it was refused
+
+
+KINDS: dict[str, type[Record]] = {
+    c.kind: c for c in (Latency, Throughput, Memory, Crossover, Export)
+}
 
 
 def record_class(kind: str) -> type[Record]:

@@ -42,7 +42,7 @@ from .. import protocol
 from ..advise.evidence import fmt
 from ..advise.gather import qualities_by_horizon, stored_flow_ratio
 from ..derive.flow import FLOW_KIND
-from ..records import Crossover, Latency, Memory, Throughput
+from ..records import Crossover, Export, Latency, Memory, Throughput
 from . import run as plan
 
 SOLVED = 0.9  # skill: the interval's lower end at or above this solves the distance
@@ -51,6 +51,7 @@ SKILL_MARGIN = 0.05  # "nearly as effective": within 0.05 skill
 SWITCH_MARGIN = 0.25  # steps of accuracy lost per switch: a difference smaller is no difference
 ACCURACY_MARGIN = 0.02  # test accuracy: a difference smaller is no difference
 FLOW_FACTOR = 10.0  # an order of magnitude more gradient kept
+EXPORT_TOLERANCE = 1e-4  # max |onnxruntime − PyTorch| a faithful export stays within
 FLAT_RATIO = 0.5  # tokens/s at the longest T ≥ half of that at the shortest: cost per token flat
 
 VERDICTS = ("holds", "breaks", "depends", "unresolved", "missing")
@@ -184,6 +185,12 @@ class Stored:
             batch_size=plan.MEASURE_B,
         )
         return None if m is None else Memory.read(m)
+
+    def export(self, arch: str) -> Export | None:
+        m = self.latest(
+            Export.kind, arch=arch, hidden_size=plan.MEASURE_H, input_size=plan.EXPORT_D
+        )
+        return Export.read(m) if m else None
 
     def crossover(self) -> Crossover | None:
         m = self.latest(
@@ -361,7 +368,7 @@ MISSING_TIMING = "`seqarch claims --run` takes the timings"
 
 
 def rnn_streaming(st: Stored) -> Finding:
-    f = Finding(note="'easy to deploy' is not judged here (see `seqarch export`)")
+    f = Finding()
     params = {a: formula(a, "params") for a in plan.SOURCE_ARCHS}
     for a, (v, src) in params.items():
         f.number(f"{a} parameters (H = 64, D = 8)", fmt(v, "params"), src)
@@ -403,6 +410,7 @@ def rnn_streaming(st: Stored) -> Finding:
             if beaten
             else "no model steps faster beyond the measured spread",
         )
+    _deploy_part(f, st)
     q = st.quality("rnn", 5)
     if q is None:
         f.part("good enough on a short stream (h = 5)", None, MISSING_ADDING)
@@ -414,6 +422,39 @@ def rnn_streaming(st: Stored) -> Finding:
             f"skill {skill_text(q)}: {standing(q)} (solved: the interval's lower end ≥ {SOLVED})",
         )
     return f
+
+
+def _deploy_part(f: Finding, st: Stored) -> None:
+    """Easy to deploy: the RNN exports to ONNX as the standard ``RNN`` operator (no custom
+    graph) and onnxruntime reproduces PyTorch within ``EXPORT_TOLERANCE``."""
+    rows = {a: st.export(a) for a in plan.SOURCE_ARCHS}
+    if rows["rnn"] is None:
+        f.part("easy to deploy", None, "no ONNX export check stored (`seqarch claims --run`)")
+        return
+    for a, r in rows.items():
+        if r is None:
+            continue
+        value = (
+            f"refused ({r.why.split(',')[0].split(': ', 1)[-1]})"
+            if r.form == "refused"
+            else f"{r.form} graph"
+            + (f", {fmt(r.onnx_bytes, 'B')}" if r.onnx_bytes else "")
+            + (f", max |Δ| {r.max_error:.1g}" if r.max_error is not None else "")
+        )
+        f.number(f"{a} ONNX export (H = 64)", value, f"measurement:{r.id[:8]}", [r.id])
+    r = rows["rnn"]
+    ok = r.form == "sequence" and r.max_error is not None and r.max_error <= EXPORT_TOLERANCE
+    refused = [a for a, o in rows.items() if o is not None and o.form == "refused"]
+    f.part(
+        "easy to deploy",
+        "holds" if ok else "breaks",
+        (
+            f"one standard ONNX RNN operator, onnxruntime equal to PyTorch within {r.max_error:.1g}"
+            if ok
+            else f"exports as {r.form} (max |Δ| {r.max_error})"
+        )
+        + (f"; {', '.join(refused)}: no fixed-size graph (its KV cache grows)" if refused else ""),
+    )
 
 
 def lstm_stable(st: Stored) -> Finding:

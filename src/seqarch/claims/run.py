@@ -20,6 +20,8 @@ The sizes are chosen so the whole ledger fits about 30 minutes on a 2-core CPU:
                      H = 64, T = 64 / 256 / 1024 and at H = 64 / 128 / 256, T = 256 (D = 32, B = 8);
                      training memory at H = 64, T = 64 / 256 / 1024; the attention crossover
     gradient flow    at initialisation, H = 32, lags 1 … 60, 2 seeds
+    deployment       each of the four at H = 64, D = 8 written to ONNX and run in onnxruntime
+                     against PyTorch (``seqarch export``'s path)
 
 Not produced here (too long for the budget; named as missing by the ledger): the long row's
 synthetic probe (the adding problem 200 steps back: 6,000 steps × 6 runs × 4 architectures at
@@ -45,6 +47,7 @@ CONTEXTS = (64, 256, 1024)  # KV-cache contexts of the Transformer's decode step
 CROSSOVER_LENS = (64, 256, 1024, 2048)
 FLOW_K = 60  # gradient flow lags 1 … FLOW_K (covers every horizon above)
 FLOW_H = 32  # the advisor's flow width
+EXPORT_D = 8  # input features of the ONNX export check (H = MEASURE_H)
 LATENCY_REPEATS = 1000
 MORE_SEEDS = 5  # an unresolved entry's comparisons get seeds 0 … 4 at their selected lr, once
 
@@ -156,7 +159,8 @@ def measure_missing(store: Any, say: Callable[[str], None]) -> int:
     how many were taken."""
     from .. import measure
     from ..derive.flow import FLOW_KIND, gradient_flow, store_flow
-    from ..records import Crossover, Latency, Memory, Throughput
+    from ..export import deployment
+    from ..records import Crossover, Export, Latency, Memory, Throughput
 
     taken = 0
     for arch in RECURRENT:
@@ -213,6 +217,11 @@ def measure_missing(store: Any, say: Callable[[str], None]) -> int:
         )
         if cross is not None:
             measure.save(store, Crossover.kind, [cross])
+            taken += 1
+    for arch in SOURCE_ARCHS:
+        if not _have(store, Export.kind, arch=arch, hidden_size=H, input_size=EXPORT_D):
+            say(f"exporting {arch} to ONNX and checking it in onnxruntime")
+            measure.save(store, Export.kind, [deployment(arch, H, EXPORT_D)])
             taken += 1
     for arch in SOURCE_ARCHS:
         key = dict(arch=arch, k_max=FLOW_K, hidden_size=FLOW_H, trained=False)
