@@ -93,6 +93,9 @@ TEXTBOOK_REAL = (
 )
 
 
+BY_REASON = {"short_range": "a close signal"}  # "decided by …" where the reason is a clause
+
+
 @dataclass
 class TableRow:
     task_type: str
@@ -133,7 +136,7 @@ def textbook_table(
         top = rec.ranking[0]
         textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick
         shown = [top] + [v for v in textbook if v.arch != top.arch]
-        reason = REASON_TEXT[rec.key_reason].split(" — ")[0]
+        reason = BY_REASON.get(rec.key_reason) or REASON_TEXT[rec.key_reason].split(" — ")[0]
         at = [v.expected["horizon"] for v in rec.ranking if "horizon" in v.expected]
         measured_why = "; ".join(_brief(v) for v in shown) + f" — decided by {reason}"
         rows.append(
