@@ -406,7 +406,8 @@ def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
 
 
 def test_an_unresolved_entry_asks_for_more_seeds_of_what_it_cites(tmp_path):
-    from seqarch.claims.run import MORE_SEEDS, seeds_for_unresolved
+    from seqarch.claims import seeds_for_unresolved
+    from seqarch.claims.run import MORE_SEEDS
 
     db = tmp_path / "s.db"
     with Store(db) as store:

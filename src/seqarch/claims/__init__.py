@@ -275,7 +275,7 @@ def claims_ledger(
     if run:
         from .run import produce
 
-        produced = produce(db, say=progress, on_event=on_event)
+        produced = produce(db, say=progress, on_event=on_event, more=seeds_for_unresolved)
     else:
         existing(db)
     with Store(db) as store:
@@ -292,6 +292,28 @@ def claims_ledger(
         else:
             entries.append(_entry(claim, st, JUDGES[claim.id](st)))
     return Ledger(str(db), entries, produced)
+
+
+def seeds_for_unresolved(db: str | Path) -> list[Any]:
+    """Where an entry is unresolved (its intervals overlap and are too wide to tell), the data
+    cannot decide at the protocol's 3 seeds: the runs for seeds up to ``plan.MORE_SEEDS`` at the
+    selected lr of every protocol comparison the entry cites. Asked once, after the first
+    pass: a sequential look, said so in the README — never repeated until it resolves."""
+    from ..store import Store
+
+    cited: set[str] = set()
+    for e in claims_ledger(db).entries:
+        if e.verdict == "unresolved":
+            for n in e.numbers:
+                for m in re.finditer(r"run:([0-9a-f,]+)", n.source):
+                    cited.update(x for x in m.group(1).split(",") if x)
+    if not cited:
+        return []
+    with Store(db) as store:
+        records = store.runs()
+    groups = protocol.group(records)
+    wanted = [g for g in groups.values() if any(r["id"].startswith(c) for r in g for c in cited)]
+    return protocol.more_seeds([r for g in wanted for r in g], plan.MORE_SEEDS)
 
 
 # -- the drills' model answers ----------------------------------------------------------------
@@ -329,6 +351,7 @@ __all__ = [
     "citation",
     "claims_ledger",
     "machine",
+    "seeds_for_unresolved",
     "source_items",
     "touched_by",
     "uncovered",

@@ -241,9 +241,12 @@ def produce(
     db: str | Path,
     say: Callable[[str], None] | None = None,
     on_event: Callable[[Any], None] | None = None,
+    more: Callable[[str | Path], list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Measure and train everything the ledger reads that is not stored yet (resumable: what
-    finished is stored, a rerun skips it). Returns counts of what was done."""
+    finished is stored, a rerun skips it); then the runs ``more(db)`` asks for once the first
+    pass is judged (the ledger's :func:`seqarch.claims.seeds_for_unresolved`). Returns counts
+    of what was done."""
     import torch
 
     from ..advise import advise
@@ -263,7 +266,7 @@ def produce(
     outcome = run_study(planned, db, on_event=on_event)
     for spec in table_specs() + real_specs():  # the rows' latencies (runs stored by now)
         advise(spec, db=db, run=True, names=list(SOURCE_ARCHS), keep=False, progress=say)
-    extra = seeds_for_unresolved(db)
+    extra = more(db) if more else []
     more = None
     if extra:
         say(
@@ -279,29 +282,3 @@ def produce(
         "already": outcome.skipped,
         "more_seeds": len(extra),
     }
-
-
-def seeds_for_unresolved(db: str | Path) -> list[Any]:
-    """Where an entry is unresolved (its intervals overlap and are too wide to tell), the data
-    cannot decide at the protocol's 3 seeds: the runs for seeds up to ``MORE_SEEDS`` at the
-    selected lr of every protocol comparison the entry cites. Asked once, after the first
-    pass: a sequential look, said so in the README — never repeated until it resolves."""
-    import re
-
-    from .. import protocol
-    from ..store import Store
-    from . import claims_ledger
-
-    cited: set[str] = set()
-    for e in claims_ledger(db).entries:
-        if e.verdict == "unresolved":
-            for n in e.numbers:
-                for m in re.finditer(r"run:([0-9a-f,]+)", n.source):
-                    cited.update(x for x in m.group(1).split(",") if x)
-    if not cited:
-        return []
-    with Store(db) as store:
-        records = store.runs()
-    groups = protocol.group(records)
-    wanted = [g for g in groups.values() if any(r["id"].startswith(c) for r in g for c in cited)]
-    return protocol.more_seeds([r for g in wanted for r in g], MORE_SEEDS)
