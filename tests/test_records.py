@@ -38,7 +38,7 @@ def test_old_rows_read_with_defaults_and_unknown_fields_are_ignored():
 
 
 def test_each_kind_is_declared_once_and_unknown_kinds_are_refused(tmp_path):
-    assert set(KINDS) == {"latency", "throughput", "memory", "crossover"}
+    assert set(KINDS) == {"latency", "throughput", "memory", "crossover", "export"}
     assert all(cls.kind == kind for kind, cls in KINDS.items())
     assert not hasattr(measure, "KEY_FIELDS")  # the producer reads the records' key fields
     with pytest.raises(ValueError, match="expected one of latency"):
