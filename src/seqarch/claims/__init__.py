@@ -17,7 +17,6 @@ architectures).
 
 from __future__ import annotations
 
-import inspect
 import re
 import tomllib
 from collections.abc import Callable
@@ -174,16 +173,17 @@ def _entry(claim: Claim, st: Stored, f: Finding) -> Entry:
 
 def _table_rows(db: Path, real: bool = False) -> list[Any]:
     """The advisor's trade-off rows on stored evidence among the source's four architectures;
-    ``real``: the rows re-decided on real tasks, where this seqarch has them."""
+    ``real``: the rows re-decided on the source's example tasks with real data."""
     from ..advise import textbook_table
-    from .run import SOURCE_ARCHS
 
-    kwargs: dict[str, Any] = dict(run=False, keep=False, names=list(SOURCE_ARCHS))
-    if real:
-        if "real" not in inspect.signature(textbook_table).parameters:
-            return []
-        kwargs["real"] = True
-    return textbook_table(db, **kwargs)
+    return textbook_table(db, run=False, keep=False, names=list(plan.SOURCE_ARCHS), real=real)
+
+
+def _row_why(row: Any) -> str:
+    return (
+        f"the document picks {row.textbook}; measured here: {row.measured} — "
+        f"{row.measured_why} (confidence {row.confidence})"
+    )
 
 
 def _real_part(f: Finding, row: Any) -> None:
@@ -193,14 +193,9 @@ def _real_part(f: Finding, row: Any) -> None:
     task = row.task_type.split(": ", 1)[-1]
     name = f"on {task} (`{row.proxy}`, real data)"
     have, of = (row.covered.split(" of ") + [""])[:2]
-    judged = getattr(row, "has_quality", True) and have == of
-    if judged:
-        f.part(
-            name,
-            "holds" if row.holds else "breaks",
-            f"the document picks {row.textbook}; measured here: {row.measured} — "
-            f"{row.measured_why} (confidence {row.confidence})",
-        )
+    if row.has_quality and have == of:
+        f.part(name, "holds" if row.holds else "breaks", _row_why(row))
+        f.number(f"picked on {task}", row.measured, " ".join(row.evidence))
     else:
         f.part(
             name,
@@ -208,8 +203,6 @@ def _real_part(f: Finding, row: Any) -> None:
             f"not every one of the four has runs on `{row.proxy}` (`seqarch claims --run` or "
             "`seqarch study --preset real` trains them)",
         )
-    if judged:
-        f.number(f"picked on {task}", row.measured, " ".join(row.evidence) or "advise --table")
 
 
 def _table_entry(claim: Claim, st: Stored, row: Any, real_rows: list[Any]) -> Entry:
@@ -218,16 +211,17 @@ def _table_entry(claim: Claim, st: Stored, row: Any, real_rows: list[Any]) -> En
     --proxy adding``): each is a part; the probe is judged only once every one of the four
     architectures has every seed at the row's own distance."""
     from ..advise import TEXTBOOK, calibration_horizon
-    from .run import SOURCE_ARCHS, adding_spec
 
     f = Finding()
     for r in real_rows:
         _real_part(f, r)
-    spec = adding_spec(**TEXTBOOK[claim.row][3])
+    spec = plan.adding_spec(**TEXTBOOK[claim.row][3])
     h = calibration_horizon(spec)
     seeds = len(protocol.DEFAULT.seeds)
     lacking = [
-        a for a in SOURCE_ARCHS if st.quality(a, h) is None or len(st.quality(a, h).run_ids) < seeds
+        a
+        for a in plan.SOURCE_ARCHS
+        if st.quality(a, h) is None or len(st.quality(a, h).run_ids) < seeds
     ]
     name = f"on the adding problem {h} steps back (synthetic)"
     if lacking:
@@ -239,25 +233,13 @@ def _table_entry(claim: Claim, st: Stored, row: Any, real_rows: list[Any]) -> En
             + ("; not `claims --run`: about 2.5 h here)" if h > max(plan.HORIZONS) else ")"),
         )
     else:
-        f.part(
-            name,
-            "holds" if row.holds else "breaks",
-            f"the document picks {row.textbook}; measured here: {row.measured} — "
-            f"{row.measured_why} (confidence {row.confidence})",
-        )
+        f.part(name, "holds" if row.holds else "breaks", _row_why(row))
         f.number(f"picked on the adding problem, h = {h}", row.measured, " ".join(row.evidence))
-    for a in SOURCE_ARCHS:
+    for a in plan.SOURCE_ARCHS:
         if (q := st.quality(a, h)) is not None:
             f.number(f"{a} skill, h = {h}", f"{q.skill.value:.2f} ± {q.spread:.2f}", q.skill.source)
     sources = [n.source for n in f.numbers]
-    return Entry(
-        claim,
-        f.verdict,
-        f.why,
-        f.numbers,
-        f.missing,
-        machine=machine(_envs(st, sources)),
-    )
+    return Entry(claim, f.verdict, f.why, f.numbers, f.missing, machine=machine(_envs(st, sources)))
 
 
 def claims_ledger(
