@@ -325,7 +325,9 @@ def reproduce(
 
 @app.command()
 def claims(
-    run: Annotated[bool, opt("First train and time what is missing (≥ 30 min here).")] = False,
+    run: Annotated[
+        bool, opt("First train and time what is missing (~29 min on an empty store here).")
+    ] = False,
     db: Db = None,
     as_json: Json = False,
     markdown: Annotated[str | None, opt("Also write the README table to FILE.")] = None,
