@@ -374,6 +374,7 @@ def _row(measured: str, holds: bool, covered: str = "4 of 4", proxy: str = "vad"
         has_quality=True,
         proxy=proxy,
         covered=covered,
+        complete=covered == "4 of 4",
     )
 
 

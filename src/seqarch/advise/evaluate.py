@@ -112,6 +112,12 @@ class TableRow:
     on_adding_at: str = ""  # where that pick was measured: the distance, how many models
     measured_at: int | None = None  # the distance every model was judged at (gather)
     covered: str = ""  # "8 of 8": the models with quality evidence at that distance
+    complete: bool = False  # every model of the row has quality evidence at that distance
+
+
+def row_spec(spec_kw: dict[str, Any]) -> ProblemSpec:
+    """A table row's problem: H = 64 and the adding problem unless the row names its task."""
+    return ProblemSpec(**{"hidden_size": 64, "proxy": "adding", **spec_kw})
 
 
 def textbook_table(
@@ -129,7 +135,7 @@ def textbook_table(
     beside the adding problem's pick for its task type from the store (never trained here)."""
     rows = []
     for task_type, choice, why, spec_kw in TEXTBOOK_REAL if real else TEXTBOOK:
-        spec = ProblemSpec(**{"hidden_size": 64, "proxy": "adding", **spec_kw})
+        spec = row_spec(spec_kw)
         rec = advise(
             spec, db=db, run=run, names=names, progress=progress, keep=keep, on_event=on_event
         )
@@ -153,6 +159,7 @@ def textbook_table(
                 proxy=_proxy_name(rec.proxy),
                 measured_at=at[0] if at else None,
                 covered=f"{len(at)} of {len(rec.ranking)}",
+                complete=bool(at) and len(at) == len(rec.ranking),
             )
         )
     if real:

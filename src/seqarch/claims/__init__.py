@@ -147,14 +147,20 @@ def machine(envs: list[dict]) -> str:
     return "; ".join(seen) or "formulas only"
 
 
+def _cited(sources: list[str], kinds: str = "run|measurement") -> set[str]:
+    """The run / measurement ids (or id prefixes) that ``sources`` cite."""
+    out = set()
+    for s in sources:
+        for m in re.finditer(rf"(?:{kinds}):([0-9a-f,]+)", s):
+            out.update(p for p in m.group(1).split(",") if p)
+        if re.fullmatch(r"[0-9a-f]{16}", s):
+            out.add(s)
+    return out
+
+
 def _envs(st: Stored, sources: list[str]) -> list[dict]:
     """The environments of the runs and measurements cited by ``sources`` (ids or prefixes)."""
-    prefixes = set()
-    for s in sources:
-        for m in re.finditer(r"(?:run|measurement):([0-9a-f,]+)", s):
-            prefixes.update(p for p in m.group(1).split(",") if p)
-        if re.fullmatch(r"[0-9a-f]{16}", s):
-            prefixes.add(s)
+    prefixes = _cited(sources)
     return [env for i, env in st.env.items() if any(i.startswith(p) for p in prefixes)]
 
 
@@ -192,8 +198,7 @@ def _real_part(f: Finding, row: Any) -> None:
     quality evidence there."""
     task = row.task_type.split(": ", 1)[-1]
     name = f"on {task} (`{row.proxy}`, real data)"
-    have, of = (row.covered.split(" of ") + [""])[:2]
-    if row.has_quality and have == of:
+    if row.has_quality and row.complete:
         f.part(name, "holds" if row.holds else "breaks", _row_why(row))
         f.number(f"picked on {task}", row.measured, " ".join(row.evidence))
     else:
@@ -250,16 +255,29 @@ def claims_ledger(
 ) -> Ledger:
     """One entry per claim of the source, judged on the store at ``db`` (default
     ``./seqarch.db``); ``run``: first produce what is missing (:func:`.run.produce`)."""
-    from ..store import Store, default_path, existing
+    from ..store import default_path, existing
 
     db = Path(db) if db is not None else default_path()
     produced = None
     if run:
-        from .run import produce
+        from .run import produce, train_more
 
-        produced = produce(db, say=progress, on_event=on_event, more=seeds_for_unresolved)
+        produced = produce(db, say=progress, on_event=on_event)
     else:
         existing(db)
+    entries = _judge(db)
+    if run:  # once: more seeds where the first pass cannot tell
+        extra = seeds_for_unresolved(db, entries)
+        if extra:
+            train_more(db, extra, produced, say=progress, on_event=on_event)
+            entries = _judge(db)
+    return Ledger(str(db), entries, produced)
+
+
+def _judge(db: Path) -> list[Entry]:
+    """Every claim judged on the store at ``db``."""
+    from ..store import Store
+
     with Store(db) as store:
         st = Stored(store)
     entries = []
@@ -273,22 +291,21 @@ def claims_ledger(
             entries.append(_table_entry(claim, st, rows[claim.row], mine))
         else:
             entries.append(_entry(claim, st, JUDGES[claim.id](st)))
-    return Ledger(str(db), entries, produced)
+    return entries
 
 
-def seeds_for_unresolved(db: str | Path) -> list[Any]:
+def seeds_for_unresolved(db: str | Path, entries: list[Entry] | None = None) -> list[Any]:
     """Where an entry is unresolved (its intervals overlap and are too wide to tell), the data
     cannot decide at the protocol's 3 seeds: the runs for seeds up to ``plan.MORE_SEEDS`` at the
-    selected lr of every protocol comparison the entry cites. Asked once, after the first
-    pass: a sequential look, said so in the README — never repeated until it resolves."""
+    selected lr of every protocol comparison the entry cites (``entries``: the ledger already
+    judged on ``db``). Asked once, after the first pass: a sequential look, said so in the
+    README — never repeated until it resolves."""
     from ..store import Store
 
-    cited: set[str] = set()
-    for e in claims_ledger(db).entries:
-        if e.verdict == "unresolved":
-            for n in e.numbers:
-                for m in re.finditer(r"run:([0-9a-f,]+)", n.source):
-                    cited.update(x for x in m.group(1).split(",") if x)
+    entries = _judge(Path(db)) if entries is None else entries
+    cited = _cited(
+        [n.source for e in entries if e.verdict == "unresolved" for n in e.numbers], kinds="run"
+    )
     if not cited:
         return []
     with Store(db) as store:

@@ -257,7 +257,7 @@ def standing(q: Any) -> str:
     """A quality against the rules: 'solves' (lower end ≥ SOLVED), 'fails' (upper end <
     FAILED), 'short' (upper end < SOLVED), else 'unresolved' (one seed, an interval that
     straddles SOLVED, or a run the wall-clock safety net stopped: never converged evidence)."""
-    if not math.isfinite(q.spread) or getattr(q, "stopped_by_time", 0):
+    if not math.isfinite(q.spread) or q.stopped_by_time:
         return "unresolved"
     if q.lo >= SOLVED:
         return "solves"
@@ -505,7 +505,8 @@ def gru_simpler(st: Stored) -> Finding:
     train = _training(f, st, "gru", "lstm")
     if train:
         f.part("faster to train", *over_axis("faster to train", train, "H", "faster"))
-        f.note = KERNEL_NOTE if "slower" in train.values() else f.note
+        if "slower" in train.values():
+            f.note = KERNEL_NOTE
     else:
         f.part("faster to train", None, MISSING_TIMING)
     hs = _horizons(st, "gru", "lstm")
@@ -642,7 +643,8 @@ def lstm_heavy(st: Stored) -> Finding:
     train = _training(f, st, "lstm", "gru")
     if train:
         f.part("slower to train than the GRU", *over_axis("", train, "H", "slower"))
-        f.note = KERNEL_NOTE if "faster" in train.values() else f.note
+        if "faster" in train.values():
+            f.note = KERNEL_NOTE
     else:
         f.part("slower to train than the GRU", None, MISSING_TIMING)
     return f

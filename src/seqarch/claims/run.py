@@ -62,9 +62,9 @@ REGIME = {  # the regime-switching comparison
 
 def adding_spec(**kw: Any) -> Any:
     """A ProblemSpec decided on the adding problem at H = 64 (``proxy``: never a real task)."""
-    from ..advise import ProblemSpec
+    from ..advise.evaluate import row_spec
 
-    return ProblemSpec(**{"hidden_size": 64, "proxy": "adding", **kw})
+    return row_spec(kw)
 
 
 def horizon_spec(h: int) -> Any:
@@ -118,10 +118,9 @@ def table_specs() -> list[Any]:
 
 def real_specs() -> list[Any]:
     """The trade-off table's rows on the source's example tasks (``advise --table``)."""
-    from ..advise import ProblemSpec
-    from ..advise.evaluate import TEXTBOOK_REAL
+    from ..advise.evaluate import TEXTBOOK_REAL, row_spec
 
-    return [ProblemSpec(**{"hidden_size": 64, **kw}) for _, _, _, kw in TEXTBOOK_REAL]
+    return [row_spec(kw) for _, _, _, kw in TEXTBOOK_REAL]
 
 
 def real_runs() -> list[Any]:
@@ -237,12 +236,9 @@ def produce(
     db: str | Path,
     say: Callable[[str], None] | None = None,
     on_event: Callable[[Any], None] | None = None,
-    more: Callable[[str | Path], list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Measure and train everything the ledger reads that is not stored yet (resumable: what
-    finished is stored, a rerun skips it); then the runs ``more(db)`` asks for once the first
-    pass is judged (the ledger's :func:`seqarch.claims.seeds_for_unresolved`). Returns counts
-    of what was done."""
+    finished is stored, a rerun skips it). Returns counts of what was done."""
     import torch
 
     from ..advise import advise
@@ -262,19 +258,33 @@ def produce(
     outcome = run_study(planned, db, on_event=on_event)
     for spec in table_specs() + real_specs():  # the rows' latencies (runs stored by now)
         advise(spec, db=db, run=True, names=list(SOURCE_ARCHS), keep=False, progress=say)
-    extra = more(db) if more else []
-    more = None
-    if extra:
-        say(
-            f"{len(extra)} more seed run(s) ({MORE_SEEDS} seeds in all) for the comparisons "
-            "behind the unresolved entries"
-        )
-        more = run_study(extra, db, on_event=on_event)
     return {
         "measured": measured,
-        "trained": outcome.done + (more.done if more else 0),
-        "failed": outcome.failed + (more.failed if more else 0),
-        "lost": outcome.lost + (more.lost if more else 0),
+        "trained": outcome.done,
+        "failed": outcome.failed,
+        "lost": outcome.lost,
         "already": outcome.skipped,
-        "more_seeds": len(extra),
+        "more_seeds": 0,
     }
+
+
+def train_more(
+    db: str | Path,
+    extra: list[Any],
+    produced: dict[str, Any],
+    say: Callable[[str], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
+) -> None:
+    """Train ``extra`` (the seeds :func:`seqarch.claims.seeds_for_unresolved` asks for) and add
+    them to ``produced``'s counts."""
+    from ..study import run_study
+
+    (say or (lambda _m: None))(
+        f"{len(extra)} more seed run(s) ({MORE_SEEDS} seeds in all) for the comparisons behind "
+        "the unresolved entries"
+    )
+    more = run_study(extra, db, on_event=on_event)
+    produced["trained"] += more.done
+    produced["failed"] += more.failed
+    produced["lost"] += more.lost
+    produced["more_seeds"] = len(extra)
