@@ -206,7 +206,12 @@ def _brief(v: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # Self-evaluation: the advisor's cheap calibration against an exhaustive measurement.
 
-SUITES = Path(__file__).parent / "suites"
+SUITES = Path(__file__).parent.parent / "suites"  # src/seqarch/suites/: shipped as package data
+
+
+def shipped_suites() -> list[str]:
+    """The names of the suites shipped with seqarch (``default``, …)."""
+    return sorted(p.stem for p in SUITES.glob("*.toml"))
 
 
 def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
@@ -215,7 +220,7 @@ def load_suite(name_or_path: str | Path) -> list[ProblemSpec]:
     if not path.is_file():
         shipped = SUITES / f"{name_or_path}.toml"
         if not shipped.is_file():
-            names = ", ".join(p.stem for p in SUITES.glob("*.toml"))
+            names = ", ".join(shipped_suites())
             raise BadInput(
                 f"suite {str(name_or_path)!r} is neither a file nor a shipped suite; expected a "
                 f"TOML file or one of {names}"
