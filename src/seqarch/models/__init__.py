@@ -18,6 +18,7 @@ from .mingru import MinGRU, MinLSTM
 from .retnet import RetNet
 from .rnn import RNN
 from .ssm import SSM
+from .tcn import TCN
 from .transformer import KVCache, Transformer
 
 MODELS: dict[str, type[SequenceModel]] = {
@@ -29,6 +30,7 @@ MODELS: dict[str, type[SequenceModel]] = {
     "minlstm": MinLSTM,
     "ssm": SSM,
     "retnet": RetNet,
+    "tcn": TCN,
 }
 
 
@@ -76,6 +78,7 @@ __all__ = [
     "RNN",
     "SSM",
     "SequenceModel",
+    "TCN",
     "Transformer",
     "accepted_options",
     "build",
