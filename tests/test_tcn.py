@@ -221,3 +221,49 @@ def test_stream_serves_it_through_its_step_and_resets_one_stream():
     with torch.no_grad():
         fresh, _ = model(torch.from_numpy(xs[:1, :1]).transpose(0, 1))
     np.testing.assert_allclose(a[0], fresh[0, 0].numpy(), atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived: the NumPy forward and the hand-written backward (derive/tcn.py).
+
+
+def test_numpy_forward_equals_the_model():
+    from seqarch.derive import numpy_model
+    from seqarch.derive.gradcheck import Problem, autograd_gradients
+
+    tcn = numpy_model("tcn")
+    rng = np.random.default_rng(3)
+    params = tcn.init_params(3, 5, rng, kernel_size=3, levels=3)
+    x = rng.standard_normal((2, 30, 3))
+    h, _ = tcn.forward(params, x)
+    model, weights = tcn.torch_twin(params, "fast")
+    with torch.no_grad():
+        for k, w in weights.items():
+            w.copy_(torch.tensor(params[k]).reshape(w.shape))
+        y, _ = model(torch.tensor(x))
+    np.testing.assert_allclose(h, y.numpy(), atol=1e-12)
+    # and the hand backward equals autograd at k = 3, L = 3 (the gradient check uses k = 2)
+    R = rng.standard_normal(h.shape)
+    p = Problem("tcn", params, x, {}, R)
+    hand = tcn.backward(params, tcn.forward(params, x)[1], R)
+    for name, g in autograd_gradients(p, "reference").items():
+        np.testing.assert_allclose(hand[name], g, rtol=0, atol=1e-10, err_msg=name)
+
+
+def test_hand_backward_sends_nothing_beyond_the_receptive_field():
+    """From a loss at the last step only, the hand-derived ∂L/∂x_s is exactly 0 for T−1−s ≥ R."""
+    from seqarch.derive import numpy_model
+
+    tcn = numpy_model("tcn")
+    rng = np.random.default_rng(0)
+    k, L = 3, 2
+    R = receptive_field(k, L)  # 1 + 2·2·3 = 13
+    params = tcn.init_params(2, 4, rng, kernel_size=k, levels=L)
+    x = rng.standard_normal((3, R + 10, 2))
+    h, cache = tcn.forward(params, x)
+    dh = np.zeros_like(h)
+    dh[:, -1] = rng.standard_normal((3, 4))  # L = ⟨r, o_T⟩
+    dx = tcn.backward(params, cache, dh)["x"]
+    lag = np.arange(x.shape[1])[::-1]  # T−1−s
+    assert np.all(dx[:, lag >= R] == 0.0)
+    assert np.abs(dx[:, lag == R - 1]).sum() > 0

@@ -128,7 +128,14 @@ def autograd_gradients(p: Problem, impl: str = "reference") -> dict[str, np.ndar
     t = {
         k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.tensors().items()
     }
-    if p.arch == "attention":
+    twin = getattr(numpy_model(p.arch), "torch_twin", None)
+    if twin is not None:  # a model that names its own twin and weights (shapes may differ)
+        model, weights = twin(p.params, impl)
+        with torch.no_grad():
+            for k, w in weights.items():
+                w.copy_(t[k].reshape(w.shape))
+        h, _ = model(t["x"])
+    elif p.arch == "attention":
         d = p.x.shape[-1]
         attn = CausalSelfAttention(d, num_heads=1, dropout=0.0, impl=impl).double()
         weights = {
@@ -154,7 +161,7 @@ def autograd_gradients(p: Problem, impl: str = "reference") -> dict[str, np.ndar
         h, _ = model(t["x"], state[0] if len(state) == 1 else state)
     loss = (torch.tensor(p.R) * h).sum()  # L = Σ R ⊙ h
     loss.backward()
-    grads = {k: w.grad for k, w in weights.items()}
+    grads = {k: w.grad.reshape(t[k].shape) for k, w in weights.items()}
     grads.update({k: t[k].grad for k in ("x", *NUMPY_MODELS[p.arch].STATE)})
     return {k: g.numpy() for k, g in grads.items()}
 

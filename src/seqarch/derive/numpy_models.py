@@ -4,6 +4,8 @@ init_params(input_size, hidden_size, rng) -> params        PyTorch's layout and 
 forward(params, x, **state) -> (h, cache)                   x (B, T, D) -> h (B, T, H)
 backward(params, cache, dh) -> grads                        dh = ∂L/∂h from the loss
 STATE                                                       names of the initial state
+torch_twin(params, impl) -> (model, weights)   optional: the seqarch model holding the same
+                                               weights, when it is not a one-cell recurrent one
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..errors import BadInput
-from . import attention, gru, lstm, rnn
+from . import attention, gru, lstm, rnn, tcn
 
 NUMPY_MODELS: dict[str, ModuleType] = {
     "rnn": rnn,
     "lstm": lstm,
     "gru": gru,
     "attention": attention,
+    "tcn": tcn,
 }
 
 
