@@ -194,6 +194,7 @@ def results(
     task: Annotated[str | None, opt("Only this task.")] = None,
     arch: Annotated[str | None, opt("Only this architecture.")] = None,
     seq_len: Annotated[int | None, opt("Only this length T.", "--seq-len")] = None,
+    wide: Annotated[bool, opt("Every column: full ids, steps, time, why a run stopped.")] = False,
     as_json: Json = False,
 ) -> None:
     """List the finished runs stored in the results database."""
@@ -202,7 +203,11 @@ def results(
 
     with one_line_errors(), Store(path := existing(db)) as store:
         rows = store.runs(task=task, arch=arch, seq_len=seq_len)
-    dump(rows) if as_json else show(runs_table(rows, path))
+    if as_json:
+        return dump(rows)
+    table = runs_table(rows, path, wide=wide)
+    # --wide: as wide as the table needs (a narrower terminal wraps the lines, no cell is cut)
+    Console(width=max(out.width, 160)).print(table) if wide else show(table)
 
 
 @app.command()

@@ -107,27 +107,56 @@ def study_table(rows: list[Any], preset: str) -> Table:
     return t
 
 
-def runs_table(rows: list[dict], path: Any) -> Table:
-    """The store's finished runs (:meth:`seqarch.store.Store.runs`), one per row."""
-    t = Table(title=f"{len(rows)} finished run(s) in {path}")
-    cols = ("id", "task", "T", "arch", "seed", "metric", "value", "baseline", "steps", "train s")
-    columns(t, (*cols, "stopped"), left=("id", "task", "arch", "metric"))
+RUN_COLUMNS = ("id", "task", "T", "arch", "seed", "lr", "metric", "value", "base")
+RUN_COLUMNS_WIDE = (*RUN_COLUMNS, "steps", "train s", "stopped")
+
+
+def runs_table(rows: list[dict], path: Any, wide: bool = False) -> Table:
+    """The store's finished runs (:meth:`seqarch.store.Store.runs`), one per row. The default
+    fits 80 columns: ids cut to their first 8 hex digits (as ``run:`` sources print them), a
+    run stopped by time marked ``*``; ``wide`` adds the full id, the steps, the training time
+    and the reason a run stopped (``seqarch results --wide``; every stored field: ``--json``)."""
+    from rich import box
+
+    cols = RUN_COLUMNS_WIDE if wide else RUN_COLUMNS
+    t = Table(
+        title=f"{len(rows)} finished run(s) in {path}",
+        box=box.SIMPLE_HEAD,  # no rules between columns, as the advisor's ranking
+        show_edge=False,
+        padding=(0, 0),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for col in cols:
+        t.add_column(
+            col,
+            justify="left" if col in ("id", "task", "arch", "metric", "stopped") else "right",
+            no_wrap=col != "task",
+            overflow="fold",
+        )
+    stopped_any = False
     for r in rows:
         c, m = r["config"], r["metrics"]
         name = m.get("metric", "")
-        t.add_row(
-            r["id"],
+        stopped = str(m.get("stopped") or "")
+        stopped_any |= bool(stopped)
+        lr = c.get("train", {}).get("lr")
+        cells = [
+            r["id"] if wide else r["id"][:8],
             c["task"],
             str(c["task_config"].get("seq_len", m.get("seq_len", "—"))),
             c["arch"],
             str(c["seed"]),
+            "—" if lr is None else f"{lr:g}",
             name,
-            fmt(m.get(name)),
+            fmt(m.get(name)) + ("*" if stopped and not wide else ""),
             fmt(m.get(f"baseline_{name}")),
-            str(m.get("steps", "—")),
-            f"{m.get('train_seconds', 0):.1f}",
-            str(m.get("stopped", "")),
-        )
+        ]
+        if wide:
+            cells += [str(m.get("steps", "—")), f"{m.get('train_seconds', 0):.1f}", stopped]
+        t.add_row(*(escape(x) for x in cells))
+    if stopped_any and not wide:
+        t.caption = "* stopped by time, not converged (why: --wide)"
     return t
 
 
