@@ -95,6 +95,9 @@ class Panel:
     log_x: bool = False
     log_y: bool = False
     marks: list[float] = field(default_factory=list)  # x positions to shade (heatmap events)
+    # x = 0, 1, … are these categories (e.g. architectures side by side at one distance): each
+    # series is drawn as dots with error bars lo..hi, not as a line with a band
+    categories: list[str] | None = None
 
 
 @dataclass
@@ -118,7 +121,8 @@ def to_plotly(panel: Panel) -> dict[str, Any]:
     data: list[dict[str, Any]] = []
     for i, s in enumerate(panel.series):
         color = s.color or color_for(s.name, i)
-        if s.lo is not None and s.hi is not None:
+        bars = s.lo is not None and s.hi is not None and panel.categories is not None
+        if s.lo is not None and s.hi is not None and not bars:
             data.append(
                 {
                     "type": "scatter",
@@ -145,6 +149,17 @@ def to_plotly(panel: Panel) -> dict[str, Any]:
             "marker": {"color": color, "size": 8},
             "cliponaxis": False,  # labels and markers at the edge stay whole
         }
+        if bars:
+            trace["error_y"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": [h - y for h, y in zip(s.hi, s.y, strict=True)],
+                "arrayminus": [y - lo for lo, y in zip(s.lo, s.y, strict=True)],
+                "color": color,
+                "thickness": 2,
+                "width": 6,
+            }
+            trace["showlegend"] = False  # the category's tick names it
         if s.hover is not None:
             trace["text"] = [_js_safe(t) for t in s.hover]
             trace["hovertemplate"] = (
@@ -160,6 +175,8 @@ def to_plotly(panel: Panel) -> dict[str, Any]:
     for r in panel.rules:
         vertical = r.axis == "x"
         span = [min(ys), max(ys)] if vertical and ys else [min(xs), max(xs)] if xs else [0, 1]
+        if panel.categories is not None and not vertical:
+            span = [-0.5, len(panel.categories) - 0.5]  # across every category's slot
         data.append(
             {
                 "type": "scatter",
@@ -217,6 +234,13 @@ def to_plotly(panel: Panel) -> dict[str, Any]:
         layout["xaxis"]["type"] = "log"
     if panel.log_y:
         layout["yaxis"]["type"] = "log"
+    if panel.categories is not None:
+        n = len(panel.categories)
+        layout["xaxis"] |= {
+            "tickvals": list(range(n)),
+            "ticktext": [_js_safe(c) for c in panel.categories],
+            "range": [-0.5, n - 0.5],
+        }
     if panel.heatmap is not None:
         layout["yaxis"]["autorange"] = "reversed"
         layout["height"] = 300
@@ -280,9 +304,16 @@ def to_svg(panel: Panel, prefix: str) -> str:
                 ax.axvspan(m - 0.5, m + 0.5, fill=False, edgecolor="#ff4d4d", lw=1.2)
         for i, s in enumerate(panel.series):
             color = s.color or color_for(s.name, i)
+            fmt = {"line": "-", "dash": "--", "markers": "o", "lines+markers": "-o"}[s.style]
+            if s.lo is not None and s.hi is not None and panel.categories is not None:
+                err = [
+                    [y - lo for lo, y in zip(s.lo, s.y, strict=True)],
+                    [h - y for h, y in zip(s.hi, s.y, strict=True)],
+                ]
+                ax.errorbar(s.x, s.y, yerr=err, fmt="o", color=color, capsize=3, ms=5)
+                continue  # no legend entry: the category's tick names it
             if s.lo is not None and s.hi is not None:
                 ax.fill_between(s.x, s.lo, s.hi, color=color, alpha=0.18, lw=0)
-            fmt = {"line": "-", "dash": "--", "markers": "o", "lines+markers": "-o"}[s.style]
             ax.plot(s.x, s.y, fmt, color=color, label=_tex_safe(s.name), lw=1.8, ms=4)
             for x, y, label in zip(s.x, s.y, s.labels or [], strict=False):
                 ax.annotate(
@@ -300,12 +331,16 @@ def to_svg(panel: Panel, prefix: str) -> str:
             ax.set_xscale("log")
         if panel.log_y:
             ax.set_yscale("log")
+        if panel.categories is not None:
+            ax.set_xticks(range(len(panel.categories)))
+            ax.set_xticklabels([_tex_safe(c) for c in panel.categories], rotation=30, ha="right")
+            ax.set_xlim(-0.5, len(panel.categories) - 0.5)
         if panel.heatmap is None:
             ax.grid(True, which="major")
         ax.set_title(_tex_safe(panel.title), fontsize=10)
         ax.set_xlabel(_tex_safe(panel.x_label))
         ax.set_ylabel(_tex_safe(panel.y_label))
-        if panel.series or panel.rules:
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         # fixed margins instead of tight_layout: one draw per figure, not two
         fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)

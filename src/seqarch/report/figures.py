@@ -28,9 +28,17 @@ def _spans_decades(xs: list[float]) -> bool:
 # Quality against dependency length
 
 
+ONE_DISTANCE_HINT = (
+    "A line over distances needs runs at two or more: `seqarch advise --proxy adding "
+    "--seq-len T --horizon H` stores the adding problem at H steps back, `seqarch study "
+    "--preset full` several lengths per task."
+)
+
+
 def quality(data: ReportData) -> Chart:
     """Per task: the metric against the horizon, one line per arch (band = min..max over
-    seeds), with the trivial baseline dashed."""
+    seeds), with the trivial baseline dashed. A task stored at one distance only shows its
+    models side by side there (a dot and its min..max per arch) and says what adds distances."""
     chart = Chart(
         id="quality",
         title="Quality against dependency length",
@@ -44,47 +52,93 @@ def quality(data: ReportData) -> Chart:
     by_task: dict[str, list[QualityPoint]] = {}
     for p in data.points:
         by_task.setdefault(p.task, []).append(p)
+    one_distance = []
     for task, pts in by_task.items():
-        panel = Panel(
-            title=task,
-            x_label="dependency length (steps back)",
-            y_label=f"{pts[0].metric} ({'higher' if pts[0].higher_is_better else 'lower'} is "
-            "better)",
-            log_x=_spans_decades([p.horizon for p in pts]),
-        )
-        for arch in dict.fromkeys(p.arch for p in pts):
-            mine = [p for p in pts if p.arch == arch]
-            panel.series.append(
-                Series(
-                    name=arch,
-                    x=[p.horizon for p in mine],
-                    y=[p.mean for p in mine],
-                    lo=[p.low for p in mine],
-                    hi=[p.high for p in mine],
-                    hover=[
-                        f"{len(p.run_ids)} seed(s): " + " ".join(i[:8] for i in p.run_ids)
-                        for p in mine
-                    ],
-                )
-            )
-        base: dict[int, list[float]] = {}
-        for p in pts:
-            if p.baseline is not None:
-                base.setdefault(p.horizon, []).append(p.baseline)
-        if base:
-            hs = sorted(base)
-            panel.series.append(
-                Series(
-                    name="trivial baseline",
-                    x=hs,
-                    y=[sum(base[h]) / len(base[h]) for h in hs],
-                    style="dash",
-                    color="#888888",
-                )
-            )
-        chart.panels.append(panel)
+        if len({p.horizon for p in pts}) == 1:
+            chart.panels.append(_quality_at_one_distance(task, pts))
+            one_distance.append(f"{task} ({pts[0].horizon} steps back)")
+        else:
+            chart.panels.append(_quality_over_distances(task, pts))
         chart.sources += _run_sources([i for p in pts for i in p.run_ids])
+    if one_distance:
+        chart.caption += (
+            f" Stored at one distance only: {', '.join(one_distance)} — its models side by "
+            f"side there (dot: mean; bar: min–max over seeds; dotted: the trivial baseline). "
+            + ONE_DISTANCE_HINT
+        )
     return chart
+
+
+def _y_label(p: QualityPoint) -> str:
+    return f"{p.metric} ({'higher' if p.higher_is_better else 'lower'} is better)"
+
+
+def _hover(p: QualityPoint) -> str:
+    return f"{len(p.run_ids)} seed(s): " + " ".join(i[:8] for i in p.run_ids)
+
+
+def _quality_at_one_distance(task: str, pts: list[QualityPoint]) -> Panel:
+    """The models side by side at the task's one stored distance."""
+    panel = Panel(
+        title=f"{task}, {pts[0].horizon} steps back (the one stored distance)",
+        x_label="architecture",
+        y_label=_y_label(pts[0]),
+        categories=[p.arch for p in pts],
+    )
+    for i, p in enumerate(pts):
+        panel.series.append(
+            Series(
+                name=p.arch,
+                x=[i],
+                y=[p.mean],
+                lo=[p.low],
+                hi=[p.high],
+                style="markers",
+                hover=[_hover(p)],
+            )
+        )
+    base = [p.baseline for p in pts if p.baseline is not None]
+    if base:
+        panel.rules.append(Rule("y", sum(base) / len(base), "trivial baseline"))
+    return panel
+
+
+def _quality_over_distances(task: str, pts: list[QualityPoint]) -> Panel:
+    """One line per architecture over the stored distances."""
+    panel = Panel(
+        title=task,
+        x_label="dependency length (steps back)",
+        y_label=_y_label(pts[0]),
+        log_x=_spans_decades([p.horizon for p in pts]),
+    )
+    for arch in dict.fromkeys(p.arch for p in pts):
+        mine = [p for p in pts if p.arch == arch]
+        panel.series.append(
+            Series(
+                name=arch,
+                x=[p.horizon for p in mine],
+                y=[p.mean for p in mine],
+                lo=[p.low for p in mine],
+                hi=[p.high for p in mine],
+                hover=[_hover(p) for p in mine],
+            )
+        )
+    base: dict[int, list[float]] = {}
+    for p in pts:
+        if p.baseline is not None:
+            base.setdefault(p.horizon, []).append(p.baseline)
+    if base:
+        hs = sorted(base)
+        panel.series.append(
+            Series(
+                name="trivial baseline",
+                x=hs,
+                y=[sum(base[h]) / len(base[h]) for h in hs],
+                style="dash",
+                color="#888888",
+            )
+        )
+    return panel
 
 
 # ---------------------------------------------------------------------------------------------
