@@ -43,6 +43,7 @@ def evidence(
                 seq_len=spec.seq_len,
                 run_ids=[f"{arch}0001aaaa", f"{arch}0002bbbb"],
                 train_seconds=train_seconds,
+                seed_skills={0: s, 1: s},  # the same seeds for every model: paired
             )
         if step_us and arch in step_us:
             ev.step_us = A.Figure(step_us[arch], "µs", f"measurement:{arch}-step")
@@ -312,7 +313,7 @@ def test_advice_on_the_users_own_data(tmp_path):
         assert v.expected["protocol"] == "fair/1" and v.expected["lr"] in protocol.FAIR.lr_grid
         assert v.cost["seq_us"] is not None  # timed here at the spec's length
     assert any("Dropout alone" in m for m in rec.misunderstandings)
-    assert [p["peer"] for p in rec.peers] == ["1nn-dtw", "linear-summary"]
+    assert [p["peer"] for p in rec.peers] == ["minirocket", "1nn-dtw", "linear-summary"]
     assert all(p["splits"] == 3 for p in rec.peers)
     assert any("classical peer" in c for c in rec.caveats)
     # a second call finds everything stored: no new runs

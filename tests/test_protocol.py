@@ -291,7 +291,7 @@ def test_peers_run_on_the_same_split_as_the_neural_models(tmp_path: Path) -> Non
         for peer in peers.peers_for(task):
             result = peers.run_peer(peer, task)
             assert 0.0 <= result["value"] <= 1.0 and result["metric"] == task.metric
-    assert peers.peers_for(task) == ("1nn-dtw", "linear-summary")
+    assert peers.peers_for(task) == ("minirocket", "1nn-dtw", "linear-summary")
 
 
 def test_the_ets_peer_forecasts_a_real_series() -> None:
@@ -299,7 +299,7 @@ def test_the_ets_peer_forecasts_a_real_series() -> None:
     from seqarch.tasks import make_task
 
     task = make_task("forecast", series="co2", seq_len=24, steps_ahead=3)
-    assert peers.peers_for(task) == ("seasonal-naive", "ets")
+    assert peers.peers_for(task) == ("seasonal-naive", "ets", "auto-ets")
     ets = peers.run_peer("ets", task)["value"]
     naive = peers.run_peer("seasonal-naive", task)["value"]
     assert 0 < ets < naive  # co2 has a trend the seasonal-naive forecast ignores

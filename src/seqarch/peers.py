@@ -5,6 +5,13 @@ on validation) and scored on its test split, by the task's own metric — exactl
 neural run of the same task config sees:
 
     classification (sequence → class)
+        minirocket      MiniRocket (Dempster, Schmidt & Webb 2021; aeon's
+                        ``MiniRocketClassifier``): 10,000 fixed random convolutional features
+                        (PPV pooling) and a ridge classifier with cross-validated α — the
+                        strongest cheap method of the field (seconds on the UCR archive, near
+                        the accuracy of its best ensembles). Series of unequal length, or
+                        shorter than its 9-weight kernels, are edge-padded (the last value
+                        repeated) to a common length of at least 9
         1nn-dtw         1-nearest neighbour under dynamic time warping (aeon), unconstrained
                         window; the long-standing benchmark on the UCR archive
         linear-summary  multinomial logistic regression (scikit-learn) on summary features per
@@ -15,6 +22,15 @@ neural run of the same task config sees:
         ets             Holt–Winters exponential smoothing (statsmodels): additive trend and
                         season m, parameters fitted once on the training part, then run
                         forward with those parameters to every test window's origin
+        auto-ets        automatic exponential smoothing (Hyndman et al. 2002, R's
+                        ``forecast::ets``) in statsmodels' ``ETSModel``: every error × trend
+                        (none, additive, damped) × season (none, additive, multiplicative)
+                        model, multiplicative ones only for a positive series and additive error
+                        never with a multiplicative season; the lowest AICc on the training part
+                        wins and is run forward with its parameters, as ``ets``. As in
+                        ``forecast::ets``, a season longer than 24 steps (weekly data, m = 52)
+                        is not modelled. (statsforecast's AutoETS is the same method, but its
+                        wheel requires pandas < 3, which this environment is past.)
     voice activity detection (the ``vad`` task: raw 16 kHz audio of the same test streams)
         webrtcvad-0…3   Google's WebRTC VAD (``webrtcvad-wheels``) at aggressiveness 0–3, fed
                         the stream's consecutive 10 ms frames as 16-bit PCM; frame t is the
@@ -39,8 +55,8 @@ from .errors import BadInput
 
 PEER_KIND = "peer"
 PEERS: dict[str, tuple[str, ...]] = {
-    "classify": ("1nn-dtw", "linear-summary"),
-    "forecast": ("seasonal-naive", "ets"),
+    "classify": ("minirocket", "1nn-dtw", "linear-summary"),
+    "forecast": ("seasonal-naive", "ets", "auto-ets"),
 }
 
 
@@ -80,20 +96,57 @@ def summary_features(seq: np.ndarray) -> np.ndarray:
     return np.concatenate([seq.mean(0), seq.std(0), seq.min(0), seq.max(0), seq[-1], slope])
 
 
-def one_nn_dtw(task: Any) -> float:
-    """Test accuracy of 1-NN DTW fitted on train + val."""
+def to_aeon(seqs: list[np.ndarray]) -> list[np.ndarray]:
+    """(T, D) sequences as aeon's (D, T) float64 series."""
+    return [np.ascontiguousarray(np.asarray(s, dtype=np.float64).T) for s in seqs]
+
+
+def edge_padded(seqs: list[np.ndarray], length: int) -> np.ndarray:
+    """aeon's (D, T_n) series as one (N, D, length) array, each right-padded with its last
+    value (edge padding: a series that has ended stays where it ended)."""
+    return np.stack([np.pad(s, ((0, 0), (0, length - s.shape[1])), mode="edge") for s in seqs])
+
+
+MINIROCKET_MIN_LENGTH = 9  # MiniRocket's kernels have 9 weights
+
+
+def minirocket_accuracy(
+    X: list[np.ndarray], y: np.ndarray, Xt: list[np.ndarray], yt: np.ndarray, seed: int = 0
+) -> float:
+    """Test accuracy of MiniRocket (aeon, one thread, ``random_state=seed``) fitted on (X, y);
+    (T, D) sequences, edge-padded to the longest of both sets (at least 9 steps)."""
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    if len(np.unique(y)) < 2:  # nothing to separate: the one class seen
+        return float(np.mean(yt == y[0]))
+    a, b = to_aeon(X), to_aeon(Xt)
+    length = max(MINIROCKET_MIN_LENGTH, *(s.shape[1] for s in a + b))
+    clf = MiniRocketClassifier(n_jobs=1, random_state=seed)
+    clf.fit(edge_padded(a, length), y)
+    return float(np.mean(clf.predict(edge_padded(b, length)) == yt))
+
+
+def dtw_accuracy(X: list[np.ndarray], y: np.ndarray, Xt: list[np.ndarray], yt: np.ndarray) -> float:
+    """Test accuracy of 1-NN DTW (aeon, unconstrained window) fitted on (X, y); (T, D) sequences
+    of any lengths (DTW aligns them; nothing is padded)."""
     from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
-    X, y, Xt, yt = _fit_split(task)
     clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw")
-    to_aeon = lambda seqs: [np.ascontiguousarray(s.T, dtype=np.float64) for s in seqs]  # noqa: E731
-    if len({len(s) for s in X + Xt}) == 1:  # equal length: one 3-D array (n, channels, T)
-        clf.fit(np.stack(to_aeon(X)), y)
-        pred = clf.predict(np.stack(to_aeon(Xt)))
-    else:
-        clf.fit(to_aeon(X), y)
-        pred = clf.predict(to_aeon(Xt))
-    return float(np.mean(pred == yt))
+    a, b = to_aeon(X), to_aeon(Xt)
+    if len({s.shape[1] for s in a + b}) == 1:  # equal length: one 3-D array (n, channels, T)
+        a, b = np.stack(a), np.stack(b)
+    clf.fit(a, y)
+    return float(np.mean(clf.predict(b) == yt))
+
+
+def minirocket(task: Any) -> float:
+    """Test accuracy of MiniRocket fitted on train + val (the split seed seeds its kernels)."""
+    return minirocket_accuracy(*_fit_split(task), seed=int(getattr(task, "seed", 0)))
+
+
+def one_nn_dtw(task: Any) -> float:
+    """Test accuracy of 1-NN DTW fitted on train + val."""
+    return dtw_accuracy(*_fit_split(task))
 
 
 def linear_summary(task: Any) -> float:
@@ -152,6 +205,70 @@ def ets(task: Any) -> float:
             forecast = model.fit(optimized=False, **params).forecast(h)
             errors.append(np.abs(np.asarray(forecast) - s[t + 1 : t + 1 + h]).mean())
     return float(np.mean(errors) / task.scale())
+
+
+AUTO_ETS_MAX_SEASON = 24  # forecast::ets: "frequency too high" above this; the season is dropped
+
+
+def auto_ets_candidates(m: int, positive: bool) -> list[dict[str, Any]]:
+    """The ETS models auto-ets chooses among (forecast::ets's set): error × trend × season,
+    multiplicative parts only for a positive series, no additive error with a multiplicative
+    season (numerically unstable), no season when m = 1 or m > ``AUTO_ETS_MAX_SEASON``."""
+    errors = ("add", "mul") if positive else ("add",)
+    trends = ((None, False), ("add", False), ("add", True))
+    seasons: tuple[str | None, ...] = (None,)
+    if 1 < m <= AUTO_ETS_MAX_SEASON:
+        seasons += ("add", "mul") if positive else ("add",)
+    return [
+        {"error": e, "trend": t, "damped_trend": d, "seasonal": s}
+        | ({"seasonal_periods": m} if s else {})
+        for e in errors
+        for t, d in trends
+        for s in seasons
+        if not (e == "add" and s == "mul")
+    ]
+
+
+def auto_ets(task: Any) -> dict[str, Any]:
+    """MASE of the ETS model with the lowest AICc on the training part (train + val), run
+    forward with its parameters to every test window's origin; also which model won."""
+    import warnings
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    raw = task.series_values()
+    fit_end = task.boundaries()[1]
+    sd = float(raw[: task.boundaries()[0]].std()) or 1.0  # the task's standardising scale
+    m, h = task.season_length, task.steps_ahead
+    best: tuple[float, dict[str, Any], Any] | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for spec in auto_ets_candidates(m, bool(np.all(raw > 0))):
+            try:
+                fitted = ETSModel(raw[:fit_end], initialization_method="estimated", **spec).fit(
+                    disp=False
+                )
+            except (ValueError, np.linalg.LinAlgError):
+                continue  # too few values for this model's initial states
+            if np.isfinite(fitted.aicc) and (best is None or fitted.aicc < best[0]):
+                best = (float(fitted.aicc), spec, fitted.params)
+        if best is None:
+            raise BadInput(
+                f"auto-ets: no ETS model fits the {fit_end} training values; expected a longer "
+                "series"
+            )
+        _, spec, params = best
+        errors = []
+        for t in task.window_ends("test"):
+            model = ETSModel(raw[: t + 1], initialization_method="estimated", **spec)
+            forecast = np.asarray(model.smooth(params).forecast(h))
+            errors.append(np.abs(forecast - raw[t + 1 : t + 1 + h]).mean() / sd)
+    name = (
+        "".join(("A" if spec["error"] == "add" else "M", "N" if spec["trend"] is None else "A"))
+        + ("d" if spec["damped_trend"] else "")
+        + {None: "N", "add": "A", "mul": "M"}[spec["seasonal"]]
+    )
+    return {"value": float(np.mean(errors) / task.scale()), "model": f"ETS({name})"}
 
 
 # -- voice activity detection --------------------------------------------------------------------
@@ -225,10 +342,12 @@ def silero(task: Any) -> dict[str, Any]:
 
 
 RUNNERS = {
+    "minirocket": (minirocket, "accuracy"),
     "1nn-dtw": (one_nn_dtw, "accuracy"),
     "linear-summary": (linear_summary, "accuracy"),
     "seasonal-naive": (seasonal_naive, "mase"),
     "ets": (ets, "mase"),
+    "auto-ets": (auto_ets, "mase"),
     **{f"webrtcvad-{k}": (webrtc(k), "f1") for k in range(4)},
     "silero-vad": (silero, "f1"),
 }
