@@ -193,13 +193,11 @@ def data_runs(
     assert spec.data is not None
     fair = protocol or protocols.DEFAULT
     kind = kind_of(spec)
-    extra = {"column": spec.column} if kind == "forecast" and spec.column else {}
-    if kind == "forecast":
-        from ..tasks.files import infer_season
+    extra: dict[str, Any] = {}
+    if kind == "forecast":  # the window is --seq-len; the season read off the dates if it fits
+        from ..tasks.files import forecast_options
 
-        season = infer_season(spec.data, spec.column)
-        if season <= spec.seq_len:  # the seasonal naive reads one season back in the window
-            extra["season"] = season
+        extra, _ = forecast_options(spec.data, spec.column, spec.seq_len)
     task = from_files(spec.data, kind=kind, **extra)
     config = task.config()
     name = config.pop("name")
@@ -226,6 +224,75 @@ def data_runs(
 def kind_of(spec: ProblemSpec) -> str:
     """The file task's kind for the spec's task kind."""
     return {"forecast": "forecast", "regress": "regress"}.get(spec.task_kind, "classify")
+
+
+def data_card(spec: ProblemSpec) -> str:
+    """One line on what was read from the user's file: sizes, the forecasting window and
+    season (and why), values filled."""
+    from ..tasks import make_task
+
+    first = data_runs(spec, archs(None)[:1], steps=1)[0]
+    task = make_task(first.task, **first.task_config)
+    if kind_of(spec) == "forecast":
+        from ..tasks.files import forecast_options
+
+        return f"data: {task.card(forecast_options(spec.data, spec.column, spec.seq_len)[1])}"
+    seqs, _ = task._read()
+    lengths = sorted({len(x) for x in seqs})
+    span = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]}–{lengths[-1]}"
+    return (
+        f"data: {Path(spec.data).name}: {len(seqs)} sequences of {span} steps × "
+        f"{seqs[0].shape[1]} feature(s), {task.output_size} "
+        + ("classes" if task.kind == "classify" else "target(s)")
+    )
+
+
+TRAIN_MEMORY_STATE = 4  # values kept per parameter in training: weight, gradient, Adam's m, v
+
+
+def training_bytes(spec: ProblemSpec, arch: str, seq_len: int, batch_size: int) -> int:
+    """What one training run of ``arch`` needs by formula: weights, gradients and Adam's two
+    moments (4 values per parameter) and the activations backprop keeps for a batch."""
+    from .. import cost
+
+    batch = cost.estimate(
+        arch,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        input_size=spec.input_size,
+        hidden_size=min(spec.hidden_size, 64),
+        num_layers=1,
+        output_size=spec.output_size,
+    )
+    return 4 * TRAIN_MEMORY_STATE * batch.params + batch.activation_bytes
+
+
+def training_memory_guard(spec: ProblemSpec, names: list[str], protocol: Any = None) -> None:
+    """The memory guard for training on the user's data, before anything trains: every
+    architecture's run (by formula, at the file's longest sequence and the training batch),
+    times the runs this machine trains at once, must fit ``MEASURE_MEMORY_FRACTION`` of its
+    RAM; otherwise one line with the estimate and what to change."""
+    import os
+
+    from ..errors import BadInput
+    from ..tasks import make_task
+
+    first = data_runs(spec, names[:1], protocol, steps=1)[0]
+    task = make_task(first.task, **first.task_config)
+    T = max(int(b.x.shape[1]) for b in (task.data(s) for s in ("train", "val", "test")))
+    workers = max(1, os.cpu_count() or 1)
+    budget = measure_budget_bytes()
+    need = {a: workers * training_bytes(spec, a, T, first.train.batch_size) for a in names}
+    over = [a for a in names if need[a] > budget]
+    if over:
+        worst = max(over, key=need.get)
+        raise BadInput(
+            f"training {', '.join(over)} on sequences of {T} steps needs ~{fmt(need[worst], 'B')} "
+            f"({worst}: {workers} run(s) at once, batch {first.train.batch_size}, by formula), "
+            f"over the memory guard's {fmt(budget, 'B')} ({MEASURE_MEMORY_FRACTION:.0%} of this "
+            f"machine's RAM); expected --archs without {', '.join(over)}, a smaller "
+            "--hidden-size, or shorter sequences"
+        )
 
 
 DATA_STEPS = 600  # the step budget on a user's data without a measured budget
@@ -366,6 +433,9 @@ def gather(
     # problem at the nearest stored horizon — under the protocol (advise/proxy.py says which).
     proxy = None if spec.data else proxies.choose(spec)
     if spec.data:
+        if run:  # before anything is said or trained
+            training_memory_guard(spec, names, protocol)
+        say(data_card(spec))
         steps, how = data_step_budget(spec, names, store, run, say, protocol)
         say(f"step budget: {how}")
         planned = data_runs(spec, names, protocol, max_steps, steps)

@@ -23,7 +23,12 @@ one named by ``column``).
 Every value must be a finite number; the first bad one stops the load with an error naming the
 file, the row and the column (CSV: 1-based, as a spreadsheet shows them, the header is row 1;
 NPZ: the array and its 0-based indices). Ragged rows (a different number of columns), empty
-cells, empty files, text where a number belongs, and NaN are refused.
+files, text where a number belongs and infinities are refused. Missing values (an empty cell,
+NaN, NA) in sequences are refused in one line with their count and first positions; in a
+forecast series they are filled as forecasting libraries do (pandas' ``interpolate()``, which
+statsmodels' own co2 example uses): linear interpolation between the neighbours, the nearest
+value before the first or after the last one — counted in the data card (:func:`data_card`).
+A series with more than ``MAX_MISSING`` of its values missing is refused the same way.
 
 Splits: classification and regression rows are split by a seeded permutation
 (``val_fraction``, ``test_fraction``); a forecast series is split by time.
@@ -54,6 +59,23 @@ TARGETS = ("last", "first")
 
 # ---------------------------------------------------------------------------------------------
 # Reading and checking
+
+
+MISSING = ("", "nan", "na", "n/a", "null", "none")  # cells read as a missing value
+MAX_MISSING = 0.2  # the largest fraction of a forecast series filled rather than refused
+
+
+def _is_missing(cell: str) -> bool:
+    return cell.strip().lower() in MISSING
+
+
+def _missing_error(path: str, what: str, where: list[str], total: int, expected: str) -> BadInput:
+    """One line: how many values are missing, the first few positions, what is expected."""
+    first = ", ".join(where[:3]) + (", …" if len(where) > 3 else "")
+    return BadInput(
+        f"{path}: {len(where)} of {total} values {what} missing (empty or NaN; first at "
+        f"{first}); expected {expected}"
+    )
 
 
 def _number(path: str, row: int, col: int, cell: str) -> float:
@@ -138,6 +160,15 @@ def _check_numeric(
                     f"not a number ({name}[{where}])"
                 )
     f = a.astype(np.float64)
+    gaps = np.isnan(f) if valid is None else np.isnan(f) & valid
+    if gaps.any():
+        where = [f"{name}[{', '.join(map(str, i))}]" for i in np.argwhere(gaps)[:4]]
+        total = int(f.size if valid is None else valid.sum())
+        raise BadInput(
+            f"{path}: {int(gaps.sum())} of {total} values of array {name!r} are missing (NaN; "
+            f"first at {', '.join(where[:3])}{', …' if gaps.sum() > 3 else ''}); expected a "
+            "number everywhere (variable-length sequences: a 'lengths' array)"
+        )
     bad = ~np.isfinite(f) if valid is None else ~np.isfinite(f) & valid
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -181,6 +212,15 @@ def read_sequences(
         _, rows = _split_header(rows, seq_cols)
         if not rows:
             raise BadInput(f"{path}: has a header but no data rows")
+        gaps = [f"row {i} column {c + 1}" for i, r in rows for c in seq_cols if _is_missing(r[c])]
+        if gaps:
+            raise _missing_error(
+                path,
+                "in the sequences are",
+                gaps,
+                len(rows) * len(seq_cols),
+                "a number in every cell (variable-length sequences: an NPZ with a 'lengths' array)",
+            )
         seqs, targets = [], []
         for i, r in rows:
             seqs.append(np.array([[_number(path, i, c + 1, r[c])] for c in seq_cols]))
@@ -282,7 +322,13 @@ def _only_numeric_column(path: str, rows: list[tuple[int, list[str]]]) -> int:
     width = len(rows[0][1])
     header = rows[0][1] if not all(_is_number(c) for c in rows[0][1]) else None
     data = rows[1:] if header is not None else rows
-    numeric = [c for c in range(width) if data and all(_is_number(r[c]) for _, r in data)]
+    numeric = [  # numbers, with gaps allowed (filled later), but not only gaps
+        c
+        for c in range(width)
+        if data
+        and all(_is_number(r[c]) or _is_missing(r[c]) for _, r in data)
+        and not all(_is_missing(r[c]) for _, r in data)
+    ]
     if len(numeric) == 1:
         return numeric[0]
     names = [header[c] if header else str(c + 1) for c in range(width)]
@@ -309,8 +355,8 @@ def infer_season(path: str, column: str | None = None) -> int:
     header = rows[0][1] if not all(_is_number(c) for c in rows[0][1]) else None
     data = [r for _, r in (rows[1:] if header is not None else rows)]
     for c in range(len(data[0]) if data else 0):
-        if all(_is_number(r[c]) for r in data):
-            continue  # a value column, not dates
+        if all(_is_number(r[c]) or _is_missing(r[c]) for r in data):
+            continue  # a value column (gaps allowed), not dates
         try:
             dates = np.array([r[c].strip() for r in data], dtype="datetime64[D]")
         except ValueError:
@@ -322,9 +368,22 @@ def infer_season(path: str, column: str | None = None) -> int:
     return 1
 
 
+def fill_missing(values: np.ndarray) -> np.ndarray:
+    """NaNs filled as pandas' ``interpolate(limit_direction="both")``: linearly between the
+    nearest known neighbours, the nearest known value before the first or after the last."""
+    known = np.flatnonzero(~np.isnan(values))
+    if len(known) == len(values):
+        return values
+    return np.interp(np.arange(len(values)), known, values[known])
+
+
 @functools.lru_cache(maxsize=16)
-def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.ndarray:
-    """A 1-D float64 series from a CSV column or an NPZ array."""
+def read_series_with_gaps(
+    path: str, column: str | None, stamp: tuple[int, int]
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A 1-D float64 series (NaN where a value is missing) from a CSV column or an NPZ array,
+    and where the missing values are ("row 5" in a CSV, as a spreadsheet counts; "[4]" in an
+    NPZ). Text and infinities are refused; so is a series missing more than ``MAX_MISSING``."""
     if _check_path(path) == ".npz":
         arrays = _load_npz(path)
         key = column or ("series" if "series" in arrays else None)
@@ -338,25 +397,51 @@ def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.nda
         a = arrays[key]
         if a.ndim != 1:
             raise BadInput(f"{path}: array {key!r} of shape {a.shape}; expected a 1-D series")
-        return _check_numeric(path, key, a)
-    rows = _read_csv(path)
-    width = len(rows[0][1])
-    first = rows[0][1]
-    if column is None:
-        col = _only_numeric_column(path, rows)
-    elif column in first:
-        col = first.index(column)
-    elif column.isdigit() and 1 <= int(column) <= width:
-        col = int(column) - 1
+        gaps = np.isnan(a.astype(np.float64)) if np.issubdtype(a.dtype, np.floating) else None
+        values = _check_numeric(path, key, a, None if gaps is None else ~gaps)
+        where = () if gaps is None else tuple(f"{key}[{i}]" for i in np.flatnonzero(gaps))
+        what = f"of array {key!r}"
     else:
-        raise BadInput(
-            f"column={column!r} is not accepted; expected one of {', '.join(first)} "
-            f"or a number 1-{width}"
+        rows = _read_csv(path)
+        width = len(rows[0][1])
+        first = rows[0][1]
+        if column is None:
+            col = _only_numeric_column(path, rows)
+        elif column in first:
+            col = first.index(column)
+        elif column.isdigit() and 1 <= int(column) <= width:
+            col = int(column) - 1
+        else:
+            raise BadInput(
+                f"column={column!r} is not accepted; expected one of {', '.join(first)} "
+                f"or a number 1-{width}"
+            )
+        named = column is not None and column in first and not _is_number(column)
+        if named or not (_is_number(first[col]) or _is_missing(first[col])):
+            rows = rows[1:]  # a header (a missing first value is data, not a header)
+        if not rows:
+            raise BadInput(f"{path}: has a header but no data rows")
+        values = np.array(
+            [np.nan if _is_missing(r[col]) else _number(path, i, col + 1, r[col]) for i, r in rows]
         )
-    _, rows = _split_header(rows, [col])
-    if not rows:
-        raise BadInput(f"{path}: has a header but no data rows")
-    return np.array([_number(path, i, col + 1, r[col]) for i, r in rows])
+        where = tuple(f"row {i}" for i, r in rows if _is_missing(r[col]))
+        what = f"of column {col + 1}"
+    if where and (len(where) > MAX_MISSING * len(values) or len(where) == len(values)):
+        raise _missing_error(
+            path,
+            f"{what} are",
+            list(where),
+            len(values),
+            f"at most {MAX_MISSING:.0%} missing to fill them (linear interpolation); fill or "
+            "drop the gaps yourself",
+        )
+    return values, where
+
+
+def read_series(path: str, column: str | None, stamp: tuple[int, int]) -> np.ndarray:
+    """A 1-D float64 series from a CSV column or an NPZ array, missing values filled
+    (:func:`fill_missing`)."""
+    return fill_missing(read_series_with_gaps(path, column, stamp)[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +541,48 @@ class FileForecast(Forecasting):
     @property
     def season_length(self) -> int:
         return self.season
+
+    @property
+    def filled(self) -> tuple[str, ...]:
+        """Where values were missing and filled by linear interpolation."""
+        return read_series_with_gaps(self.path, self.column, _stamp(self.path))[1]
+
+    def card(self, how: str | None = None) -> str:
+        """The data card: what was read, the window and season (``how``: in words, with where
+        they came from), the values filled."""
+        line = f"{Path(self.path).name}: {len(self.series_values())} values; " + (
+            how or f"window seq_len={self.seq_len}, season {self.season}"
+        )
+        if self.filled:
+            rows = [w.removeprefix("row ") for w in self.filled]
+            shown = ", ".join(rows[:3]) + (", …" if len(rows) > 3 else "")
+            at = "rows" if self.filled[0].startswith("row ") else "at"
+            line += (
+                f"; {len(self.filled)} missing value(s) filled by linear interpolation "
+                f"({at} {shown})"
+            )
+        return line
+
+
+def forecast_options(path: str, column: str | None, seq_len: int) -> tuple[dict[str, Any], str]:
+    """The forecast task's window and season for ``advise --data``, and the words that say
+    them: the window is ``seq_len`` (the user's --seq-len); the season is read off the dates
+    (:func:`infer_season`) and used when one season fits the window (the seasonal-naive
+    baseline reads one season back inside it), else the naive last-value baseline (m = 1)."""
+    m = infer_season(path, column)
+    opts: dict[str, Any] = {"seq_len": seq_len} | ({"column": column} if column else {})
+    words = f"window seq_len={seq_len} (--seq-len)"
+    if m > 1 and m <= seq_len:
+        opts["season"] = m
+        words += f", season {m} read off the dates"
+    elif m == 1:
+        words += ", season 1 (no season in the dates)"
+    else:
+        words += (
+            f"; the dates give a season of {m}, longer than the window: the baseline is the "
+            f"last value (m = 1); give --seq-len ≥ {m} to compare against last season"
+        )
+    return opts, words
 
 
 def from_files(
