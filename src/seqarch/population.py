@@ -23,6 +23,12 @@ members share every Python-level dispatch, the optimiser step and the evaluation
 arithmetic is the same K times over. A single small run on this CPU is dominated by dispatch
 overhead, which a population amortises; a model whose single run already keeps the GEMM busy
 (the Transformer's big matrix products) gains little.
+
+Two kernels, one loop. Where ``seqarch.fused`` has a kernel for the architecture (the RNN, LSTM
+and GRU without layer norm) the members run as one program: one batched GEMM per time step
+for all K members, the gates fused in one compiled call, the backward the hand-derived BPTT of
+``seqarch.derive`` — no autograd inside the recurrence. Otherwise the model's own equations run
+under ``torch.func.vmap`` (:func:`kernel` says which, and why).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
+from . import fused
 from .errors import BadInput
 from .train import (
     EVAL_BATCH,
@@ -45,6 +52,7 @@ from .train import (
     build_model,
     final_metrics,
     lr_factor,
+    make_task,
     setup,
     take,
 )
@@ -98,33 +106,18 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
     for run in runs:  # each member initialised exactly as train() initialises it alone
         torch.manual_seed(run.seed)
         gens.append(torch.Generator().manual_seed(run.seed))
-        model = build_model(run, task, max_len)
-        model.impl = type(model).population_impl
-        members.append(model)
-    base = members[0]
-    params, buffers = stack_module_state(members)  # {name: (K, ...)}
-    names = list(params)
-    theta = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        members.append(build_model(run, task, max_len))
+    engine: _Fused | _Vmap = (
+        _Fused(members) if fused.unsupported(members[0]) is None else _Vmap(members)
+    )
+    theta, names = engine.theta, list(engine.theta)
     m1 = {k: torch.zeros_like(v) for k, v in theta.items()}
     m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
     lrs = torch.tensor([r.train.lr for r in runs], dtype=torch.float32)  # (K,)
     active = torch.ones(K, dtype=torch.bool)
 
-    def forward(p: dict, b: dict, x: torch.Tensor) -> torch.Tensor:
-        return functional_call(base, (p, b), (x,))[0]
-
-    train_fn = vmap(forward, randomness="different")  # x (K, B, T, D) -> (K, B, T, O)
-    eval_fn = vmap(forward, in_dims=(0, 0, None))  # one x for every member
-
     def predict(split: str) -> torch.Tensor:
-        base.eval()
-        x = data[split].x
-        with torch.no_grad():
-            outs = [
-                eval_fn(theta, buffers, x[i : i + EVAL_BATCH])
-                for i in range(0, x.shape[0], EVAL_BATCH)
-            ]
-        return torch.cat(outs, dim=1)  # (K, N, T, O)
+        return engine.predict(data[split].x)  # (K, N, T, O)
 
     sign = 1.0 if task.higher_is_better else -1.0
     curves: list[list[dict]] = [[] for _ in runs]
@@ -150,15 +143,16 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
         ]
         T = max(b.x.shape[1] for b in batches)
         x = torch.stack([_pad_to(b.x, T) for b in batches])  # (K, B, T, D)
-        base.train()
-        y = train_fn(theta, buffers, x)  # (K, B, T, O)
-        member_loss = torch.stack(
-            [task.loss(y[k, :, : b.x.shape[1]], b) for k, b in enumerate(batches)]
-        )  # (K,)
-        grads = torch.autograd.grad(member_loss.sum(), [theta[k] for k in names])
+
+        def loss_of(y: torch.Tensor, batches: list = batches) -> torch.Tensor:
+            """y (K, B, T, O) -> (K,): each member's loss on its own batch."""
+            return torch.stack(
+                [task.loss(y[k, :, : b.x.shape[1]], b) for k, b in enumerate(batches)]
+            )
+
+        member_loss, g = engine.loss_and_grads(x, loss_of)
         step += 1
         with torch.no_grad():
-            g = dict(zip(names, grads, strict=True))
             if cfg.clip_norm is not None:
                 norms = torch.sqrt(sum(v.pow(2).flatten(1).sum(1) for v in g.values()))  # (K,)
                 coef = (cfg.clip_norm / (norms + 1e-6)).clamp(max=1.0)
@@ -226,7 +220,7 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
                     theta[n][k].copy_(best_theta[k][n])
     pred_val, pred_test = predict("val"), predict("test")
     results = []
-    n_params = sum(p.numel() for p in base.parameters())
+    n_params = sum(p.numel() for p in members[0].parameters())
     for k, _run in enumerate(runs):
         metrics = final_metrics(task, data, pred_val[k], pred_test[k])
         metrics |= {
@@ -238,6 +232,72 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
             "stopped": stopped[k],
             "seq_len": int(tr.x.shape[1]),
             "population": K,
+            "population_kernel": engine.name,
         }
         results.append(RunResult(metrics=metrics, curve=curves[k]))
     return results
+
+
+# -- the two kernels -------------------------------------------------------------------------
+
+
+def kernel(run: RunConfig, task: Any = None) -> tuple[str, str]:
+    """("fused", why) or ("vmap", why): the kernel a population of ``run`` would train with."""
+    ready_task = make_task(run.task, run.task_config) if task is None else task
+    model = build_model(run, ready_task, max_len=1)
+    reason = fused.unsupported(model)
+    if reason is None:
+        return "fused", f"{run.arch}: fused population kernel (seqarch.fused)"
+    return "vmap", f"{reason}; the population runs its own equations under torch.func.vmap"
+
+
+class _Fused:
+    """The members as one program: seqarch.fused's forward and hand-derived backward."""
+
+    name = "fused"
+
+    def __init__(self, members: list[torch.nn.Module]):
+        self.kernel = fused.Fused(members[0])
+        params, _ = stack_module_state(members)  # {name: (K, ...)}
+        self.theta = {k: v.detach().clone() for k, v in params.items()}
+
+    def loss_and_grads(self, x: torch.Tensor, member_loss: Any) -> tuple[torch.Tensor, dict]:
+        return self.kernel.loss_and_grads(self.theta, x, member_loss)
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        return self.kernel.predict(self.theta, x)
+
+
+class _Vmap:
+    """The members' own equations under torch.func.vmap, autograd for the gradients."""
+
+    name = "vmap"
+
+    def __init__(self, members: list[torch.nn.Module]):
+        for model in members:
+            model.impl = type(model).population_impl
+        self.base = members[0]
+        params, self.buffers = stack_module_state(members)  # {name: (K, ...)}
+        self.theta = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+
+        def forward(p: dict, b: dict, x: torch.Tensor) -> torch.Tensor:
+            return functional_call(self.base, (p, b), (x,))[0]
+
+        self.train_fn = vmap(forward, randomness="different")  # x (K, B, T, D) -> (K, B, T, O)
+        self.eval_fn = vmap(forward, in_dims=(0, 0, None))  # one x for every member
+
+    def loss_and_grads(self, x: torch.Tensor, member_loss: Any) -> tuple[torch.Tensor, dict]:
+        self.base.train()
+        losses = member_loss(self.train_fn(self.theta, self.buffers, x))  # (K,)
+        names = list(self.theta)
+        grads = torch.autograd.grad(losses.sum(), [self.theta[k] for k in names])
+        return losses.detach(), dict(zip(names, grads, strict=True))
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        self.base.eval()
+        with torch.no_grad():
+            outs = [
+                self.eval_fn(self.theta, self.buffers, x[i : i + EVAL_BATCH])
+                for i in range(0, x.shape[0], EVAL_BATCH)
+            ]
+        return torch.cat(outs, dim=1)  # (K, N, T, O)
