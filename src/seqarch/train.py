@@ -135,7 +135,7 @@ class RunConfig:
             raise BadInput(f"seed={self.seed!r} is not accepted; expected an integer")
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "arch": self.arch,
             "task": self.task,
             "task_config": dict(self.task_config),
@@ -143,6 +143,11 @@ class RunConfig:
             "train": asdict(self.train),
             "seed": self.seed,
         }
+        if reads_tokens(self.task):
+            # Part of the id: runs from before token inputs were read through an embedding
+            # (seqarch.models.common, ``tokens``) are a different recipe and never mixed in.
+            d["read_in"] = "embedding"
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
@@ -171,6 +176,14 @@ def make_task(name: str, config: dict) -> Any:
     from .tasks import make_task as _make_task
 
     return _make_task(name, **config)
+
+
+def reads_tokens(task_name: str) -> bool:
+    """Whether the task feeds a vocabulary (one-hot rows), so models read it as an embedding."""
+    from .tasks import TASKS
+
+    cls = TASKS.get(task_name)
+    return cls is not None and cls.inputs == "tokens"
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -247,6 +260,7 @@ def model_options(run: RunConfig, task: Any, max_len: int) -> dict[str, Any]:
         "output_size": task.output_size,
         "dropout": run.train.dropout,
         "layer_norm": run.train.layer_norm,
+        **({"tokens": True} if task.inputs == "tokens" else {}),
         **config,
     }
 

@@ -150,10 +150,39 @@ class SequenceModel(nn.Module):
     # model's own equations (fused kernels and compiled scans have no batching rule).
     population_impl: ClassVar[str] = "reference"
 
+    # Token inputs. A task with a vocabulary feeds one one-hot row (or a sum of a few) per step;
+    # a model told ``tokens=True`` starts the weights that multiply x directly (``read_in``) at
+    # embedding scale instead of a Linear's default U(±1/√D_in) (see docs/init-audit.md):
+    #   x W_inᵀ with x one-hot  ==  a row look-up of W_inᵀ: the read-in *is* an embedding table.
+    # ``token_std`` is that table's start-up scale. Default: a model whose reference reads
+    # tokens as nn.Embedding(V, H) (N(0, 1)) followed by a layer's input weights U(±1/√H)
+    # (nn.LSTM after an embedding; minGRU-pytorch's Embedding → Linear; mamba's embedding →
+    # in_proj): the folded product has entries of variance H · 1/(3H) = 1/3, so σ = 1/√3.
+    # Models whose read-in *is* the residual stream's embedding (nanoGPT's wte, Zoology's
+    # token embedding) set σ = 1, nn.Embedding's own scale, comparable to the positions.
+    token_std: ClassVar[float] = 3**-0.5
+    tokens: bool = False
+
     input_size: int
     hidden_size: int
     num_layers: int
     output_size: int | None
+
+    def read_in(self) -> list[Tensor]:
+        """The weights (out, D) — or a convolution's (out, D, k) — that multiply the input x
+        directly: with token inputs, the embedding table, one column per token."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _init_tokens(self, tokens: Any) -> None:
+        """Call last in ``__init__``: with ``tokens=True`` the read-in starts at N(0, token_std²)
+        — the one mechanism by which every model reads a vocabulary."""
+        if not isinstance(tokens, bool):
+            raise BadInput(f"tokens={tokens!r} is not accepted; expected true or false")
+        self.tokens = tokens
+        if tokens:
+            with torch.no_grad():
+                for w in self.read_in():
+                    nn.init.normal_(w, 0.0, self.token_std)
 
     def _init_readout(self, output_size: int | None) -> None:
         # y_t = W_hy h_t + b_y ; absent when the model returns its hidden sequence.
@@ -367,6 +396,7 @@ class RecurrentModel(StackedModel):
         dropout: float = 0.0,
         layer_norm: bool = False,
         impl: str = "fast",
+        tokens: bool = False,
     ):
         super().__init__()
         self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl)
@@ -375,6 +405,10 @@ class RecurrentModel(StackedModel):
             for l in range(num_layers)
         )
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+
+    def read_in(self) -> list[Tensor]:
+        return [self.cells[0].W_x]  # (G·H, D): every gate's input weights of the first layer
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -194,6 +194,7 @@ class MinRNN(StackedModel):
         layer_norm: bool = False,
         impl: str = "fast",
         chunk_size: int = 64,
+        tokens: bool = False,  # one-hot token inputs: the first W starts at embedding scale
     ):
         super().__init__()
         self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl, SCAN_IMPLS)
@@ -203,6 +204,10 @@ class MinRNN(StackedModel):
             for l in range(num_layers)
         )
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+
+    def read_in(self) -> list[Tensor]:
+        return [self.cells[0].W.weight]  # (G·H, D)
 
     def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """x (B, T, D) -> y (B, T, O), state (L, B, H) at T."""

@@ -137,6 +137,7 @@ class RetNet(StackedModel):
         activation: str = "gelu",
         layer_norm: bool = True,  # accepted for a uniform config; pre-LN is part of the design
         impl: str = "fast",
+        tokens: bool = False,  # one-hot token inputs: W_in starts as an embedding table
     ):
         super().__init__()
         self._init_stack(input_size, hidden_size, num_layers, dropout, True, impl)
@@ -151,6 +152,12 @@ class RetNet(StackedModel):
         )
         self.ln_f = nn.LayerNorm(d)
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+
+    token_std: ClassVar[float] = 1.0  # tokens read into the residual stream, as fla's embedding
+
+    def read_in(self) -> list[Tensor]:
+        return [self.W_in.weight]  # (d, D)
 
     @property
     def d_k(self) -> int:

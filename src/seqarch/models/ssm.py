@@ -195,6 +195,7 @@ class SSM(StackedModel):
         dt_rank: int | None = None,
         chunk_size: int = 64,
         selective: bool = True,
+        tokens: bool = False,  # one-hot token inputs: W_in starts at embedding scale
     ):
         super().__init__()
         self._init_stack(input_size, hidden_size, num_layers, dropout, layer_norm, impl, SCAN_IMPLS)
@@ -211,6 +212,10 @@ class SSM(StackedModel):
             for _ in range(num_layers)
         )
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+
+    def read_in(self) -> list[Tensor]:
+        return [self.W_in.weight]  # (H, D)
 
     def state_shape(self, batch_size: int) -> tuple[int, ...]:
         return (self.num_layers, batch_size, self.hidden_size, self.state_size)

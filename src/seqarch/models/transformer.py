@@ -168,6 +168,7 @@ class Transformer(SequenceModel):
         activation: str = "gelu",
         layer_norm: bool = True,  # accepted for a uniform config; pre-LN is part of the design
         impl: str = "fast",
+        tokens: bool = False,  # one-hot token inputs: W_in starts as an embedding table
     ):
         super().__init__()
         self.input_size = check_width("input_size", input_size)
@@ -190,6 +191,16 @@ class Transformer(SequenceModel):
         )
         self.ln_f = nn.LayerNorm(d)
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+
+    # The read-in of tokens is the residual stream's embedding (nanoGPT's wte, Zoology's token
+    # embedding): N(0, 1) as nn.Embedding, so a token's vector (norm ≈ √d) is comparable to its
+    # position's — learned N(0, 1) rows (≈ √d) or sinusoids (√(d/2)). At a Linear's default
+    # U(±1/√V) a one-hot token has norm ≈ √(d/(3V)), about 1/20 of the position at V = 256.
+    token_std: ClassVar[float] = 1.0
+
+    def read_in(self) -> list[Tensor]:
+        return [self.W_in.weight]  # (d, D)
 
     # -- state: the KV cache ---------------------------------------------------------------
 
