@@ -343,7 +343,8 @@ def to_svg(panel: Panel, prefix: str) -> str:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         # fixed margins instead of tight_layout: one draw per figure, not two
-        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
+        bottom = 0.24 if panel.categories is not None else 0.15  # room for slanted names
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=bottom, top=0.9)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", transparent=True)
         plt.close(fig)
