@@ -202,10 +202,12 @@ def card(rec: Any, arch: str, facts: dict, meta: dict, where: Path) -> str:
     )
     problem = ", ".join(f"{k}={x}" for k, x in rec.spec.to_dict().items() if x is not None)
     table = markdown_table(rec)
+    lost = meta.get("lost_to")
     return "\n".join(
         [
             f"# {arch} on {Path(rec.spec.data).name} — {role} by seqarch",
             "",
+            *([f"**Lost to a classical peer: {lost}.**", ""] if lost else []),
             f"Problem: {problem}.",
             f"Advice: {rec.recommendation} (runner-up {rec.runner_up}); "
             f"confidence {rec.confidence} ({rec.confidence_basis}).",
@@ -251,6 +253,7 @@ def keep(
 ) -> list[tuple[str, Path]]:
     """Refit the recommendation and the runner-up on train + validation and save each to
     ``out/<arch>`` (default :func:`default_out`); returns [(arch, directory)]."""
+    from .advise.headline import lost_to
     from .store import Store, default_path
 
     say = say or (lambda _m: None)
@@ -282,6 +285,7 @@ def keep(
                 },
                 "evidence": list(_verdict(rec, arch).evidence),
                 "role": "recommended" if arch == rec.recommendation else "runner-up",
+                "lost_to": lost_to(getattr(rec, "peer_win", None), arch),
             }
             where = Path(out) / arch
             path = save(where, model, meta, card(rec, arch, facts, meta, where))
@@ -301,10 +305,11 @@ def kept_line(arch: str, path: Path) -> str:
     """What advise prints for a kept model."""
     meta = json.loads((path / CONFIG).read_text("utf-8"))
     r, metric = meta["refit"], meta["task"]["metric"]
+    lost = f"; {meta['lost_to']}" if meta.get("lost_to") else ""
     return (
         f"kept {meta['role']} {arch}: {path}/ (refit {r['steps']} steps on train + validation, "
         f"test {metric} {r['test']:.4g}; card {path / CARD}); use it with `seqarch predict "
-        f"{path} FILE` or `seqarch export {path}`"
+        f"{path} FILE` or `seqarch export {path}`{lost}"
     )
 
 

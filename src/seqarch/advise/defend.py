@@ -28,6 +28,7 @@ class Recommendation:
     peers: list[dict] = field(default_factory=list)  # classical peers on the same splits
     signal_lag: dict | None = None  # --data, unknown horizon: how far back, measured (lag.py)
     proxy: dict | None = None  # without data: the task quality was measured on (proxy.py)
+    peer_win: dict | None = None  # a classical peer that beats every sequence model (headline)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class Recommendation:
             "peers": list(self.peers),
             "signal_lag": self.signal_lag,
             "proxy": self.proxy,
+            "peer_win": self.peer_win,
             "ranking": [v.to_dict() for v in self.ranking],
             "flips": list(self.flips),
             "caveats": list(self.caveats),
@@ -321,7 +323,12 @@ def peer_verdict(
     ranking: list[Verdict], evidence: dict[str, Evidence]
 ) -> tuple[list[dict], str | None]:
     """The classical peers beside the neural models, and what they say about the winner: if
-    no neural model's skill interval lies wholly above the best peer's, say so and name it."""
+    no neural model beats the best peer beyond the interval of their paired difference
+    (seqarch.advise.headline.versus), say so and name it."""
+    from ..rules import EQUIVALENT_SKILL as margin
+    from ..rules import compare
+    from .headline import versus
+
     peers = next((ev.peers for ev in evidence.values() if ev.peers), [])
     if not peers:
         return [], None
@@ -343,7 +350,7 @@ def peer_verdict(
         for v in ranking
         if v.feasible
         and evidence[v.arch].quality is not None
-        and evidence[v.arch].quality.lo > best.skill.hi
+        and compare(versus(best, evidence[v.arch].quality), margin) == "worse"
     ]
     said = (
         f"{best.name} reached {best.metric} {best.value:.3g} (skill {best.skill.mean:.2f}"
@@ -352,11 +359,14 @@ def peer_verdict(
     )
     if not beat:
         return rows, (
-            f"No neural model beats the classical peer {best.name} beyond its interval: {said}. "
+            f"No neural model beats the classical peer {best.name} beyond the paired interval: "
+            f"{said}. "
             f"On this data {best.name} is the honest choice unless a neural model's other "
             "strengths (streaming, a fixed-size state, one exportable graph) are what you need."
         )
-    return rows, f"{', '.join(beat)} beat the best classical peer beyond the intervals: {said}."
+    return rows, (
+        f"{', '.join(beat)} beat the best classical peer beyond the paired interval: {said}."
+    )
 
 
 def _interval_words(q: Quality) -> str:
@@ -477,6 +487,9 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         caveats.append("The horizon is unknown, so the advice assumes the worst case.")
     confidence, basis = confidence_of(spec, ranking, evidence, missing)
     peer_rows, peer_note = peer_verdict(ranking, evidence)
+    from .headline import peer_win
+
+    won = peer_win(ranking, evidence)
     if peer_note is not None:
         caveats.insert(0, peer_note)
         if confidence == "high" and "No neural model" in peer_note:
@@ -503,6 +516,7 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         confidence=confidence,
         confidence_basis=basis,
         peers=peer_rows,
+        peer_win=won,
     )
 
 
@@ -559,8 +573,11 @@ def to_markdown(rec: Recommendation) -> str:
     """The advice as a Markdown document."""
     table = markdown_table(rec)
     spec = ", ".join(f"{k}={v}" for k, v in rec.spec.to_dict().items() if v is not None)
+    from .headline import headline
+
+    first = headline(rec.peer_win)
     parts = [
-        f"# seqarch advice: {rec.recommendation}",
+        f"# seqarch advice: {first or rec.recommendation}",
         f"Problem: {spec}. Runner-up: {rec.runner_up}. Confidence: {rec.confidence} "
         f"({rec.confidence_basis}).",
         "## Ranking",

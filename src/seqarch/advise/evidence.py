@@ -100,6 +100,7 @@ class Peer:
     value: float  # mean of the metric over the splits
     skill: Any  # a seqarch.protocol.Interval of skill over the splits (half-width 0: one split)
     source: str  # measurement:<id>,...
+    seed_skills: dict[int, float] = field(default_factory=dict)  # skill on each seed's split
 
 
 @dataclass

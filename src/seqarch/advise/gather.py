@@ -529,25 +529,36 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
     first = planned[0]
     fair = protocols.get(first.train.protocol)
     resplit = first.task_config.get("seed") == first.seed
-    configs = [
-        {**first.task_config, "seed": s} if resplit else dict(first.task_config) for s in fair.seeds
-    ]
-    configs = list({json.dumps(c, sort_keys=True): c for c in configs}.values())
+    by_seed = {  # the split each of the protocol's seeds trained on
+        s: {**first.task_config, "seed": s} if resplit else dict(first.task_config)
+        for s in fair.seeds
+    }
+    configs = list({json.dumps(c, sort_keys=True): c for c in by_seed.values()}.values())
     task = make_task(first.task, **configs[0])
     out = []
     for name in peer_lib.peers_for(task):
         if run:
             say(f"fitting the classical peer {name} on the same {len(configs)} split(s) …")
-        hits = [peer_lib.ensure(store, name, first.task, c, run=run) for c in configs]
-        hits = [h for h in hits if h is not None]
+        found = {
+            json.dumps(c, sort_keys=True): peer_lib.ensure(store, name, first.task, c, run=run)
+            for c in configs
+        }
+        hits = [h for h in found.values() if h is not None]
         if not hits:
             continue
         v = hits[0]["value"]
+
+        def skill(h: dict) -> float:
+            r = h["value"]
+            return skill_of(float(r["value"]), float(r["baseline"]), r["higher_is_better"])
+
         values = [float(h["value"]["value"]) for h in hits]
-        skills = [
-            skill_of(x, float(h["value"]["baseline"]), v["higher_is_better"])
-            for x, h in zip(values, hits, strict=True)
-        ]
+        skills = [skill(h) for h in hits]
+        seed_skills = {  # per seed, for the paired comparison with the sequence models
+            s: skill(found[key])
+            for s, c in by_seed.items()
+            if found[key := json.dumps(c, sort_keys=True)] is not None
+        }
         iv = protocols.interval(skills) if len(hits) > 1 else protocols.Interval(skills[0], 0.0, 1)
         out.append(
             Peer(
@@ -556,6 +567,7 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
                 value=sum(values) / len(values),
                 skill=iv,
                 source="measurement:" + ",".join(h["id"][:8] for h in hits),
+                seed_skills=seed_skills,
             )
         )
     return out

@@ -16,8 +16,11 @@ from .evaluate import EvalRow, TableRow, differs, evaluation_summary
 
 
 def advice(rec: Recommendation) -> list[RenderableType]:
-    """The ranking (peers beneath), the defense in a panel, then the notes."""
+    """The headline when a classical peer wins, the ranking (peers beneath), the defense in a
+    panel, then the notes."""
     from rich import box
+
+    from .headline import headline
 
     rows = ranking_rows(rec) + peer_rows(rec)
     caption = (
@@ -41,7 +44,11 @@ def advice(rec: Recommendation) -> list[RenderableType]:
     for r in rows:
         t.add_row(*(escape(v) for v in r.values()))
     title = f"[bold]{rec.recommendation}[/] (runner-up: {rec.runner_up})"
+    first = headline(rec.peer_win)
+    if first is not None:  # a classical peer wins: said before anything else
+        title = f"the best sequence model: {title}"
     parts: list[RenderableType] = [
+        *([f"[bold]{escape(first)}[/]"] if first is not None else []),
         t,
         caption,
         Panel(escape(rec.defense), title=title, border_style="green"),
