@@ -43,11 +43,15 @@ state continues the sequence and unrolling ``step`` equals ``forward``.
 convolutions from PyTorch's Conv1d default U(±1/√(C_in·k)) with g = ‖V‖ (so W = V at the
 start; the reference's ``normal_(0, 0.01)`` on the weight-normed convolutions is overwritten
 by the weight-norm hook before any forward, so it never takes effect), the 1×1 skip
-convolution N(0, 0.01²), every bias PyTorch's default.
+convolution N(0, 0.01²), every bias PyTorch's default. With ``tokens=True`` (one-hot inputs)
+the read-in — the first level's V (one table per tap) and its 1×1 skip — starts at
+N(0, 1/3) instead, the scale of an embedding N(0, 1) folded into a layer's default weights
+(``SequenceModel.token_std``), and g = ‖V‖ again so that W is the drawn table.
 
 ``impl="reference"`` writes F as the sum over the k taps above (one matrix product per tap);
-``impl="fast"`` (default) calls PyTorch's conv1d. They are tested equal in outputs, states
-and gradients, and count the same FLOPs.
+``impl="fast"`` (default) calls PyTorch's conv1d, and for a single step (T = 1, streaming)
+gathers the k taps from the buffer into one matrix-vector product. They are tested equal in
+outputs, states and gradients, and count the same FLOPs.
 """
 
 from __future__ import annotations
@@ -103,6 +107,10 @@ class CausalConv(nn.Module):
         T = u.shape[-1]
         z = torch.cat([buf, u], dim=-1)  # (B, C_in, (k−1)·d + T): the past, then the chunk
         new_buf = z[..., T:]  # the last (k−1)·d inputs
+        if impl == "fast" and T == 1:  # a streaming step: only the k taps, not the whole buffer
+            taps = z[..., :: self.d].flatten(1)  # (B, C_in·k): u_{t−(k−1)·d}, …, u_{t−d}, u_t
+            W = self.weight.flatten(1)  # (C_out, C_in·k), the same (C_in, k) order
+            return F.linear(taps, W, self.conv.bias)[..., None], new_buf
         if impl == "fast":
             return self.conv(z), new_buf
         W, b = self.weight, self.conv.bias
@@ -133,7 +141,12 @@ class TemporalBlock(nn.Module):
         z = self.drop(F.relu(z))
         z, buf2 = self.conv2(z, buf2, impl)
         z = self.drop(F.relu(z))
-        res = u if self.skip is None else self.skip(u)
+        if self.skip is None:
+            res = u
+        else:  # S u + c at every position: one matrix product (B·T, C_in) × (C_in, H)
+            res = F.linear(u.transpose(1, 2), self.skip.weight[..., 0], self.skip.bias).transpose(
+                1, 2
+            )
         return F.relu(z + res), buf1, buf2
 
 
@@ -157,6 +170,7 @@ class TCN(SequenceModel):
         max_len: int | None = None,  # the history to cover: levels grow until R ≥ max_len
         layer_norm: bool = False,  # accepted for a uniform config; the TCN normalises weights
         impl: str = "fast",
+        tokens: bool = False,  # one-hot token inputs: the first level's read-in as a table
     ):
         super().__init__()
         self.input_size = check_width("input_size", input_size)
@@ -186,6 +200,18 @@ class TCN(SequenceModel):
             TemporalBlock(D if l == 0 else H, H, k, 2**l, self.dropout) for l in range(levels)
         )
         self._init_readout(output_size)
+        self._init_tokens(tokens)
+        if self.tokens:  # g = ‖V‖ again, so W = V: the drawn table itself, at token_std
+            conv = self.blocks[0].conv1.conv.parametrizations.weight
+            with torch.no_grad():
+                conv.original0.copy_(conv.original1.norm(dim=(1, 2), keepdim=True))
+
+    def read_in(self) -> list[Tensor]:
+        """The first level's weights on x: conv 1's V (H, D, k), one table per tap, and the
+        1×1 skip (H, D, 1) when D ≠ H."""
+        first = self.blocks[0]
+        V = first.conv1.conv.parametrizations.weight.original1
+        return [V] + ([first.skip.weight] if first.skip is not None else [])
 
     # -- what the rest of seqarch asks -----------------------------------------------------------
 
