@@ -43,6 +43,7 @@ def evidence(
                 seq_len=spec.seq_len,
                 run_ids=[f"{arch}0001aaaa", f"{arch}0002bbbb"],
                 train_seconds=train_seconds,
+                seed_skills={0: s, 1: s},  # the same seeds for every model: paired
             )
         if step_us and arch in step_us:
             ev.step_us = A.Figure(step_us[arch], "µs", f"measurement:{arch}-step")

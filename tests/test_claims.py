@@ -321,13 +321,33 @@ def test_one_seed_is_no_interval_so_no_verdict(tmp_path):
 
 def test_compare_states_its_rule():
     from seqarch.protocol import Interval
+    from seqarch.rules import interval_difference as diff
 
     # disjoint but far inside the margin (1.0000 against 0.9995): no difference that matters
-    assert E.compare(Interval(1.0, 1e-4, 3), Interval(0.9995, 1e-4, 3), 0.05) == "equivalent"
-    assert E.compare(Interval(0.9, 0.01, 3), Interval(0.5, 0.01, 3), 0.05) == "better"
-    assert E.compare(Interval(0.5, 0.01, 3), Interval(0.9, 0.01, 3), 0.05) == "worse"
-    assert E.compare(Interval(0.9, 0.3, 3), Interval(0.8, 0.3, 3), 0.05) == "unresolved"
+    assert E.compare(diff(Interval(1.0, 1e-4, 3), Interval(0.9995, 1e-4, 3)), 0.05) == "equivalent"
+    assert E.compare(diff(Interval(0.9, 0.01, 3), Interval(0.5, 0.01, 3)), 0.05) == "better"
+    assert E.compare(diff(Interval(0.5, 0.01, 3), Interval(0.9, 0.01, 3)), 0.05) == "worse"
+    assert E.compare(diff(Interval(0.9, 0.3, 3), Interval(0.8, 0.3, 3)), 0.05) == "unresolved"
     assert E.faster(1.0, 0.1, 2.0, 0.1) == "faster" and E.faster(1.0, 0.5, 1.2, 0.1) == "tie"
+    # paired by seed: marginal intervals that overlap, a difference that does not
+    seeds = E.paired_difference({0: 0.5, 1: 0.7, 2: 0.9}, {0: 0.4, 1: 0.61, 2: 0.79})
+    assert E.compare(seeds, 0.05) == "better" and seeds.paired
+
+
+def test_a_claim_with_a_part_not_measured_is_incomplete_not_holds():
+    f = E.Finding()
+    f.part("lighter", "holds", "fewer parameters")
+    f.part("faster per step", None, "`seqarch claims --run` takes the timings")
+    assert f.verdict == "incomplete"
+    assert f.why.startswith("incomplete: 1 of 2 parts measured (holds so far)")
+    f.part("cheaper state", "breaks", "more bytes")
+    assert f.verdict == "incomplete" and "2 of 3 parts measured (depends so far)" in f.why
+    g = E.Finding()
+    g.part("faster per step", None, "not timed")
+    assert g.verdict == "missing"
+    h = E.Finding()
+    h.part("lighter", "holds", "fewer parameters")
+    assert h.verdict == "holds" and not h.why.startswith("incomplete")
 
 
 def test_a_run_stopped_by_time_never_decides_a_claim():
@@ -385,12 +405,15 @@ def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
     with Store(db) as store:
         st = E.Stored(store)
     adding = _row("lstm", True)
-    # the real task alone: its verdict, the probe named as missing
+    # the real task alone: incomplete, never holds — the probe named as missing
     e = C._table_entry(claim, st, adding, [_row("lstm", True)])
-    assert e.verdict == "holds" and any("adding problem 60 steps back" in m for m in e.missing)
+    assert e.verdict == "incomplete" and e.why.startswith(
+        "incomplete: 1 of 2 parts measured (holds so far)"
+    )
+    assert any("adding problem 60 steps back" in m for m in e.missing)
     assert any(n.source == "run:0123456789abcdef" for n in e.numbers)
     e = C._table_entry(claim, st, adding, [_row("transformer", False)])
-    assert e.verdict == "breaks", e.why
+    assert e.verdict == "incomplete" and "(breaks so far)" in e.why, e.why
     # a real task where one of the four has no runs is not judged
     e = C._table_entry(claim, st, adding, [_row("lstm", True, covered="3 of 4")])
     assert e.verdict == "missing" and len(e.missing) == 2
@@ -407,8 +430,8 @@ def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
 
 
 def test_an_unresolved_entry_asks_for_more_seeds_of_what_it_cites(tmp_path):
+    from seqarch import protocol
     from seqarch.claims import seeds_for_unresolved
-    from seqarch.claims.run import MORE_SEEDS
 
     db = tmp_path / "s.db"
     with Store(db) as store:
@@ -417,8 +440,8 @@ def test_an_unresolved_entry_asks_for_more_seeds_of_what_it_cites(tmp_path):
     assert judge(db, "gru-context").verdict == "unresolved"
     extra = seeds_for_unresolved(db)
     assert sorted((r.arch, r.seed) for r in extra) == [
-        (a, s) for a in ("gru", "lstm") for s in range(3, MORE_SEEDS)
-    ]
+        (a, s) for a in ("gru", "lstm") for s in range(3, 3 + protocol.DEFAULT.race_step)
+    ]  # one racing round: the models in question only, matched seed for seed
     assert {r.train.lr for r in extra} == {0.01} and {r.task for r in extra} == {"regime_switch"}
     db2 = tmp_path / "s2.db"
     with Store(db2) as store:  # resolved: nothing more is asked

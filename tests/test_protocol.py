@@ -3,10 +3,10 @@ floor of early stopping, runs stopped by time, tie-breaking, the memory guard, t
 
 from __future__ import annotations
 
-import ast
 import importlib
 import math
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from seqarch import advise as A
-from seqarch import protocol, study
+from seqarch import protocol, rules, study
 from seqarch.advise import decide
 from seqarch.store import Store
 from seqarch.train import RunConfig, TrainConfig, train
@@ -143,7 +143,12 @@ def test_a_run_stopped_by_time_is_flagged_and_never_high_confidence() -> None:
     assert "stopped by the time limit, not converged" in rec.defense
 
 
-def quality(skill: float, hw: float, n: int = 3, **kw) -> A.Quality:
+def quality(skill: float, hw: float, n: int = 3, seeds: list[float] | None = None, **kw):
+    """A planted quality; ``seeds``: its skill per seed 0, 1, … (paired with other models')."""
+    if seeds is not None:
+        iv = protocol.interval(seeds)
+        skill, hw, n = iv.mean, iv.half_width, iv.n
+        kw["seed_skills"] = dict(enumerate(seeds))
     return A.Quality(
         skill=A.Figure(skill, "", "run:x"),
         spread=hw,
@@ -175,19 +180,196 @@ def test_high_confidence_never_stands_over_an_interval_that_spans_the_baseline()
     assert not any(v.adequate for v in rec.ranking)
 
 
-def test_adequate_means_the_interval_overlaps_the_best() -> None:
-    best = quality(0.90, 0.02)
-    assert decide.adequacy(quality(0.85, 0.04), best) == "adequate"  # 0.89 ≥ 0.88 − 0.01
-    assert decide.adequacy(quality(0.80, 0.02), best) == "short"
-    assert decide.adequacy(quality(0.10, 0.20), best) == "unresolved"
-    assert decide.adequacy(quality(-0.10, 0.02), best) == "baseline"
+def test_skill_is_pinned_on_hand_computed_values() -> None:
+    """0 at the trivial baseline, 1 at perfect, for higher- and lower-is-better metrics."""
+    assert rules.skill_of(0.8, 0.2, True) == pytest.approx(0.75)  # accuracy: 0.6 / 0.8
+    assert rules.skill_of(0.2, 0.2, True) == 0.0  # accuracy at chance
+    assert rules.skill_of(0.1, 0.2, True) == pytest.approx(-0.125)  # below chance
+    assert rules.skill_of(1.0, 0.1, True) == 1.0
+    assert rules.skill_of(0.04, 0.16, False) == pytest.approx(0.75)  # MSE: 1 − 0.04 / 0.16
+    assert rules.skill_of(0.2, 0.16, False) == pytest.approx(-0.25)  # MSE worse than baseline
+    assert rules.skill_of(1 / 60, 1 / 6, False) == pytest.approx(0.9)  # the adding problem
+    assert rules.skill_of(0.5, 1.0, False) == pytest.approx(0.5)  # MASE against the naive
+    assert rules.skill_of(1.25, 1.0, False) == pytest.approx(-0.25)  # MASE worse than naive
+    assert rules.skill_of(0.0, 0.0, False) == 0.0  # a baseline at 0 leaves nothing to gain
+
+
+def test_every_standing_at_its_boundary() -> None:
+    """The advisor's standings on planted intervals at each boundary (margin 0.01)."""
+    m = rules.EQUIVALENT_SKILL
+    assert m == 0.01
+    best = quality(0, 0, seeds=[0.70, 0.80, 0.90])
+    assert rules.adequacy(None, best) == "unknown"
+    assert rules.adequacy(best, best) == "adequate"
+    # the paired difference lies exactly at −margin: adequate; a hair below: short
+    assert rules.adequacy(quality(0, 0, seeds=[0.69, 0.79, 0.89]), best) == "adequate"
+    assert rules.adequacy(quality(0, 0, seeds=[0.689, 0.789, 0.889]), best) == "short"
+    # a difference of −0.01 ± 0.0248 straddles −margin: unresolved
+    assert rules.adequacy(quality(0, 0, seeds=[0.68, 0.80, 0.89]), best) == "unresolved"
+    d = rules.Difference
+    assert rules.against_margin(d(-0.005, 0.005, 3, True, "")) == "adequate"  # lo = −0.01
+    assert rules.against_margin(d(-0.005, 0.0051, 3, True, "")) == "unresolved"
+    assert rules.against_margin(d(-0.02, 0.01, 3, True, "")) == "unresolved"  # hi = −0.01
+    assert rules.against_margin(d(-0.02, 0.0099, 3, True, "")) == "short"
+    # baseline: the whole interval below the margin; at the margin it is not
+    assert rules.adequacy(quality(0.004, 0.0059), best) == "baseline"
+    assert rules.adequacy(quality(0.004, 0.006), best) != "baseline"
+    # an interval as wide as its distance from the baseline is unresolved; narrower clears it
+    wide, narrow = quality(0.05, 0.05), quality(0.05, 0.0499)
+    assert rules.adequacy(wide, wide) == "unresolved"
+    assert rules.adequacy(narrow, narrow) == "adequate"
+
+
+def test_the_claims_standings_and_comparisons_at_their_boundaries() -> None:
+    assert (rules.SOLVED, rules.FAILED) == (0.9, 0.5)
+    q = quality  # lo = skill − hw, hi = skill + hw
+    assert rules.standing(q(0.95, 0.05)) == "solves"  # lo = 0.9
+    assert rules.standing(q(0.95, 0.0501)) == "unresolved"  # straddles 0.9
+    assert rules.standing(q(0.85, 0.05)) == "unresolved"  # hi = 0.9
+    assert rules.standing(q(0.85, 0.0499)) == "short"
+    assert rules.standing(q(0.25, 0.25)) == "short"  # hi = 0.5
+    assert rules.standing(q(0.25, 0.2499)) == "fails"
+    assert rules.standing(q(0.99, math.inf, n=1)) == "unresolved"  # one seed
+    assert rules.standing(q(0.99, 0.001, stopped_by_time=1)) == "unresolved"
+    d = rules.Difference
+    assert rules.compare(d(0.0, 0.05, 3, True, ""), 0.05) == "equivalent"  # within ±0.05
+    assert rules.compare(d(0.0, 0.0625, 3, True, ""), 0.05) == "unresolved"
+    assert rules.compare(d(0.0625, 0.0625, 3, True, ""), 0.05) == "unresolved"  # lo = 0
+    assert rules.compare(d(0.0625, 0.0624, 3, True, ""), 0.05) == "better"
+    assert rules.compare(d(-0.0625, 0.0624, 3, True, ""), 0.05) == "worse"
+    assert rules.faster(1.0, 0.25, 1.25, 0.0) == "tie"  # a gap equal to the spread
+    assert rules.faster(1.0, 0.25, 1.5, 0.0) == "faster"
+    assert rules.faster(1.5, 0.0, 1.0, 0.25) == "slower"
+    assert rules.tie(2.0, None, 2.0, None)
+
+
+def test_a_paired_difference_pairs_by_seed_and_falls_back_honestly() -> None:
+    a = {0: 0.70, 1: 0.80, 2: 0.90}
+    b = {0: 0.65, 1: 0.76, 2: 0.84}  # 0.05, 0.04, 0.06 below a, seed for seed
+    d = rules.paired_difference(a, b)
+    assert d.paired and d.n == 3 and d.mean == pytest.approx(0.05)
+    assert d.half_width == pytest.approx(4.302653 * 0.01 / math.sqrt(3), rel=1e-5)
+    assert d.lo > 0  # the marginal intervals (±0.25) overlap; the paired difference does not
+    assert protocol.interval(a.values()).overlaps(protocol.interval(b.values()))
+    u = rules.paired_difference({0: 0.7, 1: 0.8}, {2: 0.6, 3: 0.7})
+    assert not u.paired and u.how.startswith("unpaired (Welch)")
+    assert u.mean == pytest.approx(0.1) and u.half_width > 0.1
+    one = rules.paired_difference({0: 0.7}, {0: 0.6})
+    assert not one.paired and one.half_width == math.inf  # one seed: no interval, said so
+    assert "no interval" in one.text()
+    # between qualities: paired when both have per-seed skills under one protocol
+    qa, qb = quality(0, 0, seeds=list(a.values())), quality(0, 0, seeds=list(b.values()))
+    assert rules.difference(qa, qb).paired
+    assert not rules.difference(quality(0.8, 0.1), quality(0.7, 0.1)).paired
+
+
+def _planted(spec, qualities: dict, seq_us: dict) -> dict:
+    ev = {}
+    for arch, q in qualities.items():
+        e = A.formula_evidence(spec, arch)
+        e.quality = q
+        e.seq_us = A.Figure(seq_us[arch], "µs", f"measurement:{arch}")
+        ev[arch] = e
+    return ev
+
+
+def test_the_ranking_follows_the_paired_rule_not_overlapping_intervals() -> None:
+    """Three models whose marginal intervals overlap (a strong seed effect) but whose paired
+    differences do not: the cheapest is shown short, the next shown as good — it wins."""
+    spec = A.ProblemSpec(seq_len=100, horizon=20)
+    best = [0.70, 0.80, 0.90]  # lstm: ± 0.25 over seeds, the costliest
+    ev = _planted(
+        spec,
+        {
+            "lstm": quality(0, 0, seeds=best),
+            "gru": quality(0, 0, seeds=[x - 0.004 for x in best]),  # −0.004, seed for seed
+            "rnn": quality(0, 0, seeds=[x - 0.06 for x in best]),  # −0.06, seed for seed
+        },
+        {"rnn": 100.0, "gru": 200.0, "lstm": 300.0},
+    )
+    iv = {a: e.quality for a, e in ev.items()}
+    assert iv["rnn"].hi >= iv["lstm"].lo - 0.01  # the old overlap rule called it adequate
+    rec = A.recommend(spec, ev)
+    standing = {v.arch: v.standing for v in rec.ranking}
+    assert standing == {"gru": "adequate", "lstm": "adequate", "rnn": "short"}
+    assert [v.arch for v in rec.ranking] == ["gru", "lstm", "rnn"]
+    assert rec.key_reason == "long_range"  # the cheaper rnn was shown short
+    rnn = next(v for v in rec.ranking if v.arch == "rnn")
+    assert rnn.versus_best.paired and rnn.versus_best.hi < -0.01
+    assert rec.ranking[0].versus_runner_up.paired  # the winner against the runner-up
+    assert "winner − runner-up" in rec.confidence_basis
+
+
+def test_a_wide_best_no_longer_makes_a_weak_cheap_model_adequate() -> None:
+    """The README's 10-class case: the best at 0.50 ± 0.50, a cheap model at 0.07 ± 0.00.
+    Its paired difference straddles the margin: unresolved, not adequate, so it does not win;
+    the decision at the top is unresolved and racing would add seeds to these two only."""
+    spec = A.ProblemSpec(seq_len=100, horizon=20)
+    ev = _planted(
+        spec,
+        {
+            "ssm": quality(0, 0, seeds=[0.3, 0.5, 0.7]),
+            "mingru": quality(0, 0, seeds=[0.07, 0.0701, 0.0699]),
+        },
+        {"mingru": 100.0, "ssm": 200.0},
+    )
+    rec = A.recommend(spec, ev)
+    mingru = next(v for v in rec.ranking if v.arch == "mingru")
+    assert mingru.standing == "unresolved" and not mingru.adequate
+    assert rec.recommendation == "ssm"
+    assert rec.key_reason == "unresolved"
+    assert decide.in_question(spec, rec.ranking, ev) == ["mingru", "ssm"]
+    assert rec.confidence != "high" and "unresolved at the top" in rec.confidence_basis
+    assert "more seeds would tell" in rec.defense
+
+
+def test_racing_adds_seeds_to_the_models_in_question_up_to_the_cap() -> None:
+    fair = "fair/1"
+    stored = [record(1e-3, 0, 0.16, 0.1, tag=fair), record(1e-2, 0, 0.01, 0.1, tag=fair)]
+    stored += [record(1e-2, 1, 0.02, 0.1, tag=fair), record(1e-2, 2, 0.03, 0.1, tag=fair)]
+    p = replace(protocol.FAIR, max_seeds=10, race_step=2)
+    assert [r.seed for r in protocol.race_round(stored, p)] == [3, 4]
+    assert [r.seed for r in protocol.race_round(stored, replace(p, max_seeds=4))] == [3]
+    assert protocol.race_round(stored, replace(p, max_seeds=3)) == []
+
+    def train(extra):
+        stored.extend(record(r.train.lr, r.seed, 0.02, 0.1, tag=fair) for r in extra)
+
+    def seeds():
+        return len({r["config"]["seed"] for r in stored if r["config"]["train"]["lr"] == 1e-2})
+
+    done = protocol.race(lambda: stored if seeds() < 7 else [], train, p)  # resolves at 7
+    assert (done.rounds, done.added, done.seeds, done.resolved) == (2, 4, 7, True)
+    assert "decided at 7 seeds" in done.text()
+    capped = protocol.race(lambda: stored, train, replace(p, max_seeds=8))  # never resolves
+    assert (capped.rounds, capped.seeds, capped.resolved) == (1, 8, False)
+    assert "cap" in capped.text()
+
+
+def test_without_quality_evidence_the_ranking_gives_no_quality_reason() -> None:
+    """`advise --seq-len 5000 --horizon 4500 --input-size 12 --task-kind classify --no-run` on
+    an empty store: ranked by cost alone, and said so — not "the signal is close"."""
+    spec = A.ProblemSpec(seq_len=5000, horizon=4500, input_size=12, task_kind="classify")
+    ev = {a: A.formula_evidence(spec, a) for a in ("rnn", "gru", "lstm")}
+    rec = A.recommend(spec, ev)
+    assert rec.key_reason == "cost"
+    assert "cost alone" in rec.defense and "signal is close" not in rec.defense
+    assert "good enough" not in rec.defense.split("Deciding reason")[0]
+    assert rec.confidence == "low"
 
 
 @pytest.mark.parametrize(
     "skills,params_equal,want,why",
     [
-        ({"gru": 0.99, "mingru": 0.95}, False, "gru", "skill"),  # tie on latency: skill breaks it
-        ({"gru": 0.97, "mingru": 0.975}, False, "gru", "deployability"),  # standard ONNX op
+        # both adequate (within 0.01 of the best, paired); the GRU shown better: skill breaks it
+        ({"gru": [0.995, 0.996, 0.997], "mingru": [0.991, 0.992, 0.993]}, False, "gru", "skill"),
+        # the paired difference cannot order them: a standard ONNX operator breaks it
+        (
+            {"gru": [0.970, 0.975, 0.980], "mingru": [0.971, 0.975, 0.981]},
+            False,
+            "gru",
+            "deployability",
+        ),
     ],
 )
 def test_a_latency_tie_breaks_by_skill_then_deployability(skills, params_equal, want, why) -> None:
@@ -195,7 +377,7 @@ def test_a_latency_tie_breaks_by_skill_then_deployability(skills, params_equal, 
     ev = {}
     for arch, skill in skills.items():
         e = A.formula_evidence(spec, arch)
-        e.quality = quality(skill, 0.03)
+        e.quality = quality(0, 0, seeds=skill)
         # 1.10 vs 1.20 µs, each with a spread of 0.15 µs across rounds: a tie
         e.step_us = A.Figure(1.1 if arch == "mingru" else 1.2, "µs", f"measurement:{arch}", 0.15)
         ev[arch] = e
@@ -210,7 +392,8 @@ def test_a_clear_latency_gap_is_not_a_tie() -> None:
     ev = {}
     for arch in ("gru", "mingru"):
         e = A.formula_evidence(spec, arch)
-        e.quality = quality(0.99 if arch == "gru" else 0.97, 0.03)
+        gru = [0.990, 0.992, 0.994]  # the MinGRU 0.005 below, seed for seed: adequate
+        e.quality = quality(0, 0, seeds=gru if arch == "gru" else [x - 0.005 for x in gru])
         e.step_us = A.Figure(1.1 if arch == "mingru" else 1.8, "µs", f"measurement:{arch}", 0.05)
         ev[arch] = e
     rec = A.recommend(spec, ev)
@@ -247,9 +430,19 @@ def test_a_context_over_the_ram_budget_is_measured_shorter_and_extrapolated(tmp_
     )
 
 
+RULE_NAMES = (
+    "adequacy against_margin clears_baseline standing solved_part compare faster tie skill_of "
+    "skill_text paired_difference interval_difference difference combine so_far "
+    "incomplete_text race_targets EQUIVALENT_SKILL SKILL_MARGIN SWITCH_MARGIN ACCURACY_MARGIN "
+    "SOLVED FAILED"
+).split()
+OTHER_MEANINGS = {("compare", "practice/equations.py")}  # two equations, not two intervals
+
+
 def test_the_report_and_the_advisor_use_the_one_rule(tmp_path: Path) -> None:
-    """The report's trade-off table is advise --table on stored evidence, and no module but
-    advise/decide.py decides adequacy (a reimplementation would fail here)."""
+    """The report's trade-off table is advise --table on stored evidence, and every decision
+    rule is defined once, in seqarch/rules.py: a second ``def name(`` or ``NAME =`` of any of
+    them anywhere in src/ fails here (a grep, so a copy under any module is caught)."""
     from seqarch.report.data import load, tradeoff_rows
 
     db = tmp_path / "e.db"
@@ -259,15 +452,23 @@ def test_the_report_and_the_advisor_use_the_one_rule(tmp_path: Path) -> None:
     table += A.textbook_table(db, run=False, keep=False, real=True)
     assert [r.task_type for r in rows] == [t.task_type for t in table]
     src = Path(A.__file__).parent.parent
-    for path in src.rglob("*.py"):
-        if path.name == "decide.py":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-        assert "ADEQUATE_MARGIN" not in names, path
-        defs = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-        assert not defs & {"rank", "adequacy", "_by_skill", "_streaming"}, path
+    pattern = re.compile(
+        r"^(?:\s*def\s+(\w+)\s*\(|(\w+)\s*(?::[^=\n]+)?=(?!=))", flags=re.MULTILINE
+    )
+    where: dict[str, list[str]] = {}
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        for m in pattern.finditer(path.read_text(encoding="utf-8")):
+            name = m.group(1) or m.group(2)
+            if name in RULE_NAMES and (name, rel) not in OTHER_MEANINGS:
+                where.setdefault(name, []).append(rel)
+            if name in ("rank", "ADEQUATE_MARGIN", "latency_tie"):
+                where.setdefault(name, []).append(rel)
+    twice = {n: w for n, w in where.items() if n in RULE_NAMES and w != ["rules.py"]}
+    assert not twice, f"decision rules defined outside seqarch/rules.py: {twice}"
+    assert set(RULE_NAMES) <= set(where)  # every rule is found where it lives
+    assert where["rank"] == ["advise/decide.py"] and "ADEQUATE_MARGIN" not in where
+    assert where["latency_tie"] == ["advise/decide.py"]  # a wrapper of rules.tie
 
 
 def test_peers_run_on_the_same_split_as_the_neural_models(tmp_path: Path) -> None:

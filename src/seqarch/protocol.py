@@ -18,6 +18,12 @@ Every comparison seqarch makes (the presets, the advisor's calibration, ``advise
    Student-t interval over seeds:  m̄ ± t_{0.975, n−1} · s / √n.
 5. **Small data** (a user's file): each seed also redraws the train / validation / test split
    (repeated random splits), so the interval reflects the data and not one small test split.
+6. **Paired, then raced.** Every architecture trains on the same seeds, so models are
+   compared through the paired interval of their per-seed difference (seqarch.rules). When
+   the decision at the top is unresolved (the difference straddles the margin), the models in
+   question only get ``race_step`` more seeds at their selected lr, round after round, until it
+   resolves or they reach ``max_seeds`` (racing, as in F-Race: Birattari et al. 2002):
+   :func:`race`.
 
 The protocol's tag (``fair/1``) is part of every run's config and so of its id: runs of
 different protocols are never averaged together.
@@ -38,7 +44,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,6 +64,8 @@ class Protocol:
     min_steps_fraction: float  # early stopping cannot fire before this fraction of the steps
     patience: int  # evaluations without improvement (after min_steps) before stopping
     confidence: float = 0.95  # of the interval over seeds
+    max_seeds: int = 10  # racing: the most seeds an unresolved decision may add up to
+    race_step: int = 2  # racing: seeds added to the models in question per round
 
     @property
     def tag(self) -> str:
@@ -140,6 +148,67 @@ def more_seeds(records: list[dict], n_seeds: int) -> list[Any]:
         resplit = "seed" in base.task_config and base.task_config["seed"] == base.seed
         have = {r["config"]["seed"] for r in sel.runs}
         out += [_at(base, p, sel.lr, s, resplit) for s in range(n_seeds) if s not in have]
+    return out
+
+
+def race_round(records: list[dict], protocol: Protocol | None = None) -> list[Any]:
+    """One racing round for the comparisons of ``records`` (the stored runs of the models in
+    question): every one of them gets the seeds 0 … n + race_step − 1 it lacks at its selected
+    lr (n: the most seeds any of them has, so they stay matched seed for seed), never beyond
+    ``max_seeds``. Empty when they are at the cap."""
+    groups = [select(g) for g in group(records).values()]
+    groups = [g for g in groups if g is not None]
+    if not groups:
+        return []
+    p = protocol or get(groups[0].runs[0]["config"]["train"].get(PROTOCOL_KEY))
+    have = max(len(g.runs) for g in groups)
+    target = min(have + p.race_step, p.max_seeds)
+    return more_seeds(records, target) if target > 0 else []
+
+
+@dataclass
+class Race:
+    """What racing did: the rounds it ran, the runs it added, the seeds the models in question
+    had when it stopped, and whether the decision resolved (False: it stopped at the cap)."""
+
+    rounds: int = 0
+    added: int = 0
+    seeds: int = 0
+    resolved: bool = True
+
+    def text(self) -> str:
+        if not self.rounds:
+            return ""
+        return (
+            f"raced: {self.added} more seed run(s) in {self.rounds} round(s); decided at "
+            f"{self.seeds} seeds"
+            if self.resolved
+            else f"raced to the protocol's cap ({self.seeds} seeds, {self.added} more run(s)) "
+            "and still unresolved"
+        )
+
+
+def race(
+    in_question: Callable[[], list[dict]],
+    train: Callable[[list[Any]], None],
+    protocol: Protocol | None = None,
+) -> Race:
+    """Race seeds until the decision resolves: ``in_question()`` returns the stored runs of the
+    models whose decision is unresolved (none: resolved); each round trains their next seeds
+    (:func:`race_round`) with ``train``, then asks again. The one mechanism of the advisor and
+    of ``claims --run``."""
+    out = Race()
+    while records := in_question():
+        extra = race_round(records, protocol)
+        if not extra:
+            sels = [select(g) for g in group(records).values()]
+            out.seeds = max((len(s.runs) for s in sels if s is not None), default=0)
+            out.resolved = False
+            return out
+        train(extra)
+        out.rounds += 1
+        out.added += len(extra)
+        out.seeds = max(r.seed for r in extra) + 1
     return out
 
 

@@ -51,6 +51,8 @@ ACCURACY_MARGIN = 0.02  # test accuracy: a difference smaller is no difference
 SOLVED = 0.9  # skill: an interval whose lower end is at or above this solves the distance
 FAILED = 0.5  # skill: an interval whose upper end is below this fails it
 
+EPS = 1e-12  # a difference that equals a margin up to rounding (0.95 − 0.96) meets it
+
 STANDINGS = ("adequate", "unresolved", "short", "baseline", "unknown")
 
 
@@ -196,7 +198,7 @@ def compare(d: Difference, margin: float) -> str:
     """a against b from the interval of a − b: 'equivalent' (the interval lies within
     ±margin: a difference too small to matter, measured precisely enough to say so), else
     'better' (above 0), 'worse' (below 0), or 'unresolved' (it spans 0)."""
-    if -margin <= d.lo and d.hi <= margin:
+    if -margin - EPS <= d.lo and d.hi <= margin + EPS:
         return "equivalent"
     if d.lo > 0:
         return "better"
@@ -215,25 +217,29 @@ def clears_baseline(q: Any) -> bool:
 
 def adequacy(q: Any, best: Any, margin: float = EQUIVALENT_SKILL) -> str:
     """The standing of ``q`` against ``best`` (the best model of the comparison), from the
-    paired difference q − best (see the module docstring): 'baseline', 'unresolved',
-    'adequate', 'short' or 'unknown'."""
+    paired difference q − best (see the module docstring), checked in this order: 'unknown'
+    (no evidence), 'baseline' (its whole interval below ``margin``), 'short' (the difference
+    lies below −margin), 'unresolved' (its interval spans the baseline, or the difference
+    straddles −margin), 'adequate' (the difference lies above −margin; the best itself is
+    adequate once its interval clears the baseline)."""
     if q is None or best is None:
         return "unknown"
-    if q.skill.value + q.spread < margin:  # the whole interval at (or below) the baseline
+    if q.skill.value + q.spread < margin - EPS:  # the whole interval at (or below) the baseline
         return "baseline"
-    if not clears_baseline(q):
-        return "unresolved"
     if q is best:
-        return "adequate"
-    return against_margin(difference(q, best), margin)
+        return "adequate" if clears_baseline(q) else "unresolved"
+    shown = against_margin(difference(q, best), margin)
+    if shown == "short":  # shown worse than the best, whatever its own interval
+        return "short"
+    return shown if clears_baseline(q) else "unresolved"
 
 
 def against_margin(d: Difference, margin: float = EQUIVALENT_SKILL) -> str:
     """A difference to the best against the margin: 'adequate' (its interval's lower end at or
     above −margin), 'short' (its upper end below −margin), else 'unresolved'."""
-    if d.lo >= -margin:
+    if d.lo >= -margin - EPS:
         return "adequate"
-    if d.hi < -margin:
+    if d.hi < -margin - EPS:
         return "short"
     return "unresolved"
 
@@ -245,11 +251,11 @@ def standing(q: Any) -> str:
     never converged evidence)."""
     if not math.isfinite(q.spread) or q.stopped_by_time:
         return "unresolved"
-    if q.lo >= SOLVED:
+    if q.lo >= SOLVED - EPS:
         return "solves"
-    if q.hi < FAILED:
+    if q.hi < FAILED - EPS:
         return "fails"
-    return "short" if q.hi < SOLVED else "unresolved"
+    return "short" if q.hi < SOLVED - EPS else "unresolved"
 
 
 def solved_part(q: Any) -> str:

@@ -31,6 +31,7 @@ Every figure carries its source — ``formula:<model>.cost.<field>``, ``run:<id>
 
 from __future__ import annotations
 
+from ..rules import skill_of, skill_text
 from .decide import Verdict, cost_key, key_reason, rank, verdict, winner_under
 from .defend import (
     Recommendation,
@@ -54,7 +55,7 @@ from .evaluate import (
     textbook_table,
     truth_runs,
 )
-from .evidence import Evidence, Figure, Quality, fmt, formula_evidence, skill_of, skill_text
+from .evidence import Evidence, Figure, Quality, fmt, formula_evidence
 from .gather import (
     CALIBRATION_TASK,
     ablation_evidence,

@@ -6,7 +6,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evidence import Evidence, Figure, Quality, fmt, skill_text
+from ..rules import (
+    Difference,
+    adequacy,
+    difference,
+    race_targets,
+    skill_text,
+    tie,
+)
+from .evidence import Evidence, Figure, fmt
 from .spec import ProblemSpec
 
 
@@ -23,6 +31,8 @@ class Verdict:
     unknown: list[str] = field(default_factory=list)  # budgets with no evidence
     standing: str = "unknown"  # adequate | unresolved | short | baseline | unknown (adequacy)
     decided_by: str | None = None  # the winner over the runner-up: cost, or a tie-break
+    versus_best: Difference | None = None  # skill − the best model's (paired by seed)
+    versus_runner_up: Difference | None = None  # the winner only: skill − the runner-up's
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +41,10 @@ class Verdict:
             "adequate": self.adequate,
             "standing": self.standing,
             "decided_by": self.decided_by,
+            "versus_best": None if self.versus_best is None else self.versus_best.text(3),
+            "versus_runner_up": None
+            if self.versus_runner_up is None
+            else self.versus_runner_up.text(3),
             "reasons": list(self.reasons),
             "expected": dict(self.expected),
             "cost": dict(self.cost),
@@ -145,11 +159,11 @@ def _latency(spec: ProblemSpec, ev: Evidence) -> Figure | None:
 
 
 def latency_tie(spec: ProblemSpec, a: Evidence, b: Evidence) -> bool:
-    """Two measured latencies closer than their spread across rounds are a tie."""
+    """The latencies that matter for ``spec`` tie by :func:`seqarch.rules.tie`."""
     la, lb = _latency(spec, a), _latency(spec, b)
     if la is None or lb is None:
         return False
-    return abs(la.value - lb.value) < max(la.spread, lb.spread)
+    return tie(la.value, la.spread, lb.value, lb.spread)
 
 
 def deployable(arch: str) -> bool:
@@ -159,13 +173,6 @@ def deployable(arch: str) -> bool:
     return bool(model_class(arch).onnx_standard_op)
 
 
-EQUIVALENT_SKILL = 0.01
-"""Skill differences below this (1 % of the way from the baseline to perfect) are not a reason
-to pay for a costlier model: two models at skill 0.997 ± 0.0003 and 0.9999 ± 0.00005 both solve
-the task, though their intervals do not touch. It widens the overlap test by this much, never
-an interval that spans the baseline (those are 'unresolved' first)."""
-
-
 TIE_BREAKS = ("skill", "deployability", "parameter count")
 
 
@@ -173,10 +180,10 @@ def order_adequate(spec: ProblemSpec, evs: list[Evidence]) -> tuple[list[Evidenc
     """The adequate models, best first, and what decided the first place.
 
     Repeatedly: the cheapest remaining model and every model whose latency ties with it
-    (closer than the measured spread) form a tie group; its first is the one left after
-    keeping the best skill (within ``EQUIVALENT_SKILL``), then a standard ONNX operator, then
-    the fewest parameters. ``decided``: "cost" when the cheapest stood alone, else the
-    tie-break that left one model."""
+    (within the measured spread, :func:`seqarch.rules.tie`) form a tie group; its first is the
+    one left after keeping the best skill (not shown below the best by the paired difference),
+    then a standard ONNX operator, then the fewest parameters. ``decided``: "cost" when the
+    cheapest stood alone, else the tie-break that left one model."""
     rest = sorted(evs, key=lambda e: cost_key(spec, e))
     out: list[Evidence] = []
     decided: str | None = None
@@ -201,9 +208,11 @@ def order_adequate(spec: ProblemSpec, evs: list[Evidence]) -> tuple[list[Evidenc
 
 
 def _best_skill(evs: list[Evidence]) -> list[Evidence]:
-    """The models whose skill is within EQUIVALENT_SKILL of the group's best."""
-    best = max(e.quality.skill.value for e in evs)
-    return [e for e in evs if e.quality.skill.value >= best - EQUIVALENT_SKILL]
+    """The models not shown below the group's best mean skill by their paired difference to
+    it (every one of them is adequate, within EQUIVALENT_SKILL of the best: this asks only
+    whether one is measurably better)."""
+    top = max(evs, key=lambda e: e.quality.skill.value)
+    return [e for e in evs if e is top or difference(e.quality, top.quality).hi >= 0]
 
 
 def _deployable(evs: list[Evidence]) -> list[Evidence]:
@@ -221,28 +230,15 @@ TIE_STAGES = (
 )
 
 
-def adequacy(q: Quality | None, best: Quality | None) -> str:
-    """'baseline' (its whole interval lies within ``EQUIVALENT_SKILL`` of the baseline or below:
-    resolved, and no better than it), 'adequate' (its interval overlaps the best model's — within
-    ``EQUIVALENT_SKILL`` — and clears the baseline),
-    'unresolved' (its interval is wider than its distance from the baseline), 'short' (clearly
-    below the best) or 'unknown' (no evidence)."""
-    if q is None or best is None:
-        return "unknown"
-    if q.hi < EQUIVALENT_SKILL:  # the whole interval sits at (or below) the baseline
-        return "baseline"
-    if not q.resolved:
-        return "unresolved"
-    return "adequate" if q.hi >= best.lo - EQUIVALENT_SKILL else "short"
-
-
 def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
-    """The one decision rule (the report and ``advise --table`` call it too):
+    """The one decision rule (the report and ``advise --table`` call it too), with the standings
+    of :mod:`seqarch.rules`:
 
     1. feasible before infeasible;
-    2. among the feasible, the *adequate* — skill interval overlapping the best model's, and
-       clear of the baseline — cheapest first (a latency tie breaks by skill, deployability,
-       parameters: :func:`order_adequate`);
+    2. among the feasible, the *adequate* — shown, by the paired difference of skill to the
+       best feasible model, to be within ``EQUIVALENT_SKILL`` of it, and clear of the baseline —
+       cheapest first (a latency tie breaks by skill, deployability, parameters:
+       :func:`order_adequate`);
     3. then the rest by skill (unresolved and short alike), then by cost;
     4. then the infeasible, fewest budgets missed first.
     """
@@ -251,11 +247,14 @@ def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
     skills = {
         a: evidence[a].quality.skill.value for a in evidence if evidence[a].quality is not None
     }
-    known = [a for a in feasible if a in skills]
-    best = evidence[max(known, key=lambda a: skills[a])].quality if known else None
+    top = best_of(feasible, evidence)
+    best = evidence[top].quality if top is not None else None
     for a in feasible:
-        verdicts[a].standing = adequacy(evidence[a].quality, best)
+        q = evidence[a].quality
+        verdicts[a].standing = adequacy(q, best)
         verdicts[a].adequate = verdicts[a].standing == "adequate"
+        if q is not None and best is not None and a != top:
+            verdicts[a].versus_best = difference(q, best)
     ordered, decided = order_adequate(spec, [evidence[a] for a in feasible if verdicts[a].adequate])
     adequate = [e.arch for e in ordered]
     if len(adequate) > 1:
@@ -268,13 +267,46 @@ def rank(spec: ProblemSpec, evidence: dict[str, Evidence]) -> list[Verdict]:
         (a for a in verdicts if not verdicts[a].feasible),
         key=lambda a: (len(verdicts[a].blocked_by), -skills.get(a, -math.inf)),
     )
-    return [verdicts[a] for a in adequate + others + infeasible]
+    out = [verdicts[a] for a in adequate + others + infeasible]
+    w, r = (evidence[v.arch].quality for v in out[:2]) if len(out) > 1 else (None, None)
+    if w is not None and r is not None:
+        out[0].versus_runner_up = difference(w, r)
+    return out
+
+
+def best_of(feasible: list[str], evidence: dict[str, Evidence]) -> str | None:
+    """The feasible model with the highest mean skill (None: no quality evidence)."""
+    known = [a for a in feasible if evidence[a].quality is not None]
+    return max(known, key=lambda a: evidence[a].quality.skill.value) if known else None
+
+
+def in_question(
+    spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]
+) -> list[str]:
+    """When the decision at the top is unresolved, the models in question (those racing adds
+    seeds to, :func:`seqarch.rules.race_targets`): every feasible model cheaper than the winner
+    whose paired difference to the best straddles the margin, and the best. Empty: resolved."""
+    winner = ranking[0]
+    if not winner.feasible:
+        return []
+    feasible = [v.arch for v in ranking if v.feasible]
+    best = best_of(feasible, evidence)
+    if best is None:
+        return []
+    cheaper = [
+        a
+        for a in feasible
+        if a != winner.arch and cost_key(spec, evidence[a]) < cost_key(spec, evidence[winner.arch])
+    ]
+    return race_targets({v.arch: v.standing for v in ranking}, cheaper, best)
 
 
 def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidence]) -> str:
-    """The one reason that decided it, as a category (KEY_REASONS): a budget whose removal
-    would change the answer, else the dependency length (a cheaper model fell short), else
-    the short horizon (the cheapest model is good enough)."""
+    """The one reason that decided it, as a category (KEY_REASONS), only from evidence: a
+    budget whose removal would change the answer; else, with no quality evidence, cost alone;
+    else the data, a tie, the dependency length (a cheaper model was shown short), the
+    evidence (a cheaper model may be as good: unresolved), or the short horizon (the cheapest
+    model is shown good enough)."""
     winner = ranking[0]
     for budget, reason in (
         ("latency_us", "latency"),
@@ -284,6 +316,8 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
         if getattr(spec, budget) is not None:
             if winner_under(spec, evidence, **{budget: None}) != winner.arch:
                 return reason
+    if all(evidence[v.arch].quality is None for v in ranking):
+        return "cost"
     if spec.data is not None:
         return "data"
     if winner.decided_by in TIE_BREAKS:
@@ -293,8 +327,10 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
         for v in ranking[1:]
         if v.feasible and cost_key(spec, evidence[v.arch]) < cost_key(spec, evidence[winner.arch])
     ]
-    if any(not v.adequate for v in cheaper):
+    if any(v.standing in ("short", "baseline") for v in cheaper):
         return "long_range"
+    if not winner.adequate or any(not v.adequate for v in cheaper):
+        return "unresolved"
     # the winner is the cheapest good-enough model outright: for a stream that is its step
     # latency; for whole sequences, the signal is close enough that nothing costlier is needed
     return "latency" if spec.streaming else "short_range"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import BadInput
-from .decide import Verdict, adequacy, cost_key, key_reason, rank, winner_under
-from .evidence import Evidence, Quality, fmt, skill_text
+from ..rules import EQUIVALENT_SKILL, adequacy, skill_text
+from .decide import Verdict, cost_key, in_question, key_reason, rank, winner_under
+from .evidence import Evidence, Quality, fmt
 from .spec import ProblemSpec
 
 
@@ -29,6 +30,7 @@ class Recommendation:
     signal_lag: dict | None = None  # --data, unknown horizon: how far back, measured (lag.py)
     proxy: dict | None = None  # without data: the task quality was measured on (proxy.py)
     peer_win: dict | None = None  # a classical peer that beats every sequence model (headline)
+    raced: dict | None = None  # what racing seeds did (seqarch.protocol.Race), if it ran
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class Recommendation:
             "signal_lag": self.signal_lag,
             "proxy": self.proxy,
             "peer_win": self.peer_win,
+            "raced": self.raced,
             "ranking": [v.to_dict() for v in self.ranking],
             "flips": list(self.flips),
             "caveats": list(self.caveats),
@@ -107,7 +110,7 @@ def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidenc
             v.arch
             for v in ranking
             if v.feasible
-            and not v.adequate
+            and v.standing in ("short", "baseline")
             and cost_key(spec, evidence[v.arch]) < cost_key(spec, winner)
         ]
         if short:
@@ -205,6 +208,11 @@ REASON_TEXT = {
     "training_budget": "the training budget — a better model does not train in time here",
     "long_range": "the dependency length — cheaper models fall short at this distance",
     "short_range": "the signal is close — the cheapest model is good enough",
+    "unresolved": "the evidence cannot yet tell — a cheaper model may be as good (its paired "
+    "difference to the best straddles the margin, or it was not measured), so the best "
+    "measured model is ranked first",
+    "cost": "cost alone — no quality evidence is stored, so no model is known to be good enough "
+    "and the ranking gives no quality reason",
     "data": "your data — the architectures were trained and compared on it",
     "tie": "a tie — good-enough models whose latencies are within their measured spread; the "
     "runner-up line says what broke it",
@@ -255,7 +263,9 @@ def defend(
         (
             evidence[v.arch]
             for v in ranking
-            if evidence[v.arch].quality is not None and not v.adequate and v.feasible
+            if evidence[v.arch].quality is not None
+            and v.standing in ("short", "baseline")
+            and v.feasible
         ),
         key=lambda e: cost_key(spec, e),
     )
@@ -294,29 +304,46 @@ def defend(
     if runner is not None:
         rv = ranking[1]
         decided = ranking[0].decided_by
-        why = (
-            f"it misses the {', '.join(rv.blocked_by)} budget"
-            if rv.blocked_by
-            else (
-                _tie_words(spec, w, runner, decided)
-                if rv.adequate and decided not in (None, "cost")
-                else "its interval overlaps the winner's — this evidence cannot tell them apart — "
-                "but it costs more"
-                if rv.adequate
-                else "its interval is wider than its distance from the baseline: unresolved"
-                if rv.standing == "unresolved"
-                else "its interval sits at the baseline: it does not learn this at that distance"
-                if rv.standing == "baseline"
-                else "it is cheaper but not good enough at this distance"
-                if cost_key(spec, runner) < cost_key(spec, w)
-                else "it scores lower"
-            )
-        )
+        why = _runner_up_words(spec, w, runner, rv, decided)
         paras.append(f"Runner-up: {runner.arch} — {why} ({'; '.join(rv.reasons[:2])}).")
     if flip_notes:
         paras.append("When the answer would flip: " + " ".join(flip_notes))
     paras.append(f"Deciding reason: {REASON_TEXT[reason]}.")
     return "\n\n".join(paras)
+
+
+def _runner_up_words(
+    spec: ProblemSpec, w: Evidence, runner: Evidence, rv: Verdict, decided: str | None
+) -> str:
+    """Why the runner-up is not first, from its standing (seqarch.rules) and the budgets."""
+    d = rv.versus_best
+    if rv.blocked_by:
+        return f"it misses the {', '.join(rv.blocked_by)} budget"
+    if rv.adequate and decided not in (None, "cost"):
+        return _tie_words(spec, w, runner, decided)
+    if rv.adequate:
+        return (
+            f"as good by the paired difference of skill (within {EQUIVALENT_SKILL:g} of the "
+            "best), but it costs more"
+        )
+    if rv.standing == "unknown":
+        return "no quality evidence for it" + (
+            ", and it costs more" if cost_key(spec, w) <= cost_key(spec, runner) else ""
+        )
+    if rv.standing == "unresolved" and d is not None and runner.quality.resolved:
+        return (
+            f"its paired difference to the best, {d.text()}, straddles −{EQUIVALENT_SKILL:g}: "
+            "it may be as good, and more seeds would tell"
+        )
+    if rv.standing == "unresolved":
+        return "its interval is wider than its distance from the baseline: unresolved"
+    if rv.standing == "baseline":
+        return "its interval sits at the baseline: it does not learn this at that distance"
+    if cost_key(spec, runner) < cost_key(spec, w):
+        return "it is cheaper but not good enough at this distance" + (
+            f" (paired difference to the best {d.text()})" if d is not None else ""
+        )
+    return "it scores lower"
 
 
 def peer_verdict(
@@ -430,7 +457,16 @@ def confidence_of(
         basis.append("no model's interval clears the baseline and reaches the best one's")
         return "low", "; ".join(basis)
     basis.append(f"the winner's interval ({skill_text(q)}) is clear of the baseline")
+    r = ranking[0].versus_runner_up
+    if r is not None:
+        basis.append(f"winner − runner-up {r.text()}")
     downgrade = []
+    doubt = in_question(spec, ranking, evidence)
+    if doubt:
+        downgrade.append(
+            f"unresolved at the top: {', '.join(a for a in doubt[:-1])} may be as good as "
+            f"{doubt[-1]} (the paired difference straddles the margin)"
+        )
     if q.stopped_by_time:
         downgrade.append(f"{q.stopped_by_time} of its runs stopped by time (not converged)")
     if len(q.run_ids) < 3:
@@ -461,8 +497,11 @@ def infeasible_message(spec: ProblemSpec, ranking: list[Verdict]) -> str:
     )
 
 
-def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendation:
-    """The whole decision from evidence already gathered (pure; what the tests drive)."""
+def recommend(
+    spec: ProblemSpec, evidence: dict[str, Evidence], raced: Any = None
+) -> Recommendation:
+    """The whole decision from evidence already gathered (pure; what the tests drive);
+    ``raced``: what racing seeds did before it (seqarch.protocol.Race), said in the advice."""
     if not evidence:
         raise BadInput("no architectures to rank; expected at least one in seqarch.models")
     ranking = rank(spec, evidence)
@@ -499,6 +538,12 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
             "No quality evidence is stored: the ranking rests on cost alone. Run without --no-run "
             "(or `seqarch study --preset quick`) to measure it."
         )
+    if raced is not None and raced.rounds:
+        caveats.append(
+            f"The decision at the top was unresolved at the protocol's seeds: {raced.text()} "
+            f"(the models in question only)."
+        )
+        basis += f"; {raced.text()}"
     flip_notes = flips(spec, ranking, evidence)
     proxy = next((ev.proxy for ev in evidence.values() if ev.proxy is not None), None)
     return Recommendation(
@@ -517,6 +562,7 @@ def recommend(spec: ProblemSpec, evidence: dict[str, Evidence]) -> Recommendatio
         confidence_basis=basis,
         peers=peer_rows,
         peer_win=won,
+        raced=None if raced is None else asdict(raced),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import cost as cost_model
+from ..rules import clears_baseline
 from .spec import ProblemSpec
 
 
@@ -48,11 +49,6 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-def skill_text(q: Quality) -> str:
-    """Skill with its 95 % interval over seeds (none for a single seed)."""
-    return f"{q.skill.value:.2f}" + (f" ± {q.spread:.2f}" if len(q.run_ids) > 1 else "")
-
-
 def _sig(x: float) -> str:
     """Three significant figures, never in exponent form (1000, not 1e+03)."""
     return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
@@ -76,6 +72,7 @@ class Quality:
     protocol: str | None = None  # the protocol's tag (None: a run made without one)
     stopped_by_time: int = 0  # selected runs a wall-clock safety net stopped (not converged)
     tuning_runs: int = 0  # runs behind the selection (lr grid × seeds)
+    seed_skills: dict[int, float] = field(default_factory=dict)  # skill per seed (for pairing)
 
     @property
     def lo(self) -> float:
@@ -87,8 +84,8 @@ class Quality:
 
     @property
     def resolved(self) -> bool:
-        """The interval clears the baseline: narrower than the distance from it."""
-        return self.spread < abs(self.skill.value)
+        """The interval clears the baseline (seqarch.rules.clears_baseline)."""
+        return clears_baseline(self)
 
 
 @dataclass
@@ -160,9 +157,3 @@ def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
         state_grows=grows,
     )
 
-
-def skill_of(value: float, baseline: float, higher_is_better: bool) -> float:
-    """0 at the trivial baseline, 1 at perfect; negative when worse than the baseline."""
-    if higher_is_better:
-        return (value - baseline) / (1.0 - baseline) if baseline < 1.0 else 0.0
-    return 1.0 - value / baseline if baseline > 0 else 0.0

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..derive.flow import FLOW_KIND
 from ..records import Latency, Throughput
+from ..rules import skill_of
 from . import proxy as proxies
 from .defend import Recommendation, recommend
 from .evidence import (
@@ -18,7 +19,6 @@ from .evidence import (
     Quality,
     fmt,
     formula_evidence,
-    skill_of,
     spec_cost,
 )
 from .spec import ProblemSpec, Progress, archs, calibration_horizon
@@ -47,11 +47,13 @@ def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
     sel = protocol.select(group, protocol.get(tag)) if tag else None
     if sel is not None:
         chosen, lr = sel.runs, sel.lr
-    values = [float(r["metrics"][task.metric]) for r in chosen if task.metric in r["metrics"]]
+    measured = [r for r in chosen if task.metric in r["metrics"]]
+    values = [float(r["metrics"][task.metric]) for r in measured]
     if not values:
         return None
     baseline = float(task.baseline()[task.metric])
     skills = [skill_of(v, baseline, task.higher_is_better) for v in values]
+    by_seed = {int(r["config"]["seed"]): s for r, s in zip(measured, skills, strict=True)}
     iv = protocol.interval(skills)
     ids = [r["id"] for r in chosen]
     return Quality(
@@ -70,6 +72,7 @@ def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
         protocol=tag,
         stopped_by_time=protocol.stopped_by_time(chosen),
         tuning_runs=len(group),
+        seed_skills=by_seed if len(by_seed) == len(skills) else {},
     )
 
 
@@ -478,7 +481,7 @@ def gather(
     if spec.data or proxy.real:
         from ..study import study_rows
 
-        runs = study_rows(store, planned)
+        runs = with_raced(store, study_rows(store, planned), planned[0].task)
         task_name = planned[0].task
     else:
         runs = store.runs(task=CALIBRATION_TASK)
@@ -517,6 +520,66 @@ def gather(
     # Latency on this machine.
     attach_latency(spec, store, evidence, run=run, say=say)
     return evidence
+
+
+def with_raced(store: Any, runs: list[dict], task: str) -> list[dict]:
+    """``runs`` and the stored seeds racing added to their comparisons (same recipe, seeds
+    beyond the protocol's)."""
+    from .. import protocol
+
+    keys = {protocol.recipe_key(r["config"]) for r in runs}
+    have = {r["id"] for r in runs}
+    more = [
+        r
+        for r in store.runs(task=task)
+        if r["id"] not in have
+        and r.get("status", "done") == "done"
+        and r["config"].get("train", {}).get(protocol.PROTOCOL_KEY)
+        and protocol.recipe_key(r["config"]) in keys
+    ]
+    return runs + more
+
+
+def race_top(
+    spec: ProblemSpec,
+    evidence: dict[str, Evidence],
+    db: str | Path,
+    regather: Any,
+    say: Progress,
+    on_event: Any = None,
+) -> tuple[dict[str, Evidence], Any]:
+    """Racing (seqarch.protocol.race): while the decision at the top is unresolved, the models
+    in question (:func:`seqarch.advise.decide.in_question`) get more seeds at their selected
+    lr, up to the protocol's cap; ``regather()`` reads the evidence again after each round.
+    Returns the final evidence and what racing did."""
+    from .. import protocol
+    from ..store import Store
+    from ..study import run_study
+    from .decide import in_question, rank
+
+    state = {"evidence": evidence}
+
+    def question() -> list[dict]:
+        ev = state["evidence"]
+        archs = in_question(spec, rank(spec, ev), ev)
+        ids = {i for a in archs if ev[a].quality is not None for i in ev[a].quality.run_ids}
+        if not ids:
+            return []
+        with Store(db) as store:
+            records = [r for r in store.runs() if r["config"].get("train", {}).get("protocol")]
+        groups = protocol.group(records).values()
+        return [r for g in groups if any(x["id"] in ids for x in g) for r in g]
+
+    def train(extra: list[Any]) -> None:
+        say(
+            f"racing: the decision at the top is unresolved; {len(extra)} more seed run(s) for "
+            f"{', '.join(sorted({r.arch for r in extra}))} …"
+        )
+        run_study(extra, db, on_event=on_event)
+        state["evidence"] = regather()
+
+    raced = protocol.race(question, train)
+    return state["evidence"], raced
 
 
 def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> list[Any]:
@@ -771,7 +834,19 @@ def advise(
             protocol=protocol,
             on_event=on_event,
         )
-        rec = recommend(spec, evidence)
+        raced = None
+        if run:
+            evidence, raced = race_top(
+                spec,
+                evidence,
+                db,
+                lambda: gather(
+                    spec, store, db, False, names, max_steps=max_steps, protocol=protocol
+                ),
+                progress or (lambda _m: None),
+                on_event,
+            )
+        rec = recommend(spec, evidence, raced)
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
 

@@ -21,6 +21,8 @@ KEY_REASONS = (
     "short_range",
     "data",
     "tie",
+    "unresolved",  # a cheaper model may be as good: the paired difference cannot tell yet
+    "cost",  # no quality evidence: the ranking is by cost alone
 )
 CALIBRATION_MAX_HORIZON = 200  # the longest distance the on-demand calibration trains at
 

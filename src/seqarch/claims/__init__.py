@@ -266,11 +266,16 @@ def claims_ledger(
     else:
         existing(db)
     entries = _judge(db)
-    if run:  # once: more seeds where the first pass cannot tell
-        extra = seeds_for_unresolved(db, entries)
-        if extra:
+    if run:  # racing (the advisor's mechanism): more seeds while an entry cannot tell
+        state = {"entries": entries}
+
+        def train(extra: list[Any]) -> None:
             train_more(db, extra, produced, say=progress, on_event=on_event)
-            entries = _judge(db)
+            state["entries"] = _judge(db)
+
+        raced = protocol.race(lambda: unresolved_runs(db, state["entries"]), train)
+        produced["raced"] = asdict(raced)
+        entries = state["entries"]
     return Ledger(str(db), entries, produced)
 
 
@@ -294,15 +299,11 @@ def _judge(db: Path) -> list[Entry]:
     return entries
 
 
-def seeds_for_unresolved(db: str | Path, entries: list[Entry] | None = None) -> list[Any]:
-    """Where an entry is unresolved (its intervals overlap and are too wide to tell), the data
-    cannot decide at the protocol's 3 seeds: the runs for seeds up to ``plan.MORE_SEEDS`` at the
-    selected lr of every protocol comparison the entry cites (``entries``: the ledger already
-    judged on ``db``). Asked once, after the first pass: a sequential look, said so in the
-    README — never repeated until it resolves."""
+def unresolved_runs(db: str | Path, entries: list[Entry]) -> list[dict]:
+    """The stored runs of every protocol comparison an unresolved entry cites (its intervals
+    cannot tell at the seeds stored): the models in question when racing."""
     from ..store import Store
 
-    entries = _judge(Path(db)) if entries is None else entries
     cited = _cited(
         [n.source for e in entries if e.verdict == "unresolved" for n in e.numbers], kinds="run"
     )
@@ -312,7 +313,17 @@ def seeds_for_unresolved(db: str | Path, entries: list[Entry] | None = None) -> 
         records = store.runs()
     groups = protocol.group(records)
     wanted = [g for g in groups.values() if any(r["id"].startswith(c) for r in g for c in cited)]
-    return protocol.more_seeds([r for g in wanted for r in g], plan.MORE_SEEDS)
+    return [r for g in wanted for r in g]
+
+
+def seeds_for_unresolved(db: str | Path, entries: list[Entry] | None = None) -> list[Any]:
+    """Where an entry is unresolved (the interval of the difference is too wide to tell), the
+    next racing round (:func:`seqarch.protocol.race_round`): ``race_step`` more seeds at the
+    selected lr of every protocol comparison the entry cites (``entries``: the ledger already
+    judged on ``db``). ``claims --run`` repeats it until the entries resolve or the protocol's
+    cap (:func:`seqarch.protocol.race`)."""
+    entries = _judge(Path(db)) if entries is None else entries
+    return protocol.race_round(unresolved_runs(db, entries))
 
 
 # -- the drills' model answers ----------------------------------------------------------------
@@ -351,6 +362,7 @@ __all__ = [
     "claims_ledger",
     "machine",
     "seeds_for_unresolved",
+    "unresolved_runs",
     "source_items",
     "touched_by",
     "uncovered",

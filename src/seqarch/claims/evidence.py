@@ -4,23 +4,27 @@ A claim is split into the parts the source asserts (e.g. "simpler", "faster", "n
 effective"); each part is judged on stored evidence by one explicit rule, and the claim's
 verdict follows from its parts:
 
-    holds       every part measured holds
-    breaks      every part measured breaks
+    holds       every part is measured and holds
+    breaks      every part is measured and breaks
     depends     the parts disagree, or one part flips across a measured axis (the horizon, the
                 width, the length T): the entry names the value where it flips
-    unresolved  a part asserts a difference and the 95 % intervals overlap while at least one
-                is wider than the claim's margin: the data cannot tell
+    unresolved  a part asserts a difference and the paired interval of the difference cannot
+                tell (it spans the claim's margin): the data cannot tell
+    incomplete  some parts are not measured: "incomplete: k of n parts measured (holds so
+                far)" — never holds, breaks or depends on a part that was not measured
     missing     nothing is stored to judge it (the entry says what would produce it)
 
-The rules (thresholds are module constants):
+The rules are seqarch.rules' (the one copy the advisor uses too; thresholds are its constants):
 
 * **Skill** (0 = the trivial baseline, 1 = perfect) is the protocol's selection: the lr chosen
   on validation, the test metric of its 3 seeds as mean ± 95 % Student-t interval. A model
   *solves* a distance when its interval's lower end is ≥ ``SOLVED`` and *fails* it when the
   upper end is < ``FAILED``.
-* **A is better than B** when their 95 % intervals are disjoint; **they are equivalent** when
-  the intervals overlap and both half-widths are ≤ the comparison's margin (``SKILL_MARGIN``,
-  ``SWITCH_MARGIN``, ``ACCURACY_MARGIN``); otherwise **unresolved**.
+* **A against B** is read from the 95 % interval of their difference, paired by seed (every
+  model of a comparison trains on the same seeds; Welch's unpaired interval where seeds do not
+  match): **equivalent** when it lies within ± the comparison's margin (``SKILL_MARGIN``,
+  ``SWITCH_MARGIN``, ``ACCURACY_MARGIN``), **better** / **worse** when it lies above / below
+  0, otherwise **unresolved**.
 * **A step is faster** when its p50 is lower by more than the larger measured spread (the
   interquartile range of block medians — the advisor's tie rule); a training step likewise by
   the spread of its rounds. Within the spread is a **tie**.
@@ -43,18 +47,29 @@ from ..advise.evidence import fmt
 from ..advise.gather import qualities_by_horizon, stored_flow_ratio
 from ..derive.flow import FLOW_KIND
 from ..records import Crossover, Export, Latency, Memory, Throughput
+from ..rules import (
+    ACCURACY_MARGIN,
+    SKILL_MARGIN,
+    SOLVED,
+    SWITCH_MARGIN,
+    against_margin,
+    combine,
+    compare,
+    difference,
+    faster,
+    incomplete_text,
+    paired_difference,
+    skill_text,
+    solved_part,
+    standing,
+)
 from . import run as plan
 
-SOLVED = 0.9  # skill: the interval's lower end at or above this solves the distance
-FAILED = 0.5  # skill: the interval's upper end below this fails it
-SKILL_MARGIN = 0.05  # "nearly as effective": within 0.05 skill
-SWITCH_MARGIN = 0.25  # steps of accuracy lost per switch: a difference smaller is no difference
-ACCURACY_MARGIN = 0.02  # test accuracy: a difference smaller is no difference
 FLOW_FACTOR = 10.0  # an order of magnitude more gradient kept
 EXPORT_TOLERANCE = 1e-4  # max |onnxruntime − PyTorch| a faithful export stays within
 FLAT_RATIO = 0.5  # tokens/s at the longest T ≥ half of that at the shortest: cost per token flat
 
-VERDICTS = ("holds", "breaks", "depends", "unresolved", "missing")
+VERDICTS = ("holds", "breaks", "depends", "unresolved", "incomplete", "missing")
 
 
 @dataclass
@@ -95,20 +110,15 @@ class Finding:
 
     @property
     def verdict(self) -> str:
-        judged = [p.verdict for p in self.parts if p.verdict is not None]
-        if not judged:
-            return "missing"
-        if "unresolved" in judged:
-            return "unresolved"
-        if all(v == "holds" for v in judged):
-            return "holds"
-        if all(v == "breaks" for v in judged):
-            return "breaks"
-        return "depends"
+        """seqarch.rules.combine: 'incomplete' while a part is not measured."""
+        return combine([p.verdict for p in self.parts])
 
     @property
     def why(self) -> str:
-        return "; ".join(f"{p.name}: {p.verdict or 'missing'} — {p.why}" for p in self.parts)
+        parts = "; ".join(f"{p.name}: {p.verdict or 'missing'} — {p.why}" for p in self.parts)
+        if self.verdict == "incomplete":
+            return f"{incomplete_text([p.verdict for p in self.parts])}; {parts}"
+        return parts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,51 +245,9 @@ def short(ids: list[str]) -> str:
     return ",".join(i[:8] for i in ids)
 
 
-def skill_text(q: Any) -> str:
-    hw = "" if not math.isfinite(q.spread) else f" ± {q.spread:.2f}"
-    return f"{q.skill.value:.2f}{hw}"
-
-
-def compare(a: protocol.Interval, b: protocol.Interval, margin: float) -> str:
-    """'equivalent' when both half-widths and the difference of the means are within
-    ``margin`` (a difference too small to matter, measured precisely enough to say so);
-    else 'better' (a above b beyond both intervals), 'worse', or 'unresolved' (they overlap)."""
-    if max(a.half_width, b.half_width) <= margin and abs(a.mean - b.mean) <= margin:
-        return "equivalent"
-    if a.lo > b.hi:
-        return "better"
-    if a.hi < b.lo:
-        return "worse"
-    return "unresolved"
-
-
-def standing(q: Any) -> str:
-    """A quality against the rules: 'solves' (lower end ≥ SOLVED), 'fails' (upper end <
-    FAILED), 'short' (upper end < SOLVED), else 'unresolved' (one seed, an interval that
-    straddles SOLVED, or a run the wall-clock safety net stopped: never converged evidence)."""
-    if not math.isfinite(q.spread) or q.stopped_by_time:
-        return "unresolved"
-    if q.lo >= SOLVED:
-        return "solves"
-    if q.hi < FAILED:
-        return "fails"
-    return "short" if q.hi < SOLVED else "unresolved"
-
-
-def solved_part(q: Any) -> str:
-    """A claim that the model is good enough at a distance: holds / breaks / unresolved."""
-    return {"solves": "holds", "unresolved": "unresolved"}.get(standing(q), "breaks")
-
-
-def interval_of(q: Any) -> protocol.Interval:
-    return protocol.Interval(q.skill.value, q.spread, len(q.run_ids))
-
-
-def faster(a: float, a_spread: float, b: float, b_spread: float) -> str:
-    """'faster' / 'slower' when a and b differ by more than the larger spread, else 'tie'."""
-    if abs(a - b) <= max(a_spread or 0.0, b_spread or 0.0):
-        return "tie"
-    return "faster" if a < b else "slower"
+def by_seed(runs: list[dict], metric: str) -> dict[int, float]:
+    """A metric of stored runs by their seed (what a paired difference matches on)."""
+    return {int(r["config"]["seed"]): float(r["metrics"].get(metric, math.nan)) for r in runs}
 
 
 def over_axis(name: str, results: dict[int, str], axis: str, want: str) -> tuple[str, str]:
@@ -402,7 +370,9 @@ def rnn_streaming(st: Stored) -> Finding:
             for a, o in steps.items()
             if a != "rnn" and faster(o.p50_us, o.spread_us, r.p50_us, r.spread_us) == "faster"
         ]
-        beaten += ["transformer"] * (kv.p50_us + kv.spread_us < r.p50_us - r.spread_us)
+        beaten += ["transformer"] * (
+            faster(kv.p50_us, kv.spread_us, r.p50_us, r.spread_us) == "faster"
+        )
         f.part(
             "the fastest step",
             "breaks" if beaten else "holds",
@@ -515,10 +485,16 @@ def gru_simpler(st: Stored) -> Finding:
     else:
         _skill_numbers(f, st, ("gru", "lstm"), hs)
         near = {}
-        for h in hs:
-            gq, lq = st.quality("gru", h), st.quality("lstm", h)
-            near[h] = "near" if gq.hi >= lq.lo - SKILL_MARGIN else "short"
-        f.part("nearly as effective", *over_axis("", near, "h", "near"))
+        for h in hs:  # the GRU shown within SKILL_MARGIN of the LSTM by the paired difference
+            d = difference(st.quality("gru", h), st.quality("lstm", h))
+            near[h] = {"adequate": "near"}.get(against_margin(d, SKILL_MARGIN), "short")
+            if against_margin(d, SKILL_MARGIN) == "unresolved":
+                near[h] = "unresolved"
+        if "unresolved" in near.values() and "near" not in near.values():
+            listing = ", ".join(f"h = {h}: {r}" for h, r in near.items())
+            f.part("nearly as effective", "unresolved", listing)
+        else:
+            f.part("nearly as effective", *over_axis("", near, "h", "near"))
     return f
 
 
@@ -659,9 +635,7 @@ def _lstm_vs_gru(f: Finding, st: Stored, name: str, want: str) -> None:
         return
     _skill_numbers(f, st, ("lstm", "gru"), hs)
     res = {
-        h: compare(
-            interval_of(st.quality("lstm", h)), interval_of(st.quality("gru", h)), SKILL_MARGIN
-        )
+        h: compare(difference(st.quality("lstm", h), st.quality("gru", h)), SKILL_MARGIN)
         for h in hs
     }
     if "unresolved" in res.values() and want not in res.values():
@@ -744,7 +718,7 @@ def transformer_always(st: Stored) -> Finding:
     else:
         _skill_numbers(f, st, (*rec, "transformer"), [5])
         best = max(rec, key=lambda a: rec[a].skill.value)
-        res = compare(interval_of(tq), interval_of(rec[best]), SKILL_MARGIN)
+        res = compare(difference(tq, rec[best]), SKILL_MARGIN)
         f.part(
             "a recurrent model is as good on the stream",
             {"better": "breaks", "unresolved": "unresolved"}.get(res, "holds"),
@@ -822,15 +796,20 @@ def gru_context(st: Stored) -> Finding:
         )
         f.number(f"{a} recovery (steps)", f"{sum(rec) / len(rec):.1f}", f"run:{short(s.run_ids)}")
         f.number(f"{a} test accuracy", s.test.text(3), f"run:{short(s.run_ids)}")
-    res = compare(cost["gru"], cost["lstm"], SWITCH_MARGIN)
+    res = compare(
+        paired_difference(
+            by_seed(sel["gru"].runs, "switch_cost"), by_seed(sel["lstm"].runs, "switch_cost")
+        ),
+        SWITCH_MARGIN,
+    )
     if any(protocol.stopped_by_time(s.runs) for s in sel.values()):
         res = "unresolved"  # a run the wall-clock safety net stopped is not converged evidence
     verdict = {"better": "holds", "worse": "holds", "equivalent": "breaks"}.get(res, "unresolved")
     text = {
-        "better": "the GRU loses more accuracy per switch than the LSTM, beyond the intervals",
-        "worse": "the GRU loses less accuracy per switch than the LSTM, beyond the intervals",
+        "better": "the GRU loses more accuracy per switch than the LSTM (paired interval)",
+        "worse": "the GRU loses less accuracy per switch than the LSTM (paired interval)",
         "equivalent": f"the same accuracy lost per switch within ±{SWITCH_MARGIN} steps",
-        "unresolved": "the intervals overlap and are too wide to tell",
+        "unresolved": "the paired interval of the difference is too wide to tell",
     }[res]
     f.part("behaves differently after a switch", verdict, text)
     return f
@@ -869,13 +848,19 @@ def dropout_alone(st: Stored) -> Finding:
         if len(sel) < 2:
             continue
         found = True
-        res = compare(sel["combined"].test, sel["dropout alone"].test, ACCURACY_MARGIN)
+        metric = sel["combined"].metric
+        res = compare(
+            paired_difference(
+                by_seed(sel["combined"].runs, metric), by_seed(sel["dropout alone"].runs, metric)
+            ),
+            ACCURACY_MARGIN,
+        )
         verdict = {"better": "holds", "unresolved": "unresolved"}.get(res, "breaks")
         text = {
-            "better": "the combination is better beyond the intervals",
-            "worse": "the combination is worse beyond the intervals",
+            "better": "the combination is better beyond the paired interval",
+            "worse": "the combination is worse beyond the paired interval",
             "equivalent": f"no difference beyond ±{ACCURACY_MARGIN}",
-            "unresolved": "the intervals overlap and are too wide to tell",
+            "unresolved": "the paired interval of the difference is too wide to tell",
         }[res]
         f.part(f"{arch}: the combination beats dropout alone", verdict, text)
     if not found:

@@ -14,6 +14,7 @@ COLOURS = {
     "breaks": "red",
     "depends": "yellow",
     "unresolved": "magenta",
+    "incomplete": "cyan",
     "missing": "dim",
 }
 NUMBERS_SHOWN = 8  # per entry in the tables; --json has them all

@@ -49,7 +49,6 @@ FLOW_K = 60  # gradient flow lags 1 … FLOW_K (covers every horizon above)
 FLOW_H = 32  # the advisor's flow width
 EXPORT_D = 8  # input features of the ONNX export check (H = MEASURE_H)
 LATENCY_REPEATS = 1000
-MORE_SEEDS = 5  # an unresolved entry's comparisons get seeds 0 … 4 at their selected lr, once
 
 REGIME = {  # the regime-switching comparison
     "archs": RECURRENT,
@@ -280,11 +279,11 @@ def train_more(
     from ..study import run_study
 
     (say or (lambda _m: None))(
-        f"{len(extra)} more seed run(s) ({MORE_SEEDS} seeds in all) for the comparisons behind "
-        "the unresolved entries"
+        f"racing: {len(extra)} more seed run(s) ({max(r.seed for r in extra) + 1} seeds in "
+        "all) for the comparisons behind the unresolved entries"
     )
     more = run_study(extra, db, on_event=on_event)
     produced["trained"] += more.done
     produced["failed"] += more.failed
     produced["lost"] += more.lost
-    produced["more_seeds"] = len(extra)
+    produced["more_seeds"] = produced.get("more_seeds", 0) + len(extra)
