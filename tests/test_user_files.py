@@ -117,3 +117,23 @@ def test_bad_user_files_are_one_line_and_exit_2(argv, needle, tmp_path, capsys, 
     assert len(err.strip().splitlines()) == 1, err
     assert needle in err, err
     assert {k: p.read_bytes() for k, p in paths.items()} == before
+
+
+def test_a_forecast_peer_is_fitted_once_and_paired_with_every_seed(tmp_path: Path) -> None:
+    """A series is split by time, not re-split per seed: each peer runs once, and its skill
+    stands beside every seed of the sequence models."""
+    from seqarch.store import Store
+
+    t = np.arange(80)
+    path = tmp_path / "q.csv"
+    path.write_text("value\n" + "".join(f"{10 + 0.1 * i + np.sin(i * np.pi / 2):.4f}\n" for i in t))
+    spec = ProblemSpec(seq_len=8, task_kind="forecast", data=str(path))
+    planned = gather.data_runs(spec, ["gru"], steps=100)
+    said: list[str] = []
+    with Store(tmp_path / "s.db") as store:
+        found = gather.peer_evidence(store, planned, run=True, say=said.append)
+        assert len(store.measurements("peer")) == len(found) == 3
+    assert all("on the same 1 split(s)" in s for s in said)
+    for p in found:
+        assert p.skill.n == 1 and sorted(p.seed_skills) == [0, 1, 2]
+        assert len(set(p.seed_skills.values())) == 1

@@ -591,7 +591,8 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
 
     first = planned[0]
     fair = protocols.get(first.train.protocol)
-    resplit = first.task_config.get("seed") == first.seed
+    time_split = hasattr(make_task(first.task, **first.task_config), "window_ends")  # forecast
+    resplit = first.task_config.get("seed") == first.seed and not time_split
     by_seed = {  # the split each of the protocol's seeds trained on
         s: {**first.task_config, "seed": s} if resplit else dict(first.task_config)
         for s in fair.seeds
