@@ -61,7 +61,13 @@ def test_a_peer_that_beats_every_sequence_model_comes_first() -> None:
     assert advice(rec)[0] == f"[bold]{escape(line)}[/]"  # before the table
     assert A.to_markdown(rec).splitlines()[0] == f"# seqarch advice: {line}"
     assert rec.to_dict()["peer_win"]["peer"] == "minirocket"
-    assert "lost to the classical peer minirocket" in lost_to(win, rec.recommendation)
+    said = lost_to(win, rec.recommendation)
+    assert (
+        f"{rec.recommendation}, the best sequence model here, lost to the classical peer " in said
+    )
+    assert "[" not in said  # printed through rich: no markup
+    other = "lstm" if rec.recommendation == "gru" else "gru"
+    assert lost_to(win, other).startswith(f"{other} lost to the classical peer minirocket")
 
 
 def test_overlapping_marginal_intervals_still_lose_on_the_paired_difference() -> None:
@@ -81,3 +87,14 @@ def test_no_headline_when_one_sequence_model_holds_its_own() -> None:
     assert A.to_markdown(rec).splitlines()[0] == f"# seqarch advice: {rec.recommendation}"
     assert not str(advice(rec)[0]).startswith("[bold]minirocket")
     assert lost_to(rec.peer_win, "gru") is None
+
+
+def test_a_peer_on_one_time_split_is_paired_with_every_seed_of_the_model() -> None:
+    """A forecast's peer runs once (the series is split by time); a model raced to 5 seeds is
+    compared with it over all 5."""
+    ev = planted({"gru": [0.70, 0.71, 0.72, 0.70, 0.71]}, [0.80])
+    for e in ev.values():
+        e.peers[0].skill = protocol.Interval(0.80, 0.0, 1)
+        e.peers[0].seed_skills = {0: 0.80, 1: 0.80, 2: 0.80}
+    win = A.recommend(SPEC, ev).peer_win
+    assert win is not None and win["difference_how"] == "paired over 5 seeds"

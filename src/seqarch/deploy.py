@@ -207,7 +207,7 @@ def card(rec: Any, arch: str, facts: dict, meta: dict, where: Path) -> str:
         [
             f"# {arch} on {Path(rec.spec.data).name} — {role} by seqarch",
             "",
-            *([f"**Lost to a classical peer: {lost}.**", ""] if lost else []),
+            *([f"**A classical peer won: {lost}.**", ""] if lost else []),
             f"Problem: {problem}.",
             f"Advice: {rec.recommendation} (runner-up {rec.runner_up}); "
             f"confidence {rec.confidence} ({rec.confidence_basis}).",

@@ -28,6 +28,8 @@ def versus(peer: Any, q: Any) -> Difference:
     """peer − model in skill: paired by seed (split) when both have per-seed skills, else
     Welch's interval from the two marginal intervals."""
     a, b = getattr(peer, "seed_skills", None) or {}, getattr(q, "seed_skills", None) or {}
+    if a and b and peer.skill.n == 1:  # one split serves every seed (a series split by time)
+        a = dict.fromkeys(b, next(iter(a.values())))
     if a and b:
         return paired_difference(a, b)
     model = protocol.Interval(q.skill.value, q.spread, len(q.run_ids))
@@ -92,12 +94,14 @@ def headline(win: dict[str, Any] | None) -> str | None:
 
 
 def lost_to(win: dict[str, Any] | None, arch: str) -> str | None:
-    """For a kept sequence model: the peer it lost to, in one sentence (None if none)."""
+    """For a kept sequence model: the peer it lost to, in one sentence (None if none). No
+    square brackets: the CLI prints it through rich, which reads them as markup."""
     if not win or arch not in win["beaten"]:
         return None
+    who = f"{arch}, the best sequence model here," if arch == win["arch"] else arch
     return (
-        f"{arch} is the best sequence model here, but it lost to the classical peer "
-        f"{win['peer']} ({win['metric']} {win['value']:.3g} on the same splits, skill "
-        f"{_pm(win['skill'], win['skill_interval'], win['splits'])}) [{win['source']}]: keep it "
-        "for what a sequence model gives (streaming, a fixed-size state, one exportable graph)"
+        f"{who} lost to the classical peer {win['peer']} ({win['metric']} {win['value']:.3g} on "
+        f"the same splits, skill {_pm(win['skill'], win['skill_interval'], win['splits'])}; "
+        f"{win['source']}): keep it for what a sequence model gives (streaming, a fixed-size "
+        "state, one exportable graph)"
     )
