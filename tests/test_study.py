@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -310,11 +311,104 @@ def test_a_worker_ends_when_the_study_process_is_killed():
     try:
         time.sleep(1.0)
         assert worker.is_alive()
-        parent.kill()
-        parent.wait()
+        parent.kill()  # and not reaped: a zombie, which signal 0 still reaches
         worker.join(10)
         assert not worker.is_alive() and worker.exitcode == 1
     finally:
         parent.kill()
+        parent.wait()
         if worker.is_alive():
             worker.terminate()
+
+
+_LONG_STUDY = """
+import sys
+from seqarch.study import run_study
+from seqarch.train import RunConfig, TrainConfig
+
+train = TrainConfig(max_steps=10**6, eval_every=10**5, batch_size=16, time_budget_s=120.0)
+runs = [
+    RunConfig(arch=arch, task="adding", task_config={"seq_len": 50, "n_train": 64, "n_val": 32,
+              "n_test": 32}, model_config={"hidden_size": 8}, train=train)
+    for arch in ("rnn", "gru")
+]
+
+def on_event(e):
+    if e.kind == "start":
+        print("start", e.pid, flush=True)  # the output is a pipe, as when another program runs it
+
+run_study(runs, sys.argv[1], workers=2, on_event=on_event)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_workers_end_with_a_study_signalled_while_its_output_is_piped(tmp_path, sig):
+    """Issue 27: after SIGTERM to a study whose output was piped, its workers ran on,
+    reparented to init. The study's process, signalled and not reaped by whoever started it
+    (a zombie), must take its workers with it; nothing half-trained is stored."""
+    from seqarch.study import _parent_gone
+
+    db = tmp_path / "s.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LONG_STUDY, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        workers = [int(proc.stdout.readline().split()[1]) for _ in range(2)]
+        time.sleep(1.0)  # both training
+        assert not any(_parent_gone(w) for w in workers)
+        os.kill(proc.pid, sig)  # and not reaped until the workers are checked
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(_parent_gone(w) for w in workers):
+            time.sleep(0.1)
+        assert all(_parent_gone(w) for w in workers), "a worker outlived its study"
+    finally:
+        proc.kill()
+        proc.wait(10)
+    if db.exists():
+        with Store(db) as s:
+            assert s.runs(status=None) == []  # the runs in flight were discarded, not half-written
+
+
+def test_a_protocol_sweep_and_its_seeds_train_as_fused_populations(tmp_path):
+    """Issue 27 item 2: the sweep (the lr grid at the sweep seed) is one population, the selected
+    lr's seeds another; each member is stored under its own id, equal to its run alone."""
+    from seqarch import protocol
+    from seqarch.train import RunConfig, TrainConfig, train
+
+    base = RunConfig(
+        arch="gru",
+        task="adding",
+        task_config=TINY,
+        model_config={"hidden_size": 8},
+        train=TrainConfig(max_steps=5, eval_every=5, batch_size=16),
+    )
+    sweep = protocol.expand(base, FAIR)
+    layer_normed = protocol.expand(replace(base, train=replace(base.train, layer_norm=True)))[:1]
+    db = tmp_path / "s.db"
+    outcome = run_study(sweep + layer_normed, db, workers=1)
+    assert (outcome.populations, outcome.in_populations) == (2, 4 + len(FAIR.seeds) - 1)
+    assert outcome.done == len(sweep) + len(FAIR.seeds) - 1 + 1 and outcome.failed == 0
+    assert any("layer-normed" in why for why in outcome.alone)
+    assert "fused population" in outcome.line(db) and "trained alone" in outcome.line(db)
+    with Store(db) as s:
+        stored = s.get_run(sweep[2].id)
+    assert stored["metrics"]["population_kernel"] == "fused"
+    alone = train(sweep[2]).metrics
+    assert stored["metrics"]["mse"] == pytest.approx(alone["mse"], rel=1e-4)
+    assert stored["metrics"]["steps"] == alone["steps"]
+
+
+def test_units_keep_budgeted_and_unfused_runs_alone_and_feed_every_worker():
+    from seqarch import protocol
+    from seqarch.study import units
+    from seqarch.train import RunConfig, TrainConfig
+
+    base = RunConfig(arch="lstm", task="adding", task_config=TINY, train=TrainConfig())
+    sweep = protocol.expand(base, FAIR)  # 4 runs
+    budgeted = protocol.expand(replace(base, train=TrainConfig(time_budget_s=5.0)), FAIR)
+    ssm = protocol.expand(replace(base, arch="ssm"), FAIR)
+    work, why = units(sweep + budgeted + ssm, workers=1)
+    assert sorted(len(u) for u in work) == [1] * 8 + [4]
+    assert any("wall-clock" in w for w in why) and any("ssm" in w for w in why)
+    halves, _ = units(sweep, workers=2)  # one population, two workers: two of 2
+    assert sorted(len(u) for u in halves) == [2, 2]

@@ -205,6 +205,17 @@ def unsupported(model: torch.nn.Module) -> str | None:
     return None
 
 
+def unsupported_run(run: Any) -> str | None:
+    """:func:`unsupported` for a RunConfig, without building its task (sizes do not matter)."""
+    from .models import build
+
+    if run.arch not in CELLS:
+        return f"{run.arch} has no fused population kernel"
+    options = {"dropout": run.train.dropout, "layer_norm": run.train.layer_norm}
+    model = build(run.arch, input_size=1, output_size=1, **options, **run.model_config)
+    return unsupported(model)
+
+
 # ---------------------------------------------------------------------------------------------
 # One layer over all members, forward and backward.
 

@@ -52,7 +52,6 @@ from .train import (
     build_model,
     final_metrics,
     lr_factor,
-    make_task,
     setup,
     take,
 )
@@ -241,11 +240,9 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
 # -- the two kernels -------------------------------------------------------------------------
 
 
-def kernel(run: RunConfig, task: Any = None) -> tuple[str, str]:
+def kernel(run: RunConfig) -> tuple[str, str]:
     """("fused", why) or ("vmap", why): the kernel a population of ``run`` would train with."""
-    ready_task = make_task(run.task, run.task_config) if task is None else task
-    model = build_model(run, ready_task, max_len=1)
-    reason = fused.unsupported(model)
+    reason = fused.unsupported_run(run)
     if reason is None:
         return "fused", f"{run.arch}: fused population kernel (seqarch.fused)"
     return "vmap", f"{reason}; the population runs its own equations under torch.func.vmap"

@@ -17,9 +17,17 @@ model_config or train): the sweep above is 3 archs × 2 lengths × 3 seeds = 18 
 id is the hash of its canonical config, so running a study twice trains nothing twice, and a
 study interrupted (Ctrl-C, a killed worker) resumes where it stopped.
 
+Populations: pending runs of one recipe that differ only in learning rate and seed — a
+protocol's sweep, then its seeds at the selected rate — train as one population
+(:mod:`seqarch.population`) where the architecture has a fused kernel (:mod:`seqarch.fused`);
+every other run trains alone through ``train()``, and the outcome's line says which and why.
+Each member is stored as its own run, with the same id and config as if it had trained alone.
+
 Backends:
     local  worker processes (spawned); each trains a run and writes it to the store itself, in
-           one transaction, so a killed worker loses only the run it was training.
+           one transaction, so a killed worker loses only the run it was training. A worker
+           watches its parent and ends (discarding the run in flight, never a half-written
+           record) once the study's process is gone — killed, or exited and not yet reaped.
     ray    ``ray.init(address)`` or a local Ray of ``workers`` CPUs; each task trains a run and
            returns it, and the driver writes it (the store need not be shared with the cluster).
 """
@@ -38,11 +46,11 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import models, presets, protocol
+from . import fused, models, presets, protocol
 from .errors import BadInput
 from .store import Store, canonical_json, environment, recipe
 from .train import RunConfig, TrainConfig, train
@@ -192,6 +200,69 @@ def execute(config: dict) -> dict:
     }
 
 
+def execute_unit(configs: list[dict]) -> list[dict]:
+    """Train a unit of work — one run, or a population of runs that differ only in lr and
+    seed — and return one store record per run, in order. A population that fails as a whole
+    falls back to training its runs one by one."""
+    if len(configs) == 1:
+        return [execute(configs[0])]
+    from .population import train_population
+
+    runs = [RunConfig.from_dict(c) for c in configs]
+    started = time.time()
+    try:
+        results = train_population(runs)
+    except Exception:  # noqa: BLE001 - each run again alone, where a failure is recorded
+        return [execute(c) for c in configs]
+    finished, env = time.time(), environment()
+    return [
+        {
+            "run_id": run.id,
+            "config": run.to_dict(),
+            "metrics": result.metrics,
+            "curve": result.curve,
+            "env": env,
+            "started": started,
+            "finished": finished,
+            "status": "done",
+        }
+        for run, result in zip(runs, results, strict=True)
+    ]
+
+
+def units(pending: list[RunConfig], workers: int = 1) -> tuple[list[list[RunConfig]], list[str]]:
+    """``pending`` as units of work: the runs of one recipe that differ only in lr and seed
+    train as one population where their architecture has a fused kernel; every other run alone.
+
+    Runs with a wall-clock budget stay alone (a population's clock is shared by its members).
+    While there are fewer units than ``workers``, the largest population is halved (each half
+    at least 2 runs), so no worker idles. Also returns, once per reason, why runs trained alone.
+    """
+    groups: dict[str, list[RunConfig]] = {}
+    alone: list[list[RunConfig]] = []
+    why: dict[str, None] = {}
+    for run in pending:
+        reason = fused.unsupported_run(run)
+        if reason is None and run.train.time_budget_s is not None:
+            reason = f"{run.arch} with a wall-clock budget trains alone"
+        if reason is not None:
+            alone.append([run])
+            why[reason] = None
+            continue
+        key = replace(run, train=replace(run.train, lr=1.0), seed=0).id
+        groups.setdefault(key, []).append(run)
+    together = [g for g in groups.values() if len(g) > 1]
+    alone += [g for g in groups.values() if len(g) == 1]
+    while len(together) + len(alone) < workers:
+        big = max(together, key=len, default=[])
+        if len(big) < 4:
+            break
+        together.remove(big)
+        together += [big[: len(big) // 2], big[len(big) // 2 :]]
+    first = {run.id: i for i, run in enumerate(pending)}  # the study's own order
+    return sorted(together + alone, key=lambda u: first[u[0].id]), list(why)
+
+
 def save(store: Store, record: dict) -> None:
     store.put_run(**record)
 
@@ -214,38 +285,84 @@ class Outcome:
     done: int = 0
     failed: int = 0
     lost: int = 0  # their worker died; they run again next time
+    populations: int = 0  # units of more than one run, trained by the fused population kernel
+    in_populations: int = 0  # the runs in them
+    alone: list[str] = field(default_factory=list)  # why the other runs trained one by one
 
     def line(self, db: Any) -> str:
         """What happened, in one line."""
+        fused_part = (
+            f"; {self.in_populations} of them as {self.populations} fused population(s)"
+            if self.populations
+            else ""
+        )
+        alone = f"; trained alone: {'; '.join(self.alone)}" if self.alone else ""
         return (
-            f"{self.done} run(s) trained, {self.skipped} already stored, {self.failed} failed, "
-            f"{self.lost} lost (rerun to retry) — in {db}"
+            f"{self.done} run(s) trained{fused_part}, {self.skipped} already stored, "
+            f"{self.failed} failed, {self.lost} lost (rerun to retry){alone} — in {db}"
         )
 
 
 def _local_worker(tasks: Any, events: Any, db: str, worker: int, parent: int) -> None:
-    """Take runs from ``tasks`` until None; train, store, report. Ctrl-C is the parent's.
+    """Take units of work (lists of run configs) from ``tasks`` until None; train, store,
+    report. Ctrl-C is the parent's.
 
     A watchdog ends the worker when the study's process ``parent`` is gone (killed without a
-    chance to stop its workers, e.g. SIGTERM or SIGKILL): the run in training is lost, as any
-    interrupted run is, instead of an orphan training on for minutes."""
+    chance to stop its workers, e.g. SIGKILL, or exited and not yet reaped by whoever started
+    it): the runs in training are lost, as any interrupted run is, instead of orphans training
+    on for minutes. It never ends the worker in the middle of writing a record."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    writing = threading.Lock()
+    threading.Thread(target=_watch_parent, args=(parent, 1.0, writing), daemon=True).start()
     store = Store(db)
-    while (config := tasks.get()) is not None:
-        events.put(("start", config, {}, worker, os.getpid()))
-        record = execute(config)
-        save(store, record)
-        events.put((record["status"], config, record["metrics"], worker, os.getpid()))
+    while (unit := tasks.get()) is not None:
+        for config in unit:
+            events.put(("start", config, {}, worker, os.getpid()))
+        records = execute_unit(unit)
+        with writing:
+            for record in records:
+                save(store, record)
+        for config, record in zip(unit, records, strict=True):
+            events.put((record["status"], config, record["metrics"], worker, os.getpid()))
     store.close()
 
 
-def _watch_parent(parent: int, every_s: float = 1.0) -> None:
+def _parent_gone(parent: int) -> bool:
+    """Whether process ``parent`` has ended: no such process, or a zombie (it has exited and
+    waits to be reaped — signal 0 still reaches a zombie, so that alone is not enough)."""
+    try:
+        os.kill(parent, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a process of another user took the id: ours is gone
+        return True
+    try:
+        stat = Path(f"/proc/{parent}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    except OSError:  # no procfs: signal 0 is all there is
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")  # the state, after "(comm)"
+
+
+def _watch_parent(parent: int, every_s: float = 1.0, writing: Any = None) -> None:
+    """End this process once ``parent`` is gone: its multiprocessing sentinel (a pipe the
+    parent holds open, closed by the kernel when it dies, zombie or not) where ``parent``
+    started this process, else :func:`_parent_gone` every ``every_s`` seconds. ``writing``: a
+    lock held while a record is written; the exit waits for it."""
+    from multiprocessing.connection import wait
+
+    starter = mp.parent_process()
+    sentinel = starter.sentinel if starter is not None and starter.pid == parent else None
     while True:
-        time.sleep(every_s)
-        try:
-            os.kill(parent, 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
+        if sentinel is not None:
+            gone = bool(wait([sentinel], timeout=every_s)) or _parent_gone(parent)
+        else:
+            time.sleep(every_s)
+            gone = _parent_gone(parent)
+        if gone:
+            if writing is not None:
+                writing.acquire()  # never in the middle of a record; held until the exit
             os._exit(1)
 
 
@@ -261,12 +378,12 @@ def _context() -> Any:
     return mp.get_context("spawn")
 
 
-def _run_local(pending: list[RunConfig], db: Path, workers: int, emit: Callable) -> None:
+def _run_local(units: list[list[RunConfig]], db: Path, workers: int, emit: Callable) -> None:
     ctx = _context()
     tasks, events = ctx.Queue(), ctx.Queue()
-    for run in pending:
-        tasks.put(run.to_dict())
-    n = max(1, min(workers, len(pending)))
+    for unit in units:
+        tasks.put([run.to_dict() for run in unit])
+    n = max(1, min(workers, len(units)))
     for _ in range(n):
         tasks.put(None)
     procs = {
@@ -277,39 +394,60 @@ def _run_local(pending: list[RunConfig], db: Path, workers: int, emit: Callable)
     }
     for p in procs.values():
         p.start()
-    running: dict[int, dict] = {}  # worker -> the config it is training
-    finished = 0
-    try:
-        while finished < len(pending):
-            try:
-                kind, config, metrics, w, pid = events.get(timeout=0.5)
-            except queue.Empty:
-                finished += _replace_dead(procs, running, emit, ctx, tasks, events, db)
-                if not any(p.is_alive() for p in procs.values()):
-                    break
-                continue
-            if kind == "start":
-                running[w] = config
-            else:
-                running.pop(w, None)
-                finished += 1
-            emit(Event(kind, RunConfig.from_dict(config), metrics, w, pid))
-    finally:
-        for p in procs.values():
-            if p.is_alive():
-                p.terminate()  # a half-trained run is simply not stored
-        for p in procs.values():
-            p.join(5)
+    running: dict[int, dict[str, dict]] = {}  # worker -> the configs it is training, by id
+    finished, expected = 0, sum(len(u) for u in units)
+    with _terminate_as_exit():
+        try:
+            while finished < expected:
+                try:
+                    kind, config, metrics, w, pid = events.get(timeout=0.5)
+                except queue.Empty:
+                    finished += _replace_dead(procs, running, emit, ctx, tasks, events, db)
+                    if not any(p.is_alive() for p in procs.values()):
+                        break
+                    continue
+                key = canonical_json(config)
+                if kind == "start":
+                    running.setdefault(w, {})[key] = config
+                else:
+                    running.get(w, {}).pop(key, None)
+                    finished += 1
+                emit(Event(kind, RunConfig.from_dict(config), metrics, w, pid))
+        finally:
+            for p in procs.values():
+                if p.is_alive():
+                    p.terminate()  # a half-trained run is simply not stored
+            for p in procs.values():
+                p.join(5)
+
+
+class _terminate_as_exit:  # noqa: N801 - a context manager, named like one
+    """Within it, SIGTERM to the study's process raises SystemExit (exit code 143) in the main
+    thread, so the ``finally`` that stops the workers runs; a handler set by the caller is
+    left alone, and the previous one is restored on the way out."""
+
+    def __enter__(self) -> None:
+        self.previous = None
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            self.previous = signal.signal(signal.SIGTERM, _exit_on_term)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _exit_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _replace_dead(procs, running, emit, ctx, tasks, events, db) -> int:
-    """A worker that died (killed, out of memory) loses its run; a new worker takes its place."""
+    """A worker that died (killed, out of memory) loses its runs; a new worker takes its place."""
     lost = 0
     for w, p in list(procs.items()):
         if p.is_alive() or p.exitcode == 0:
             continue
-        config = running.pop(w, None)
-        if config is not None:
+        for config in running.pop(w, {}).values():
             lost += 1
             emit(Event("lost", RunConfig.from_dict(config), {"exitcode": p.exitcode}, w, p.pid))
         procs[w] = ctx.Process(
@@ -320,7 +458,11 @@ def _replace_dead(procs, running, emit, ctx, tasks, events, db) -> int:
 
 
 def _run_ray(
-    pending: list[RunConfig], store: Store, workers: int, address: str | None, emit: Callable
+    units: list[list[RunConfig]],
+    store: Store,
+    workers: int,
+    address: str | None,
+    emit: Callable,
 ) -> None:
     try:
         import ray
@@ -340,23 +482,27 @@ def _run_ray(
                 logging_level="ERROR",
                 log_to_driver=False,
             )
-    remote = ray.remote(execute)
+    remote = ray.remote(execute_unit)
     try:
         refs = {}
-        for run in pending:
-            refs[remote.options(num_cpus=run.train.threads).remote(run.to_dict())] = run
-            emit(Event("start", run))
+        for unit in units:
+            configs = [run.to_dict() for run in unit]
+            refs[remote.options(num_cpus=unit[0].train.threads).remote(configs)] = unit
+            for run in unit:
+                emit(Event("start", run))
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for ref in ready:
-                run = refs.pop(ref)
+                unit = refs.pop(ref)
                 try:
-                    record = ray.get(ref)
+                    records = ray.get(ref)
                 except ray.exceptions.RayError as e:
-                    emit(Event("lost", run, {"error": str(e).splitlines()[0]}))
+                    for run in unit:
+                        emit(Event("lost", run, {"error": str(e).splitlines()[0]}))
                     continue
-                save(store, record)
-                emit(Event(record["status"], run, record["metrics"]))
+                for run, record in zip(unit, records, strict=True):
+                    save(store, record)
+                    emit(Event(record["status"], run, record["metrics"]))
     except BaseException:
         for ref in refs:
             ray.cancel(ref, force=True)
@@ -419,10 +565,15 @@ def _execute(pending, store, db, backend, workers, address, on_event, outcome) -
         if on_event is not None:
             on_event(event)
 
+    work, alone = units(pending, workers)
+    together = [u for u in work if len(u) > 1]
+    outcome.populations += len(together)
+    outcome.in_populations += sum(len(u) for u in together)
+    outcome.alone += [w for w in alone if w not in outcome.alone]
     if pending and backend == "local":
-        _run_local(pending, db, workers, emit)
+        _run_local(work, db, workers, emit)
     elif pending:
-        _run_ray(pending, store, workers, address, emit)
+        _run_ray(work, store, workers, address, emit)
 
 
 def followups(store: Store, runs: Iterable[RunConfig]) -> list[RunConfig]:
