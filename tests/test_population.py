@@ -80,3 +80,9 @@ def test_a_population_refuses_runs_that_differ_in_more_than_lr_and_seed() -> Non
     a, b = runs("gru")
     with pytest.raises(ValueError, match="differ only in learning rate and seed"):
         train_population([a, replace(b, model_config={"hidden_size": 16})])
+
+
+def test_a_members_wall_clock_budget_counts_its_share_of_the_population() -> None:
+    budgeted = [replace(r, train=replace(r.train, time_budget_s=1e-9)) for r in runs("gru")]
+    for member in train_population(budgeted):
+        assert member.metrics["stopped"] == "time_budget" and member.metrics["steps"] == 1

@@ -16,7 +16,9 @@ Per step s and member k (θ_k stacked; g_k = ∇_{θ_k} Σ_j ℓ_j = ∇ ℓ_k, 
     θ_k ← θ_k − η_k,s / (1 − β₁ˢ) · m_k / (√v_k / √(1 − β₂ˢ) + ε)
     η_k,s = η_k · lr_factor(s)                            the same warmup + cosine schedule
 
-A member that has stopped (early stopping) is frozen: its rate is 0 from then on.
+A member that has stopped (early stopping) is frozen: its rate is 0 from then on. A member's
+clock is its share of the population's, elapsed / K: its ``train_seconds``, and what its
+``time_budget_s`` (a safety net, never converged evidence) is checked against.
 
 Where it pays (``benchmarks/population_training.py`` measures it per architecture): the
 members share every Python-level dispatch, the optimiser step and the evaluation; the
@@ -168,7 +170,9 @@ def train_population(runs: list[RunConfig], task: Any = None) -> list[RunResult]
                 denom = (m2[k].sqrt() / math.sqrt(bias2)).add_(EPS)
                 theta[k].sub_(e / bias1 * m1[k] / denom)
         values = member_loss.detach().tolist()
-        elapsed = time.perf_counter() - t0
+        # Each member's clock is its share of the population's: the time it is recorded with
+        # (``train_seconds``), and what its wall-clock budget (a safety net) is checked against.
+        elapsed = (time.perf_counter() - t0) / K
         for k in range(K):
             if not active[k]:
                 continue

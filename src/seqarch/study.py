@@ -234,7 +234,7 @@ def units(pending: list[RunConfig], workers: int = 1) -> tuple[list[list[RunConf
     """``pending`` as units of work: the runs of one recipe that differ only in lr and seed
     train as one population where their architecture has a fused kernel; every other run alone.
 
-    Runs with a wall-clock budget stay alone (a population's clock is shared by its members).
+    A member's wall-clock budget counts its share of the population's time (population.py).
     While there are fewer units than ``workers``, the largest population is halved (each half
     at least 2 runs), so no worker idles. Also returns, once per reason, why runs trained alone.
     """
@@ -243,8 +243,6 @@ def units(pending: list[RunConfig], workers: int = 1) -> tuple[list[list[RunConf
     why: dict[str, None] = {}
     for run in pending:
         reason = fused.unsupported_run(run)
-        if reason is None and run.train.time_budget_s is not None:
-            reason = f"{run.arch} with a wall-clock budget trains alone"
         if reason is not None:
             alone.append([run])
             why[reason] = None
