@@ -116,24 +116,26 @@ def _lstm_forward(relu, t, ax, ah, hs, saved, p, c):  # noqa: ANN001
 
 @jit(fastmath=FASTMATH, error_model="numpy")
 def _lstm_backward(relu, t, dh, dh_rec, hs, saved, carry, du, dv):  # noqa: ANN001
-    # derive/lstm.py: ∂L/∂C_t = ∂L/∂h_t ⊙ o ⊙ (1 − tanh² C_t) + ∂L/∂C_{t+1} ⊙ f_{t+1} (carry)
+    # derive/lstm.py: ∂L/∂C_t = ∂L/∂h_t ⊙ o ⊙ (1 − tanh² C_t) + ∂L/∂C_{t+1} ⊙ f_{t+1} (carry);
+    # carry holds ∂L/∂C_t between the passes, then ∂L/∂C_t ⊙ f_t for step t − 1.
     K, _, B, H = hs.shape
     for k in range(K):
         for b in range(B):
-            for j in range(H):
-                d_h = dh[k, t, b, j] + dh_rec[k, b, j]
-                i = saved[k, t + 1, b, j]
-                f = saved[k, t + 1, b, H + j]
-                g = saved[k, t + 1, b, 2 * H + j]
-                o = saved[k, t + 1, b, 3 * H + j]
-                tC = saved[k, t + 1, b, 5 * H + j]
-                C_prev = saved[k, t, b, 4 * H + j]
-                d_C = d_h * o * (_ONE - tC * tC) + carry[k, b, j]
-                du[k, t, b, j] = d_C * g * i * (_ONE - i)
-                du[k, t, b, H + j] = d_C * C_prev * f * (_ONE - f)
-                du[k, t, b, 2 * H + j] = d_C * i * (_ONE - g * g)
-                du[k, t, b, 3 * H + j] = d_h * tC * o * (_ONE - o)
-                carry[k, b, j] = d_C * f
+            s, s_prev, d, c = saved[k, t + 1, b], saved[k, t, b], du[k, t, b], carry[k, b]
+            d_out, d_rec = dh[k, t, b], dh_rec[k, b]
+            for j in range(H):  # ∂L/∂h_t, ∂L/∂a_o, ∂L/∂C_t
+                d_h = d_out[j] + d_rec[j]
+                o, tC = s[3 * H + j], s[5 * H + j]
+                d[3 * H + j] = d_h * tC * o * (_ONE - o)
+                c[j] = d_h * o * (_ONE - tC * tC) + c[j]
+            for j in range(H):  # ∂L/∂a_i, ∂L/∂a_g
+                i, g = s[j], s[2 * H + j]
+                d[j] = c[j] * g * i * (_ONE - i)
+                d[2 * H + j] = c[j] * i * (_ONE - g * g)
+            for j in range(H):  # ∂L/∂a_f, and ∂L/∂C_t ⊙ f_t for step t − 1
+                f = s[H + j]
+                d[H + j] = c[j] * s_prev[4 * H + j] * f * (_ONE - f)
+                c[j] = c[j] * f
 
 
 @jit(fastmath=FASTMATH, error_model="numpy")
@@ -166,22 +168,28 @@ def _gru_backward(relu, t, dh, dh_rec, hs, saved, carry, du, dv):  # noqa: ANN00
     K, _, B, H = hs.shape
     for k in range(K):
         for b in range(B):
-            for j in range(H):
-                d_h = dh[k, t, b, j] + dh_rec[k, b, j] + carry[k, b, j]
-                r = saved[k, t + 1, b, j]
-                z = saved[k, t + 1, b, H + j]
-                n = saved[k, t + 1, b, 2 * H + j]
-                v_n = saved[k, t + 1, b, 3 * H + j]
-                da_n = d_h * (_ONE - z) * (_ONE - n * n)
-                da_z = d_h * (hs[k, t, b, j] - n) * z * (_ONE - z)
-                da_r = da_n * v_n * r * (_ONE - r)
-                du[k, t, b, j] = da_r
-                du[k, t, b, H + j] = da_z
-                du[k, t, b, 2 * H + j] = da_n
-                dv[k, t, b, j] = da_r
-                dv[k, t, b, H + j] = da_z
-                dv[k, t, b, 2 * H + j] = da_n * r
-                carry[k, b, j] = d_h * z
+            s, u, v, c, h_prev = (
+                saved[k, t + 1, b],
+                du[k, t, b],
+                dv[k, t, b],
+                carry[k, b],
+                hs[k, t, b],
+            )
+            d_out, d_rec = dh[k, t, b], dh_rec[k, b]
+            for j in range(H):  # ∂L/∂h_t, ∂L/∂â_n, ∂L/∂a_z, the highway
+                d_h = d_out[j] + d_rec[j] + c[j]
+                z, n = s[H + j], s[2 * H + j]
+                u[2 * H + j] = d_h * (_ONE - z) * (_ONE - n * n)
+                da_z = d_h * (h_prev[j] - n) * z * (_ONE - z)
+                u[H + j] = da_z
+                v[H + j] = da_z
+                c[j] = d_h * z
+            for j in range(H):  # ∂L/∂a_r, and δv_n = ∂L/∂â_n ⊙ r
+                r, da_n = s[j], u[2 * H + j]
+                da_r = da_n * s[3 * H + j] * r * (_ONE - r)
+                u[j] = da_r
+                v[j] = da_r
+                v[2 * H + j] = da_n * r
 
 
 # name -> (forward, backward, saved width in H, separate δv)
