@@ -11,7 +11,7 @@ from seqarch.models import MODELS
 from seqarch.population import kernel, train_population
 from seqarch.train import RunConfig, TrainConfig, train
 
-FUSED = tuple(fused.CELLS)  # the architectures with a fused population kernel
+FUSED = fused.ARCHS  # the architectures with a fused population kernel
 
 
 def runs(arch: str, **model: object) -> list[RunConfig]:
@@ -46,8 +46,13 @@ def test_each_member_equals_its_run_alone(arch: str) -> None:
 
 @pytest.mark.parametrize(
     "arch, model",
-    [("rnn", {"nonlinearity": "relu"}), ("lstm", {"num_layers": 2}), ("gru", {"num_layers": 2})],
-    ids=["rnn-relu", "lstm-L2", "gru-L2"],
+    [
+        ("rnn", {"nonlinearity": "relu"}),
+        ("lstm", {"num_layers": 2}),
+        ("gru", {"num_layers": 2}),
+        ("minlstm", {"num_layers": 2}),
+    ],
+    ids=["rnn-relu", "lstm-L2", "gru-L2", "minlstm-L2"],
 )
 def test_fused_members_equal_their_runs_in_more_shapes(arch: str, model: dict) -> None:
     planned = runs(arch, **model)

@@ -25,9 +25,11 @@ fused kernels) to float32 rounding, not bit for bit — ``tests/test_population.
 1e-4.
 
 Covered: the Elman RNN (tanh, ReLU), the LSTM and the GRU, any number of layers, without layer
-norm, with dropout only where it has no effect (one layer). :func:`unsupported` says why a model
-is not covered; the population then falls back to ``torch.func.vmap`` over the model's own
-equations.
+norm, with dropout only where it has no effect (one layer); and minGRU / minLSTM, whose gates see
+x_t only: their gates for every step are one bulk pass of tensor algebra over (K, T, B, ·), the
+recurrence a compiled linear scan, forward and backward (:class:`MinLayer`).
+:func:`unsupported` says why a model is not covered; the population then falls back to
+``torch.func.vmap`` over the model's own equations.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ._numba import jit
 from .models import RecurrentModel
+from .models.mingru import MinRNN, g
 from .stream import FASTMATH, _sigmoid, _tanh
 
 _ONE, _ZERO = np.float32(1.0), np.float32(0.0)
@@ -192,6 +196,38 @@ def _gru_backward(relu, t, dh, dh_rec, hs, saved, carry, du, dv):  # noqa: ANN00
                 v[2 * H + j] = da_n * r
 
 
+@jit(fastmath=FASTMATH, error_model="numpy")
+def _scan_forward(a, b, hs):  # noqa: ANN001
+    # h_t = a_t ⊙ h_{t−1} + b_t;  a, b (K, T, B, H), hs (K, T+1, B, H) with slot 0 = h_0
+    K, T, B, H = a.shape
+    for k in range(K):
+        for t in range(T):
+            for i in range(B):
+                a_t, b_t, h_prev, h = a[k, t, i], b[k, t, i], hs[k, t, i], hs[k, t + 1, i]
+                for j in range(H):
+                    h[j] = a_t[j] * h_prev[j] + b_t[j]
+
+
+@jit(fastmath=FASTMATH, error_model="numpy")
+def _scan_backward(a, hs, dh, da, db):  # noqa: ANN001
+    # ∂L/∂h_t = ∂L/∂h_t|_out + a_{t+1} ⊙ ∂L/∂h_{t+1} (kept in db: ∂L/∂b_t = ∂L/∂h_t);
+    # ∂L/∂a_t = ∂L/∂h_t ⊙ h_{t−1}
+    K, T, B, H = a.shape
+    for k in range(K):
+        for t in range(T - 1, -1, -1):
+            for i in range(B):
+                g, d_out, d_a, h_prev = db[k, t, i], dh[k, t, i], da[k, t, i], hs[k, t, i]
+                if t == T - 1:
+                    for j in range(H):
+                        g[j] = d_out[j]
+                else:
+                    a_next, g_next = a[k, t + 1, i], db[k, t + 1, i]
+                    for j in range(H):
+                        g[j] = d_out[j] + a_next[j] * g_next[j]
+                for j in range(H):
+                    d_a[j] = g[j] * h_prev[j]
+
+
 # name -> (forward, backward, saved width in H, separate δv)
 CELLS: dict[str, tuple[Any, Any, int, bool]] = {
     "rnn": (_rnn_forward, _rnn_backward, 1, False),
@@ -200,10 +236,16 @@ CELLS: dict[str, tuple[Any, Any, int, bool]] = {
 }
 
 
+MIN_CELLS = ("mingru", "minlstm")  # gates from x_t alone: a bulk pass, then a linear scan
+ARCHS = (*CELLS, *MIN_CELLS)  # every architecture with a fused population kernel
+
+
 def unsupported(model: torch.nn.Module) -> str | None:
     """Why ``model`` has no fused population kernel, or None when it has one."""
-    if not isinstance(model, RecurrentModel) or model.arch not in CELLS:
-        return f"{getattr(model, 'arch', type(model).__name__)} has no fused population kernel"
+    arch = getattr(model, "arch", type(model).__name__)
+    recurrent = isinstance(model, RecurrentModel) and arch in CELLS
+    if not (recurrent or (isinstance(model, MinRNN) and arch in MIN_CELLS)):
+        return f"{arch} has no fused population kernel"
     if model.layer_norm:
         return "layer-normed cells have no fused population kernel"
     if model.dropout > 0 and model.num_layers > 1:
@@ -217,7 +259,7 @@ def unsupported_run(run: Any) -> str | None:
     """:func:`unsupported` for a RunConfig, without building its task (sizes do not matter)."""
     from .models import build
 
-    if run.arch not in CELLS:
+    if run.arch not in ARCHS:
         return f"{run.arch} has no fused population kernel"
     options = {"dropout": run.train.dropout, "layer_norm": run.train.layer_norm}
     model = build(run.arch, input_size=1, output_size=1, **options, **run.model_config)
@@ -295,13 +337,83 @@ class Layer:
         return grads, dx
 
 
+class MinLayer:
+    """Layer l of K stacked minGRU or minLSTM members: the gates of every step in one bulk pass
+    (no recurrence in them), then the scan h_t = a_t ⊙ h_{t−1} + b_t in one compiled call.
+
+    minGRU   z = σ(k_z), a = 1 − z, b = z ⊙ g(k_h)
+    minLSTM  d = softplus(−k_f) − softplus(−k_i) (= log i − log f), a = σ(−d), b = σ(d) ⊙ g(k_h)
+    Backward, from ∂L/∂a and ∂L/∂b of the scan, with g'(k) = 1 for k > 0, σ'(k) otherwise:
+    minGRU   ∂k_z = (∂b ⊙ g(k_h) − ∂a) ⊙ z (1 − z),        ∂k_h = ∂b ⊙ z ⊙ g'(k_h)
+    minLSTM  ∂d = ∂b ⊙ g(k_h) ⊙ p (1 − p) − ∂a ⊙ a (1 − a)  (p = σ(d)),
+             ∂k_f = −∂d ⊙ σ(−k_f),  ∂k_i = ∂d ⊙ σ(−k_i),  ∂k_h = ∂b ⊙ p ⊙ g'(k_h)
+    """
+
+    def __init__(self, arch: str, ws: dict[str, Tensor], weights: tuple[Tensor, ...]):
+        self.arch, self.ws = arch, ws
+        self.W, self.b = weights  # (K, G·H, D), (K, G·H)
+
+    def _coefficients(self, k: Tensor) -> tuple[Tensor, Tensor, tuple]:
+        """a, b (K, T, B, H) from k = W x + b, and what the backward reads."""
+        if self.arch == "mingru":
+            k_z, k_h = k.chunk(2, dim=-1)
+            z, g_h = torch.sigmoid(k_z), g(k_h)
+            return 1 - z, z * g_h, (z, g_h, k_h)
+        k_f, k_i, k_h = k.chunk(3, dim=-1)
+        d = F.softplus(-k_f) - F.softplus(-k_i)  # log i − log f
+        a, p, g_h = torch.sigmoid(-d), torch.sigmoid(d), g(k_h)
+        return a, p * g_h, (a, p, g_h, k_f, k_i, k_h)
+
+    def forward(self, inp: Tensor, keep: bool) -> Tensor:
+        """inp (K, T, B, D) -> hs (K, T+1, B, H), slot 0 = h_0 = 0; ``keep``: save for backward."""
+        K, T, B, D = inp.shape
+        GH = self.W.shape[1]
+        k = torch.baddbmm(self.b[:, None], inp.reshape(K, T * B, D), self.W.transpose(1, 2))
+        a, b, saved = self._coefficients(k.view(K, T, B, GH))
+        a, b = a.contiguous(), b.contiguous()
+        hs = _buffer(self.ws, f"hs.{'train' if keep else 'eval'}", (K, T + 1, B, a.shape[-1]))
+        hs[:, 0] = 0
+        _scan_forward(a.numpy(), b.numpy(), hs.numpy())
+        if keep:
+            self.inp, self.hs, self.a, self.saved = inp, hs, a, saved
+        return hs
+
+    def backward(self, dh: Tensor, need_dx: bool) -> tuple[dict[str, Tensor], Tensor | None]:
+        """dh (K, T, B, H) = ∂L/∂h_t from above -> the weights' gradients and ∂L/∂inp."""
+        inp, hs, a = self.inp, self.hs, self.a
+        K, T, B, D = inp.shape
+        da, db = torch.empty_like(a), torch.empty_like(a)
+        _scan_backward(a.numpy(), hs.numpy(), dh.contiguous().numpy(), da.numpy(), db.numpy())
+        if self.arch == "mingru":
+            z, g_h, k_h = self.saved
+            dk = [(db * g_h - da) * z * (1 - z), db * z * _g_prime(k_h)]
+        else:
+            a, p, g_h, k_f, k_i, k_h = self.saved
+            dd = db * g_h * p * (1 - p) - da * a * (1 - a)
+            dk = [-dd * torch.sigmoid(-k_f), dd * torch.sigmoid(-k_i), db * p * _g_prime(k_h)]
+        U = torch.cat(dk, dim=-1).view(K, T * B, -1)  # ∂L/∂k (K, T·B, G·H)
+        grads = {
+            "W.weight": torch.bmm(U.transpose(1, 2), inp.reshape(K, T * B, D)),
+            "W.bias": U.sum(1),
+        }
+        dx = torch.bmm(U, self.W).view(K, T, B, D) if need_dx else None
+        self.inp = self.hs = self.a = self.saved = None
+        return grads, dx
+
+
+def _g_prime(k: Tensor) -> Tensor:
+    """g'(k) as autograd takes it from g = relu(k) + σ(min(k, 0)): 1 for k > 0, else σ'(k)."""
+    s = torch.sigmoid(k.clamp(max=0))
+    return torch.where(k > 0, torch.ones_like(k), s * (1 - s))
+
+
 class Fused:
     """The population's forward and backward for a stack of cells with a read-out.
 
     ``theta`` holds the members' parameters under the model's own names, each (K, ...):
     ``cells.{l}.W_x`` … and ``readout.weight``, ``readout.bias``."""
 
-    def __init__(self, model: RecurrentModel):
+    def __init__(self, model: RecurrentModel | MinRNN):
         reason = unsupported(model)
         if reason is not None:
             raise ValueError(reason)
@@ -310,7 +422,12 @@ class Fused:
         self.num_layers = model.num_layers
         self.workspaces: list[dict[str, Tensor]] = [{} for _ in range(model.num_layers)]
 
-    def _layers(self, theta: dict[str, Tensor]) -> list[Layer]:
+    def _layers(self, theta: dict[str, Tensor]) -> list[Layer] | list[MinLayer]:
+        if self.arch in MIN_CELLS:
+            return [
+                MinLayer(self.arch, ws, (theta[f"cells.{l}.W.weight"], theta[f"cells.{l}.W.bias"]))
+                for l, ws in enumerate(self.workspaces)
+            ]
         names = ("W_x", "W_h", "b_x", "b_h")
         return [
             Layer(self.arch, self.relu, ws, tuple(theta[f"cells.{l}.{n}"] for n in names))
