@@ -36,7 +36,7 @@ import time
 import torch
 
 from seqarch import __version__ as seqarch_version
-from seqarch.fused import CELLS
+from seqarch.fused import ARCHS
 from seqarch.models import MODELS
 from seqarch.population import kernel, train_population
 from seqarch.protocol import FAIR
@@ -128,7 +128,7 @@ def lstm_floor(T: int, K: int, steps: int, peak: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--archs", default=",".join(CELLS), help="comma-separated, or 'all'")
+    ap.add_argument("--archs", default=",".join(ARCHS), help="comma-separated, or 'all'")
     ap.add_argument("--lengths", default="64,256")
     ap.add_argument("--members", type=int, default=8)
     ap.add_argument("--steps", type=int, default=10)
