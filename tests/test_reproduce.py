@@ -123,3 +123,15 @@ def test_a_run_stopped_by_time_is_never_judged():
 def test_an_unknown_reproduction_is_refused():
     with pytest.raises(ValueError, match="expected one of zoology-mqar"):
         reproduce.reproduction("nope")
+
+
+def test_mqar_quick_is_judged_on_attention_alone():
+    mqar = REPRODUCTIONS["zoology-mqar"]
+    assert [label for label, _ in mqar.plan(True)] == ["transformer P=4"]
+    quick = {"transformer P=4": _row("transformer P=4", "transformer", 0.995)}
+    assert mqar.judge(quick)[0] == "reproduced"
+    quick = {"transformer P=4": _row("transformer P=4", "transformer", 0.25)}
+    assert mqar.judge(quick)[0] == "not reproduced"
+    # the quick runs are the default's first cell: one store serves both
+    full = dict(mqar.plan(False))
+    assert full["transformer P=4"].id == dict(mqar.plan(True))["transformer P=4"].id

@@ -113,36 +113,41 @@ def _beats(a: Row, b: Row) -> bool:
 
 MQAR_ARCHS = ("transformer", "gru", "mingru", "ssm", "retnet")
 MQAR_PAIRS = (4, 8, 16)
+# Attention forms its recall circuit in a transition between ≈ 900 and 1,500 steps at lr 3e-3
+# (docs/init-audit.md); the budget leaves every seed room past it.
+MQAR_STEPS = 1500
+MQAR_N = 8000
 
 
 def _mqar_plan(quick: bool) -> list[tuple[str, Any]]:
+    """Quick: attention at P = 4 only (the same runs the default starts with). Default: every
+    model at P = 4, 8, 16 — the figure's shape, accuracy against the state each model keeps."""
     pairs = MQAR_PAIRS[:1] if quick else MQAR_PAIRS
-    archs = ("transformer", "gru") if quick else MQAR_ARCHS
+    archs = ("transformer",) if quick else MQAR_ARCHS
     out = []
     for P in pairs:
-        task = {"seq_len": 64, "n_pairs": P, "n_keys": 64, "n_values": 64, "n_train": 8000}
+        task = {"seq_len": 64, "n_pairs": P, "n_keys": 64, "n_values": 64, "n_train": MQAR_N}
         for arch in archs:
             model = {"hidden_size": 64, "num_layers": 2}
             if arch == "transformer":
                 model |= {"positions": "learned", "num_heads": 1, "max_len": 64}
-            out.append(
-                (f"{arch} P={P}", _recipe(arch, "recall", task, model, 600 if quick else 1500))
-            )
+            out.append((f"{arch} P={P}", _recipe(arch, "recall", task, model, MQAR_STEPS)))
     return out
 
 
 def _mqar_differences(quick: bool) -> list[str]:
     return [
         "T = 64 for every number of pairs P = 4, 8, 16 (the paper grows T with P: 64, 128, 256)"
-        + ("; quick: P = 4 only, attention and GRU" if quick else ""),
-        "vocabulary 64 keys + 64 values + 1 filler, one-hot inputs (the paper: 8192 tokens, "
-        "learned embeddings); the output is the value (64 classes), not the next token",
+        + ("; quick: attention at P = 4 only" if quick else ""),
+        "vocabulary 64 keys + 64 values + 1 filler, read through a learned embedding at "
+        "N(0, 1) (the paper: 8192 tokens); the output is the value (64 classes), not the next "
+        "token",
         "query positions uniform over the rest of the sequence (the paper: power-law gaps)",
         "width 64, 2 layers for every model; attention with 1 head and learned positions as in "
         "the paper, but with its MLP (the paper's state mixer is the identity)",
-        f"{600 if quick else 1500} steps of batch 32 from 8000 training sequences (the paper: "
-        "64 epochs of 100k at batch 512, ≈ 12.5k steps); lr grid {1e-3, 3e-3, 1e-2, 3e-2} "
-        "(the paper: logspace(1e-4, 1e-2, 4)); 3 seeds",
+        f"{MQAR_STEPS} steps of batch 32 from {MQAR_N} training sequences (the paper: 64 epochs "
+        "of 100k at batch 512, ≈ 12.5k steps); lr grid {1e-3, 3e-3, 1e-2, 3e-2} (the paper: "
+        "logspace(1e-4, 1e-2, 4)); 3 seeds",
     ]
 
 
@@ -168,6 +173,13 @@ def _mqar_judge(rows: dict[str, Row]) -> tuple[str, str]:
         )
         parts.append(f"{arch} " + " → ".join(f"{r.mean:.2f}" for r in curve))
     why = "; ".join(parts) + " (accuracy as the pairs grow)"
+    if set(rows) == {"transformer P=4"}:  # the quick check: attention alone
+        ok = small.mean >= 0.99
+        return (
+            "reproduced" if ok else "not reproduced",
+            f"attention at P = 4 reaches {small.mean:.3f} ± {small.ci:.3f} "
+            f"({'≥' if ok else '<'} 0.99); the recurrent curve is the default run's",
+        )
     if small.mean >= 0.99 and not falls:
         return "incomplete", why + ": attention holds; the recurrent curve needs the default run"
     if small.mean < 0.99:
