@@ -137,3 +137,27 @@ def test_a_forecast_peer_is_fitted_once_and_paired_with_every_seed(tmp_path: Pat
     for p in found:
         assert p.skill.n == 1 and sorted(p.seed_skills) == [0, 1, 2]
         assert len(set(p.seed_skills.values())) == 1
+
+
+def test_peers_follow_every_stored_seed_of_the_comparison(tmp_path: Path) -> None:
+    """Racing adds seeds (each its own split of the rows): the peers are fitted on those splits
+    too, so a peer and a model are paired over all the model's seeds."""
+    from seqarch.store import Store
+
+    rng = np.random.default_rng(0)
+    rows = ["t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,label"]
+    for i in range(60):
+        x = rng.normal(size=10) + (i % 2)
+        rows.append(",".join(f"{v:.3f}" for v in x) + f",{i % 2}")
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join(rows) + "\n")
+    spec = ProblemSpec(seq_len=10, data=str(path), output_size=2)
+    planned = gather.data_runs(spec, ["gru"], steps=100)
+    with Store(tmp_path / "s.db") as store:
+        for seed in (3, 4):  # two raced seeds, as the study stores them
+            config = planned[0].to_dict() | {"seed": seed}
+            config["task_config"] = {**planned[0].task_config, "seed": seed}
+            store.put_run(f"raced{seed}", config, {"accuracy": 1.0}, [], {}, 0.0, 1.0)
+        found = gather.peer_evidence(store, planned, run=True, say=lambda _m: None)
+    for p in found:
+        assert sorted(p.seed_skills) == [0, 1, 2, 3, 4] and p.skill.n == 5

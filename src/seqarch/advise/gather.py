@@ -584,7 +584,9 @@ def race_top(
 
 def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> list[Any]:
     """Every classical peer that applies, on each split the neural runs used (the protocol's
-    seeds re-split the rows: the peer's interval is over the same splits)."""
+    seeds re-split the rows: the peer's interval is over the same splits), and on the splits of
+    any further seed stored for this comparison (racing adds seeds), so the paired difference
+    to a model runs over all of its seeds."""
     from .. import peers as peer_lib
     from .. import protocol as protocols
     from ..tasks import make_task
@@ -593,9 +595,18 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
     fair = protocols.get(first.train.protocol)
     time_split = hasattr(make_task(first.task, **first.task_config), "window_ends")  # forecast
     resplit = first.task_config.get("seed") == first.seed and not time_split
-    by_seed = {  # the split each of the protocol's seeds trained on
+    seeds = set(fair.seeds)
+    if resplit:  # the seeds stored beyond the protocol's, on this file's splits
+        same = {k: v for k, v in first.task_config.items() if k != "seed"}
+        for r in store.runs(task=first.task):
+            tc = r["config"].get("task_config", {})
+            if tc.get("seed") == r["config"].get("seed") and same == {
+                k: v for k, v in tc.items() if k != "seed"
+            }:
+                seeds.add(int(tc["seed"]))
+    by_seed = {  # the split each seed trained on
         s: {**first.task_config, "seed": s} if resplit else dict(first.task_config)
-        for s in fair.seeds
+        for s in sorted(seeds)
     }
     configs = list({json.dumps(c, sort_keys=True): c for c in by_seed.values()}.values())
     task = make_task(first.task, **configs[0])
