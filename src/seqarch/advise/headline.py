@@ -101,7 +101,7 @@ def lost_to(win: dict[str, Any] | None, arch: str) -> str | None:
     who = f"{arch}, the best sequence model here," if arch == win["arch"] else arch
     return (
         f"{who} lost to the classical peer {win['peer']} ({win['metric']} {win['value']:.3g} on "
-        f"the same splits, skill {_pm(win['skill'], win['skill_interval'], win['splits'])}; "
+        f"the same held-out data, skill {_pm(win['skill'], win['skill_interval'], win['splits'])}; "
         f"{win['source']}): keep it for what a sequence model gives (streaming, a fixed-size "
         "state, one exportable graph)"
     )
