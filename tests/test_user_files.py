@@ -161,3 +161,31 @@ def test_peers_follow_every_stored_seed_of_the_comparison(tmp_path: Path) -> Non
         found = gather.peer_evidence(store, planned, run=True, say=lambda _m: None)
     for p in found:
         assert sorted(p.seed_skills) == [0, 1, 2, 3, 4] and p.skill.n == 5
+
+
+def test_the_splits_racing_adds_get_their_peers_in_the_same_call(tmp_path: Path, monkeypatch):
+    from seqarch import protocol
+    from seqarch.advise import advise
+    from seqarch.store import Store
+
+    rng = np.random.default_rng(0)
+    rows = ["t0,t1,t2,t3,t4,t5,label"]
+    for i in range(48):
+        rows.append(",".join(f"{v:.3f}" for v in rng.normal(size=6) + (i % 2)) + f",{i % 2}")
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "s.db"
+
+    def race_top(spec, evidence, db, regather, say, on_event=None):  # two more seeds, stored
+        with Store(db) as store:
+            run = next(r for r in store.runs() if r["config"]["seed"] == 0)
+            for seed in (3, 4):
+                config = dict(run["config"], seed=seed)
+                config["task_config"] = {**run["config"]["task_config"], "seed": seed}
+                store.put_run(f"raced{seed}", config, run["metrics"], [], {}, 0.0, 1.0)
+        return evidence, protocol.Race(rounds=1, added=2, seeds=5, resolved=True)
+
+    monkeypatch.setattr(gather, "race_top", race_top)
+    spec = ProblemSpec(seq_len=6, horizon=5, data=str(path), output_size=2, hidden_size=8)
+    rec = advise(spec, db=db, names=["rnn"], max_steps=30, keep=False)
+    assert rec.peers and all(p["splits"] == 5 for p in rec.peers)

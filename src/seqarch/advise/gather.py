@@ -858,6 +858,12 @@ def advise(
                 progress or (lambda _m: None),
                 on_event,
             )
+        if spec.data and raced is not None and raced.rounds:
+            # the splits racing added get their peers too: a peer is paired over every seed
+            first = data_runs(spec, archs(names)[:1], protocol, steps=1)
+            peers = peer_evidence(store, first, run=True, say=progress or (lambda _m: None))
+            for ev in evidence.values():
+                ev.peers = peers
         rec = recommend(spec, evidence, raced)
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
