@@ -327,7 +327,7 @@ def P_T(label: str) -> int:
 # whose parameter count comes closest to the TCN's.
 BAI_PARAMS = 10_000  # the paper: ≈ 70k (adding), ≈ 16k (copy memory)
 BAI_KERNEL = {"adding": 7, "copy": 8}
-# The longest lengths whose 36 runs fit ~45 minutes on 2 shared cores (the GRU's CPU kernel,
+# The longest lengths whose 36 runs fit ~30 minutes on 2 shared cores (the GRU's CPU kernel,
 # ~2.4 ms per step and position at batch 32, sets the limit); the paper: T = 600 and 1000.
 BAI_T = {"adding": 100, "copy": 50}  # copy: T is the blank between the symbols and the recall
 BAI_STEPS = 1500
@@ -416,7 +416,7 @@ def _bai_differences(quick: bool) -> list[str]:
         f"{BAI_STEPS} steps of batch 32 from 4000 training sequences (the paper: 50k adding "
         "sequences for 10 epochs at batch 32, ≈ 15.6k steps; copy memory 10k sequences for 50 "
         "epochs, ≈ 15.6k steps); T is set by the GRU's CPU kernel (~2.4 ms per step and "
-        "position at batch 32): the 36 runs at these lengths take ~45 min on 2 shared cores",
+        "position at batch 32): the 36 runs at these lengths took 32 min on 2 shared cores",
         "AdamW with clipping at 1, lr from the protocol's grid {1e-3, 3e-3, 1e-2, 3e-2} "
         "selected on validation, 3 seeds (the paper: Adam / RMSprop at a tuned lr, one run)",
         "no dropout; PyTorch's default initialisations and nn.Linear's for the read-out (the "
