@@ -50,9 +50,9 @@ def test_each_member_equals_its_run_alone(arch: str) -> None:
         ("rnn", {"nonlinearity": "relu"}),
         ("lstm", {"num_layers": 2}),
         ("gru", {"num_layers": 2}),
-        ("minlstm", {"num_layers": 2}),
+        ("mingru", {"num_layers": 2}),
     ],
-    ids=["rnn-relu", "lstm-L2", "gru-L2", "minlstm-L2"],
+    ids=["rnn-relu", "lstm-L2", "gru-L2", "mingru-L2"],
 )
 def test_fused_members_equal_their_runs_in_more_shapes(arch: str, model: dict) -> None:
     planned = runs(arch, **model)
