@@ -346,6 +346,15 @@ def test_racing_adds_seeds_to_the_models_in_question_up_to_the_cap() -> None:
     assert "cap" in capped.text()
 
 
+def test_a_ranking_line_with_a_budget_not_measured_reads_incomplete() -> None:
+    spec = A.ProblemSpec(seq_len=100, horizon=20, streaming=True, latency_us=50, memory_mb=64)
+    ev = {a: A.formula_evidence(spec, a) for a in ("rnn", "gru")}
+    ev["gru"].step_us = A.Figure(3.0, "µs", "measurement:gru")  # the rnn's step is not timed
+    rows = {r["arch"]: r["feasible"] for r in A.ranking_rows(A.recommend(spec, ev))}
+    assert rows["gru"] == "yes"
+    assert rows["rnn"] == "incomplete: 1 of 2 parts measured (holds so far)"
+
+
 def test_without_quality_evidence_the_ranking_gives_no_quality_reason() -> None:
     """`advise --seq-len 5000 --horizon 4500 --input-size 12 --task-kind classify --no-run` on
     an empty store: ranked by cost alone, and said so — not "the signal is close"."""

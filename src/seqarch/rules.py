@@ -293,7 +293,8 @@ def so_far(judged: list[str]) -> str:
 def incomplete_text(verdicts: list[str | None]) -> str:
     """'incomplete: k of n parts measured (holds so far)'."""
     judged = [v for v in verdicts if v is not None]
-    return f"incomplete: {len(judged)} of {len(verdicts)} parts measured ({so_far(judged)} so far)"
+    said = f"incomplete: {len(judged)} of {len(verdicts)} parts measured"
+    return f"{said} ({so_far(judged)} so far)" if judged else said
 
 
 # -- racing ---------------------------------------------------------------------------------

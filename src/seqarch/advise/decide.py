@@ -97,6 +97,9 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
         )
         if not ok:
             blocked.append("training_budget")
+    elif spec.train_minutes is not None:
+        unknown.append("training_budget")
+        reasons.append("training time not measured here (no stored runs at this horizon)")
     expected: dict[str, Any] = {}
     q = ev.quality
     if q is not None:
@@ -164,6 +167,15 @@ def latency_tie(spec: ProblemSpec, a: Evidence, b: Evidence) -> bool:
     if la is None or lb is None:
         return False
     return tie(la.value, la.spread, lb.value, lb.spread)
+
+
+BUDGETS = (("latency_us", "latency"), ("memory_mb", "memory"), ("train_minutes", "training_budget"))
+
+
+def measured_parts(spec: ProblemSpec, v: Verdict) -> tuple[int, int]:
+    """How many of the spec's budgets were measured for ``v``, of how many the spec sets."""
+    parts = [name for budget, name in BUDGETS if getattr(spec, budget) is not None]
+    return len([p for p in parts if p not in v.unknown]), len(parts)
 
 
 def deployable(arch: str) -> bool:
@@ -285,7 +297,8 @@ def in_question(
 ) -> list[str]:
     """When the decision at the top is unresolved, the models in question (those racing adds
     seeds to, :func:`seqarch.rules.race_targets`): every feasible model cheaper than the winner
-    whose paired difference to the best straddles the margin, and the best. Empty: resolved."""
+    whose paired difference to the best straddles the margin (its own interval clear of the
+    baseline), and the best. Empty: resolved."""
     winner = ranking[0]
     if not winner.feasible:
         return []
@@ -293,10 +306,13 @@ def in_question(
     best = best_of(feasible, evidence)
     if best is None:
         return []
-    cheaper = [
+    cheaper = [  # unresolved by the paired difference alone: its own interval clears baseline
         a
         for a in feasible
-        if a != winner.arch and cost_key(spec, evidence[a]) < cost_key(spec, evidence[winner.arch])
+        if a != winner.arch
+        and cost_key(spec, evidence[a]) < cost_key(spec, evidence[winner.arch])
+        and evidence[a].quality is not None
+        and evidence[a].quality.resolved
     ]
     return race_targets({v.arch: v.standing for v in ranking}, cheaper, best)
 
@@ -308,11 +324,7 @@ def key_reason(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Ev
     evidence (a cheaper model may be as good: unresolved), or the short horizon (the cheapest
     model is shown good enough)."""
     winner = ranking[0]
-    for budget, reason in (
-        ("latency_us", "latency"),
-        ("memory_mb", "memory"),
-        ("train_minutes", "training_budget"),
-    ):
+    for budget, reason in BUDGETS:
         if getattr(spec, budget) is not None:
             if winner_under(spec, evidence, **{budget: None}) != winner.arch:
                 return reason

@@ -6,8 +6,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import BadInput
-from ..rules import EQUIVALENT_SKILL, adequacy, skill_text
-from .decide import Verdict, cost_key, in_question, key_reason, rank, winner_under
+from ..rules import EQUIVALENT_SKILL, adequacy, incomplete_text, skill_text
+from .decide import (
+    Verdict,
+    cost_key,
+    in_question,
+    key_reason,
+    measured_parts,
+    rank,
+    winner_under,
+)
 from .evidence import Evidence, Quality, fmt
 from .spec import ProblemSpec
 
@@ -576,7 +584,7 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
             {
                 "rank": str(i),
                 "arch": v.arch,
-                "feasible": "yes" if v.feasible else "no: " + ", ".join(v.blocked_by),
+                "feasible": _feasible_text(rec.spec, v),
                 "skill": "—"
                 if "skill" not in e
                 else f"{e['skill']:.2f}"
@@ -589,6 +597,17 @@ def ranking_rows(rec: Recommendation) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def _feasible_text(spec: ProblemSpec, v: Verdict) -> str:
+    """'yes', 'no: latency', or — a budget not measured — never 'yes' but 'incomplete: k of n
+    parts measured (holds so far)' (seqarch.rules.incomplete_text)."""
+    if not v.feasible:
+        return "no: " + ", ".join(v.blocked_by)
+    k, n = measured_parts(spec, v)
+    if k < n:
+        return incomplete_text(["holds"] * k + [None] * (n - k))
+    return "yes"
 
 
 def peer_rows(rec: Recommendation) -> list[dict[str, str]]:
