@@ -596,3 +596,20 @@ def test_racing_adds_seeds_to_the_models_in_question_only(tmp_path):
     rec = A.recommend(spec, ev, raced)
     assert any("raced" in c and f"{raced.seeds} seeds" in c for c in rec.caveats)
     assert rec.raced["seeds"] == raced.seeds
+
+
+def test_a_window_short_of_the_signal_is_infeasible_and_says_its_receptive_field():
+    """A model whose output sees R steps back (a convolution's window) cannot use a signal
+    further back: out, with R named and its formula cited. Sized for the spec's longest input
+    (as training builds it), the TCN's window covers the whole sequence."""
+    spec = A.ProblemSpec(seq_len=200, horizon=150, input_size=4)
+    ev = A.formula_evidence(spec, "tcn")
+    assert ev.receptive_field is not None and ev.receptive_field.value > 200
+    assert A.verdict(spec, ev).feasible
+    for arch in CLASSIC:  # unbounded models have no window
+        assert A.formula_evidence(spec, arch).receptive_field is None
+    ev.receptive_field = A.Figure(100, "steps", "formula:tcn.cost.receptive_field")
+    v = A.verdict(spec, ev)
+    assert v.blocked_by == ["receptive_field"]
+    assert "sees 100 steps back" in " ".join(v.reasons) and "short of" in " ".join(v.reasons)
+    assert "formula:tcn.cost.receptive_field" in v.evidence

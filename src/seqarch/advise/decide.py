@@ -77,6 +77,19 @@ def verdict(spec: ProblemSpec, ev: Evidence) -> Verdict:
             )
             if not ok:
                 blocked.append("latency")
+    rf = ev.receptive_field
+    if rf is not None:
+        # y_t depends on x_{t−R+1} … x_t only: a signal further back is out of reach, whatever
+        # the training. (An unknown horizon is taken as the whole sequence.)
+        sources.append(rf.source)
+        back = spec.effective_horizon
+        ok = back < rf.value
+        reasons.append(
+            f"it sees {rf.value:.0f} steps back (its receptive field) — "
+            f"{'enough for' if ok else 'short of'} a signal {back} steps back"
+        )
+        if not ok:
+            blocked.append("receptive_field")
     if spec.memory_mb is not None:
         budget = spec.memory_mb * 2**20
         ok = ev.memory_bytes <= budget

@@ -325,6 +325,8 @@ def _runner_up_words(
 ) -> str:
     """Why the runner-up is not first, from its standing (seqarch.rules) and the budgets."""
     d = rv.versus_best
+    if rv.blocked_by == ["receptive_field"]:
+        return _miss(rv)  # it cannot see the signal: say how far it sees
     if rv.blocked_by:
         return f"it misses the {', '.join(rv.blocked_by)} budget"
     if rv.adequate and decided not in (None, "cost"):
@@ -493,12 +495,15 @@ def _sentence(s: str) -> str:
     return s[:1].upper() + s[1:] + "."
 
 
+def _miss(v: Verdict) -> str:
+    """The reason a model is out: the budget it goes over, or the signal it cannot reach."""
+    missed = (r for r in v.reasons if " over " in r or " short of " in r)
+    return next(missed, f"it misses the {', '.join(v.blocked_by)} budget")
+
+
 def infeasible_message(spec: ProblemSpec, ranking: list[Verdict]) -> str:
     """One line: no architecture meets the budgets, and by how much the closest one misses."""
-    misses = "; ".join(
-        f"{v.arch}: {next((r for r in v.reasons if ' over ' in r), ', '.join(v.blocked_by))}"
-        for v in ranking[:3]
-    )
+    misses = "; ".join(f"{v.arch}: {_miss(v)}" for v in ranking[:3])
     return (
         "no architecture meets this spec's budgets on this machine (" + misses + "); expected a "
         "looser latency/memory/training budget or a smaller --hidden-size"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import cost as cost_model
+from ..models import accepted_options
 from ..rules import clears_baseline
 from .spec import ProblemSpec
 
@@ -119,6 +120,7 @@ class Evidence:
     not_timed: str | None = None  # why the memory guard did not time it
     peers: list[Peer] = field(default_factory=list)  # classical peers on the same splits
     proxy: Any = None  # without data: the task quality was measured on (advise/proxy.Proxy)
+    receptive_field: Figure | None = None  # steps an output can see; None when unbounded
 
     @property
     def memory_bytes(self) -> float:
@@ -126,7 +128,10 @@ class Evidence:
 
 
 def spec_cost(spec: ProblemSpec, arch: str, seq_len: int) -> Any:
-    """``arch``'s cost formulas at the spec's sizes and length ``seq_len`` (seqarch.cost)."""
+    """``arch``'s cost formulas at the spec's sizes and length ``seq_len`` (seqarch.cost).
+    A model sized by its longest input (``max_len``) is built for the spec's longest, as
+    training builds it (train.model_options)."""
+    sized = {"max_len": spec.longest} if "max_len" in accepted_options(arch) else {}
     return cost_model.estimate(
         arch,
         seq_len=seq_len,
@@ -134,6 +139,7 @@ def spec_cost(spec: ProblemSpec, arch: str, seq_len: int) -> Any:
         hidden_size=spec.hidden_size,
         num_layers=spec.num_layers,
         output_size=spec.output_size,
+        **sized,
     )
 
 
@@ -155,5 +161,7 @@ def formula_evidence(spec: ProblemSpec, arch: str) -> Evidence:
         weights_bytes=Figure(at_max.params * 4, "B", f"{src}.params×4"),
         state_bytes=Figure(at_max.state_bytes, "B", f"{src}.state_bytes"),
         state_grows=grows,
+        receptive_field=None
+        if at_max.receptive_field is None
+        else Figure(at_max.receptive_field, "steps", f"{src}.receptive_field"),
     )
-

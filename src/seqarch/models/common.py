@@ -113,6 +113,9 @@ class Cost:
     batch_size: int
     bytes_per_value: int
     formulas: dict[str, str] = field(default_factory=dict)
+    # How many steps back (inclusive) an output can see: None for an unbounded model (a
+    # recurrent state or attention over the whole prefix); a convolution's window is finite.
+    receptive_field: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +129,7 @@ class Cost:
             "batch_size": self.batch_size,
             "bytes_per_value": self.bytes_per_value,
             "formulas": dict(self.formulas),
+            "receptive_field": self.receptive_field,
         }
 
 
@@ -220,6 +224,11 @@ class SequenceModel(nn.Module):
         formula: such a model cannot stream at constant memory or export a fixed-size step."""
         return self.cost(2).state_bytes != self.cost(1).state_bytes
 
+    def receptive_field(self) -> int | None:
+        """How many steps back (inclusive) y_t can depend on; None when unbounded. A model
+        whose window is finite cannot use a signal further back, whatever it is trained on."""
+        return None
+
     def num_params(self) -> int:
         """Counted, not derived: the figure the cost formulas are tested against."""
         return sum(p.numel() for p in self.parameters())
@@ -260,6 +269,7 @@ class SequenceModel(nn.Module):
             seq_len=seq_len,
             batch_size=batch_size,
             bytes_per_value=bytes_per_value,
+            receptive_field=self.receptive_field(),
             formulas={
                 k: f + readout.get(k, "") + (f"  [{notes[k]}]" if k in notes else "")
                 for k, f in formulas.items()
