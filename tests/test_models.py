@@ -233,6 +233,36 @@ def test_dropout_between_layers_only_in_training():
     assert not torch.allclose(model(x)[0], model(x)[0])
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+def test_what_a_model_shows_it_returns(name):
+    """``shows`` is a promise: gates are (B, T, H) in (0, 1), attention maps (B, T, T) causal
+    rows summing to one; each sample's maps as if it were alone; nothing else is offered."""
+    model = build(name, input_size=3, hidden_size=8, num_layers=2).double().eval()
+    assert set(model.shows) <= {"gates", "attention"}
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    with torch.no_grad():
+        if "gates" in model.shows:
+            gates = model.gate_values(x)
+            for v in gates.values():
+                assert v.shape == (2, 6, 8) and bool(((v > 0) & (v < 1)).all())
+            for g, v in model.gate_values(x[1:]).items():
+                torch.testing.assert_close(v[0], gates[g][1], atol=1e-12, rtol=0)
+        else:
+            with pytest.raises(NotImplementedError):
+                model.gate_values(x)
+        if "attention" in model.shows:
+            maps = model.attention_weights(x)
+            for A in maps.values():
+                assert A.shape == (2, 6, 6)
+                torch.testing.assert_close(A.sum(-1), torch.ones(2, 6, dtype=A.dtype))
+                assert bool((A.triu(1) == 0).all())  # no query looks ahead
+            for h, A in model.attention_weights(x[1:]).items():
+                torch.testing.assert_close(A[0], maps[h][1], atol=1e-12, rtol=0)
+        else:
+            with pytest.raises(NotImplementedError):
+                model.attention_weights(x)
+
+
 def test_registry_names():
     assert {"rnn", "lstm", "gru", "transformer"} <= set(MODELS)
 

@@ -153,6 +153,11 @@ class SequenceModel(nn.Module):
     # The implementation a population (seqarch.population) runs under torch.func.vmap: the
     # model's own equations (fused kernels and compiled scans have no batching rule).
     population_impl: ClassVar[str] = "reference"
+    # What the model can show of its own working, each with the method that returns it:
+    #   "gates"      gate_values(x)        layer 0's gates over the sequence (LSTM, GRU)
+    #   "attention"  attention_weights(x)  block 0's attention map per head (Transformer)
+    # The report's interpretability figure asks this, not the model's name.
+    shows: ClassVar[tuple[str, ...]] = ()
 
     # Token inputs. A task with a vocabulary feeds one one-hot row (or a sum of a few) per step;
     # a model told ``tokens=True`` starts the weights that multiply x directly (``read_in``) at
@@ -211,6 +216,15 @@ class SequenceModel(nn.Module):
 
     def cost(self, seq_len: int, batch_size: int = 1, bytes_per_value: int = 4) -> Cost:
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def gate_values(self, x: Tensor) -> dict[str, Tensor]:
+        """Gate name -> its activations over x (B, T, D), each (B, T, H); if "gates" is shown."""
+        raise NotImplementedError(f"{self.arch} does not show gates")
+
+    def attention_weights(self, x: Tensor) -> dict[str, Tensor]:
+        """Head -> its attention map over x (B, T, D), each (B, T query, T key); if "attention"
+        is shown."""
+        raise NotImplementedError(f"{self.arch} does not show attention")
 
     def state_batch_dim(self) -> int:
         """Where the batch lies in the model's state tensors: found by asking for two sizes."""
@@ -382,6 +396,10 @@ class RecurrentCell(nn.Module):
             a_x, a_h = self.ln_x(a_x), self.ln_h(a_h)
         return a_x + self.b_x, a_h + self.b_h
 
+    def gate_values(self, x_t: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
+        """Gate name -> its activation at this step, (B, H) each; cells with sigmoid gates."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
     @classmethod
     def layer_norm_param_count(cls, hidden_size: int) -> int:
         """Gain and bias of LN(W_x x) and LN(W_h h): 2 norms × 2 vectors × G·H."""
@@ -459,6 +477,17 @@ class RecurrentModel(StackedModel):
             inputs = torch.stack(outputs, dim=1)  # (B, T, H)
             finals.append(s)
         return inputs, self._stack_states(finals)
+
+    def gate_values(self, x: Tensor) -> dict[str, Tensor]:
+        """Layer 0's gates over x (B, T, D) from a zero state: gate name -> (B, T, H)."""
+        check_input(x, self.input_size, rank=3)
+        cell = self.cells[0]
+        s = self._layer_state(self.init_state(x.shape[0]), 0)
+        per_step = []
+        for x_t in x.unbind(1):  # (B, D)
+            per_step.append(cell.gate_values(x_t, self._top_hidden(s)))
+            s = cell(x_t, s)
+        return {g: torch.stack([v[g] for v in per_step], dim=1) for g in per_step[0]}
 
     def _flat_weights(self) -> list[Tensor]:
         """[W_x, W_h, b_x, b_h] per layer: the list PyTorch's fused kernels take."""

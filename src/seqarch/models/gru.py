@@ -36,6 +36,13 @@ class GRUCell(RecurrentCell):
         n_t = torch.tanh(x_n + r_t * h_n)
         return (1 - z_t) * n_t + z_t * h_prev  # h_t (B, H)
 
+    def gate_values(self, x_t: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
+        """r_t, z_t (B, H) each: how much past feeds the candidate, how much of h_{t-1} is kept."""
+        a_x, a_h = self.pre_activations(x_t, h_prev)  # (B, 3H) each
+        x_r, x_z, _ = a_x.chunk(3, dim=-1)
+        h_r, h_z, _ = a_h.chunk(3, dim=-1)
+        return {"reset": torch.sigmoid(x_r + h_r), "update": torch.sigmoid(x_z + h_z)}
+
 
 class GRU(RecurrentModel):
     """GRU stack; the state is one tensor (L, B, H), as nn.GRU keeps it."""
@@ -44,6 +51,7 @@ class GRU(RecurrentModel):
     colour: ClassVar[str] = "#2ca02c"
     cell_class: ClassVar[type[RecurrentCell]] = GRUCell
     torch_class: ClassVar[type[nn.RNNBase]] = nn.GRU
+    shows: ClassVar[tuple[str, ...]] = ("gates",)  # reset, update (gate_values)
 
     def _fused(self, x: Tensor, h0: Tensor) -> tuple[Tensor, Tensor]:
         # PyTorch's fused kernel on our weights (what nn.GRU.forward calls).

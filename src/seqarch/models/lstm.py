@@ -55,6 +55,16 @@ class LSTMCell(RecurrentCell):
         h_t = o_t * torch.tanh(self.ln_C(C_t) if self.layer_norm else C_t)
         return h_t, C_t
 
+    def gate_values(self, x_t: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
+        """i_t, f_t, o_t (B, H) each: how much is written, kept and revealed."""
+        a_x, a_h = self.pre_activations(x_t, h_prev)  # (B, 4H) each
+        a_i, a_f, _, a_o = (a_x + a_h).chunk(4, dim=-1)
+        return {
+            "input": torch.sigmoid(a_i),
+            "forget": torch.sigmoid(a_f),
+            "output": torch.sigmoid(a_o),
+        }
+
     @classmethod
     def layer_norm_param_count(cls, hidden_size: int) -> int:
         return super().layer_norm_param_count(hidden_size) + 2 * hidden_size  # + LN(C_t)
@@ -68,6 +78,7 @@ class LSTM(RecurrentModel):
     cell_class: ClassVar[type[RecurrentCell]] = LSTMCell
     torch_class: ClassVar[type[nn.RNNBase]] = nn.LSTM
     state_tensors: ClassVar[int] = 2
+    shows: ClassVar[tuple[str, ...]] = ("gates",)  # input, forget, output (gate_values)
 
     def _fused(
         self, x: Tensor, state: tuple[Tensor, Tensor]

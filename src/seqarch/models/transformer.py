@@ -96,6 +96,15 @@ class CausalSelfAttention(nn.Module):
         o = o.transpose(1, 2).reshape(B, T, d)  # concat(heads)
         return self.out_proj(o), (k, v)
 
+    def weights(self, a: Tensor) -> Tensor:
+        """A = softmax(Q Kᵀ / √d_k + M), M causal, over a (B, T, d) alone: (B, h, T, T)."""
+        B, T, d = a.shape
+        q, k, _ = self.in_proj(a).split(d, dim=-1)  # (B, T, d) each
+        q, k = (z.view(B, T, self.h, self.d_k).transpose(1, 2) for z in (q, k))  # (B, h, T, d_k)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)  # (B, h, T, T)
+        causal = torch.ones(T, T, dtype=torch.bool, device=a.device).tril()
+        return torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1)
+
 
 class PreLNBlock(nn.Module):
     """The pre-LN residual block around a sequence mixer ``mix`` (attention here; retention in
@@ -153,6 +162,7 @@ class Transformer(SequenceModel):
 
     arch: ClassVar[str] = "transformer"
     colour: ClassVar[str] = "#9467bd"
+    shows: ClassVar[tuple[str, ...]] = ("attention",)  # block 0, per head (attention_weights)
 
     def __init__(
         self,
@@ -247,6 +257,13 @@ class Transformer(SequenceModel):
             keys.append(k)
             values.append(v)
         return self._readout(self.ln_f(e)), KVCache(keys, values)
+
+    def attention_weights(self, x: Tensor) -> dict[str, Tensor]:
+        """Block 0's A per head over x (B, T, D), Q and K from LN_1(e): "head i" -> (B, T, T)."""
+        check_input(x, self.input_size, rank=3)
+        block = self.blocks[0]
+        A = block.attn.weights(block.ln_1(self.embed(x)))  # (B, h, T, T)
+        return {f"head {i + 1}": A[:, i] for i in range(block.attn.h)}
 
     # -- equivalence with torch.nn.TransformerEncoderLayer --------------------------------
 

@@ -7,8 +7,12 @@ command fills it; every figure lists the runs or measurements its numbers came f
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 
+import torch
+
+from ..models import MODELS, build
 from ..records import Latency, Throughput
 from .charts import NEUTRAL, Chart, Heatmap, Panel, Rule, Series, color_for
 from .data import QualityPoint, ReportData, step_latency_at
@@ -278,7 +282,17 @@ def latency(data: ReportData) -> Chart:
     return chart
 
 
-def crossover(rows: list[Throughput], arch: str = "transformer") -> float | None:
+@cache
+def grows_with_T(arch: str) -> bool:
+    """Whether ``arch``'s inference state grows with T (a KV cache), asked of the model itself
+    (built on the meta device: no weights); a name no longer registered does not."""
+    if arch not in MODELS:
+        return False
+    with torch.device("meta"):
+        return build(arch, input_size=1, hidden_size=4).state_grows()
+
+
+def crossover(rows: list[Throughput], arch: str) -> float | None:
     """The first length at which ``arch``'s throughput falls below the best other model's."""
     mine = {r.seq_len: r.tokens_per_s for r in rows if r.arch == arch}
     others: dict[int, float] = {}
@@ -330,9 +344,10 @@ def throughput_memory(data: ReportData) -> Chart:
             panel.series.append(
                 Series(name=arch, x=[r.seq_len for r in mine], y=[r.tokens_per_s for r in mine])
             )
-        t_star = crossover(rows)
-        if t_star is not None:
-            panel.rules.append(Rule("x", t_star, f"slower than recurrent from T={t_star}"))
+        for arch in filter(grows_with_T, dict.fromkeys(r.arch for r in rows)):  # the Transformer
+            t_star = crossover(rows, arch)
+            if t_star is not None:
+                panel.rules.append(Rule("x", t_star, f"slower than recurrent from T={t_star}"))
         chart.panels.append(panel)
     for attr, title in (
         ("measured_activation_bytes", "training activations"),
@@ -446,7 +461,8 @@ def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]
 
 
 def interpretability(results: list[Interpretation]) -> Chart:
-    """Gate heatmaps (units × steps) of the LSTM and GRU, attention maps of the Transformer."""
+    """Gate heatmaps (units × steps) of the models that show gates (LSTM, GRU), attention maps
+    (query × key) of those that show attention (Transformer)."""
     chart = Chart(
         id="interpretability",
         title="What each model keeps, and where it looks",
@@ -462,7 +478,7 @@ def interpretability(results: list[Interpretation]) -> Chart:
     fits = []
     for r in results:
         fits.append(f"{r.arch} test MSE {r.test_mse:.3g} (baseline {r.baseline_mse:.3g})")
-        attention = r.arch == "transformer"
+        attention = r.shows == "attention"
         for name, z in r.maps.items():
             chart.panels.append(
                 Panel(

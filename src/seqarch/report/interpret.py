@@ -1,9 +1,10 @@
 r"""What a trained model keeps and where it looks: gate activations and attention maps.
 
-At report time a tiny model of each kind is trained on the adding problem (T = 20; two marked
-values, their sum at the last step; seqarch.tasks.adding) for a few hundred Adam steps — a
-few seconds on a CPU, independent of the store, deterministic for a seed. Then, on one sample
-sequence from the test split:
+At report time a tiny model of each kind that shows something (``shows`` on the model class:
+gates or attention) is trained on the adding problem (T = 20; two marked values, their sum at
+the last step; seqarch.tasks.adding) for a few hundred Adam steps — a few seconds on a CPU,
+independent of the store, deterministic for a seed. Then, on one sample sequence from the test
+split, the model's own ``gate_values`` or ``attention_weights``:
 
     LSTM (the reference cell's own pre_activations, layer 0):
         i_t = σ(a_i)  input gate    f_t = σ(a_f)  forget gate    o_t = σ(a_o)  output gate
@@ -17,7 +18,6 @@ Each is a (units × steps) or (query × key) matrix of values in [0, 1].
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,14 +25,15 @@ from functools import lru_cache
 import torch
 
 from ..errors import BadInput
-from ..models import GRU, LSTM, Transformer, build
+from ..models import MODELS, accepted_options, build
 from ..tasks import make_task
 
 SEQ_LEN = 20  # short enough to train in seconds, long enough to see a marker held
 HIDDEN = 16
 HEADS = 2
-ARCHS = ("lstm", "gru", "transformer")
-GATES = {"lstm": ("input", "forget", "output"), "gru": ("reset", "update")}
+DRAWN = ("gates", "attention")  # what this figure draws of what a model ``shows``
+# the models that show one of them, asked of the classes (today lstm, gru, transformer)
+ARCHS = tuple(name for name, cls in MODELS.items() if set(cls.shows) & set(DRAWN))
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Interpretation:
     """Gate or attention maps of one trained model on one sample sequence."""
 
     arch: str
+    shows: str  # what the maps are: "gates" or "attention" (the first the model shows)
     maps: dict[str, list[list[float]]]  # name -> (units × T) gates, or (T × T) attention
     values: list[float]  # the sample's values v_t (T,)
     markers: list[int]  # the marked steps p₁, p₂
@@ -55,7 +57,8 @@ def _train(arch: str, steps: int, seed: int) -> tuple[torch.nn.Module, object]:
     """Adam on the adding problem; returns the model and the task."""
     torch.manual_seed(seed)
     task = make_task("adding", seq_len=SEQ_LEN, seed=seed, n_train=2048, n_val=8, n_test=256)
-    extra = {"num_heads": HEADS, "max_len": SEQ_LEN} if arch == "transformer" else {}
+    options = {"num_heads": HEADS, "max_len": SEQ_LEN}  # for the models that take them
+    extra = {k: v for k, v in options.items() if k in accepted_options(arch)}
     model = build(arch, input_size=task.input_size, hidden_size=HIDDEN, output_size=1, **extra)
     data = task.data("train")
     x, y = torch.as_tensor(data.x), torch.as_tensor(data.y)  # (N, T, 2), (N, T, 1)
@@ -72,62 +75,14 @@ def _train(arch: str, steps: int, seed: int) -> tuple[torch.nn.Module, object]:
     return model.eval(), task
 
 
-@torch.no_grad()
-def lstm_gates(model: LSTM, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """i, f, o of layer 0 over x (T, D) at batch 1: each (H, T)."""
-    cell = model.cells[0]
-    h = x.new_zeros(1, model.hidden_size)
-    C = x.new_zeros(1, model.hidden_size)
-    out: dict[str, list[torch.Tensor]] = {g: [] for g in GATES["lstm"]}
-    for x_t in x:
-        a_x, a_h = cell.pre_activations(x_t[None], h)  # (1, 4H) each
-        a_i, a_f, _, a_o = (a_x + a_h).chunk(4, dim=-1)
-        out["input"].append(torch.sigmoid(a_i)[0])
-        out["forget"].append(torch.sigmoid(a_f)[0])
-        out["output"].append(torch.sigmoid(a_o)[0])
-        h, C = cell(x_t[None], (h, C))
-    return {g: torch.stack(v, dim=1) for g, v in out.items()}
-
-
-@torch.no_grad()
-def gru_gates(model: GRU, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """r, z of layer 0 over x (T, D) at batch 1: each (H, T)."""
-    cell = model.cells[0]
-    h = x.new_zeros(1, model.hidden_size)
-    out: dict[str, list[torch.Tensor]] = {g: [] for g in GATES["gru"]}
-    for x_t in x:
-        a_x, a_h = cell.pre_activations(x_t[None], h)  # (1, 3H) each
-        x_r, x_z, _ = a_x.chunk(3, dim=-1)
-        h_r, h_z, _ = a_h.chunk(3, dim=-1)
-        out["reset"].append(torch.sigmoid(x_r + h_r)[0])
-        out["update"].append(torch.sigmoid(x_z + h_z)[0])
-        h = cell(x_t[None], h)
-    return {g: torch.stack(v, dim=1) for g, v in out.items()}
-
-
-@torch.no_grad()
-def attention_maps(model: Transformer, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """softmax(Q Kᵀ/√d_k + M) of block 0 per head over x (T, D): each (T query × T key)."""
-    block = model.blocks[0]
-    attn = block.attn
-    e = model.embed(x[None])  # (1, T, d)
-    a = block.ln_1(e)
-    d = model.hidden_size
-    q, k, _ = attn.in_proj(a).split(d, dim=-1)  # (1, T, d) each
-    T = x.shape[0]
-    q = q.view(1, T, attn.h, attn.d_k).transpose(1, 2)  # (1, h, T, d_k)
-    k = k.view(1, T, attn.h, attn.d_k).transpose(1, 2)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_k)  # (1, h, T, T)
-    causal = torch.ones(T, T, dtype=torch.bool).tril()
-    A = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1)[0]  # (h, T, T)
-    return {f"head {i + 1}": A[i] for i in range(attn.h)}
-
-
 @lru_cache(maxsize=16)
 def interpret(arch: str, steps: int = 400, seed: int = 0) -> Interpretation:
     """Train a tiny ``arch`` on the adding problem and read its gates or attention."""
     if arch not in ARCHS:
-        raise BadInput(f"arch {arch!r} is not accepted; expected one of {', '.join(ARCHS)}")
+        raise BadInput(
+            f"arch {arch!r} is not accepted (it shows neither gates nor attention); "
+            f"expected one of {', '.join(ARCHS)}"
+        )
     if steps < 1:
         raise BadInput(f"steps={steps} is not accepted; expected a positive integer")
     threads = torch.get_num_threads()
@@ -144,14 +99,15 @@ def interpret(arch: str, steps: int = 400, seed: int = 0) -> Interpretation:
         target = torch.as_tensor(test.y)[:, -1, 0]
         test_mse = float((pred - target).pow(2).mean())
     x = torch.as_tensor(test.x[0])  # (T, 2): value, marker
-    if arch == "lstm":
-        maps = lstm_gates(model, x)
-    elif arch == "gru":
-        maps = gru_gates(model, x)
-    else:
-        maps = attention_maps(model, x)
+    shows = next(s for s in model.shows if s in DRAWN)
+    with torch.no_grad():
+        if shows == "gates":
+            maps = {g: v[0].T for g, v in model.gate_values(x[None]).items()}  # (H, T) each
+        else:  # "attention"
+            maps = {h: A[0] for h, A in model.attention_weights(x[None]).items()}  # (T, T) each
     return Interpretation(
         arch=arch,
+        shows=shows,
         maps={k: v.tolist() for k, v in maps.items()},
         values=x[:, 0].tolist(),
         markers=[int(t) for t in torch.nonzero(x[:, 1]).flatten()],
