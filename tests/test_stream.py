@@ -236,7 +236,7 @@ def test_every_registered_model_streams_or_is_refused_clearly():
     """Constant-state models stream (compiled or via step); growing-state ones are refused."""
     for name in MODELS:
         model = build(name, input_size=5, hidden_size=16).eval()
-        if stream.state_grows(model):
+        if model.state_grows():
             with pytest.raises(ValueError, match="grows with T"):
                 stream.open(model)
             continue

@@ -127,7 +127,7 @@ def test_max_len_sets_the_fewest_levels_that_cover_it():
 def test_state_grows_with_the_receptive_field_not_with_t():
     small, deep = _model(num_layers=2), _model(num_layers=4)
     assert small.cost(10).state_bytes == small.cost(10_000).state_bytes
-    assert not small.state_grows() and not stream.state_grows(small)
+    assert not small.state_grows()
     # (k−1)·Σ_l 2^l·(D_l + H): D = 3, H = 6, k = 2
     assert small.cost(10).state_bytes == 4 * (1 * (3 + 6) + 2 * (6 + 6))
     assert deep.cost(10).state_bytes > small.cost(10).state_bytes

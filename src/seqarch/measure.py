@@ -233,7 +233,7 @@ def stream_latency(
     rows: list[Latency] = []
     base = {"arch": name, "hidden_size": hidden_size, "input_size": D, "num_layers": num_layers}
     with threads(1), torch.no_grad():
-        if not stream.state_grows(model):
+        if not model.state_grows():
             flops = model.cost(1).flops_per_token
             floor_us, n = _floor_gemv_us(flops)
             x = torch.randn(1, D)

@@ -685,11 +685,6 @@ def _from_torch(module: nn.RNNBase) -> RecurrentModel:
     )
 
 
-def state_grows(model: SequenceModel) -> bool:
-    """Whether the model's inference state grows with T, from its own cost formula."""
-    return model.state_grows()
-
-
 class Standardised:
     """A session over a kept model (``open(MODEL_DIR)``): raw inputs, standardised as in
     training, x' = (x − μ) / σ per feature, then the model's own session."""
@@ -747,7 +742,7 @@ def open(  # noqa: A001
             f"model of type {type(model).__name__} is not accepted; expected a seqarch model "
             f"({', '.join(MODELS)}) or a torch nn.RNN / nn.LSTM / nn.GRU"
         )
-    if state_grows(model):
+    if model.state_grows():
         raise BadInput(
             f"model {model.arch!r} is not accepted: its state grows with T (e.g. a KV cache), so "
             "an unbounded stream needs unbounded memory; expected a constant-state model "
