@@ -39,6 +39,7 @@ from torch import Tensor
 from . import models
 from .errors import BadInput
 from .store import run_id
+from .tasks import make_task
 
 SCHEDULES = ("cosine", "constant")
 SPLITS = ("train", "val", "test")
@@ -170,12 +171,6 @@ class RunResult:
     metrics: dict  # test metrics, val_<m>, baseline_<m>, params, train_seconds, steps, ...
     curve: list[dict]  # [{step, train_loss, val_metric, seconds}] at every evaluation
     model: Any = None  # the trained model, when train(keep_model=True) was asked for it
-
-
-def make_task(name: str, config: dict) -> Any:
-    from .tasks import make_task as _make_task
-
-    return _make_task(name, **config)
 
 
 def reads_tokens(task_name: str) -> bool:
@@ -313,7 +308,7 @@ def setup(run: RunConfig, task: Any = None) -> Setup:
     """Threads, the task's three splits as tensors, and the step schedule of ``run``."""
     cfg = run.train
     torch.set_num_threads(cfg.threads)
-    task = make_task(run.task, run.task_config) if task is None else task
+    task = make_task(run.task, **run.task_config) if task is None else task
     data = {split: as_tensors(task.data(split)) for split in SPLITS}
     steps_per_epoch = math.ceil(data["train"].x.shape[0] / cfg.batch_size)
     total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
