@@ -95,8 +95,3 @@ def markdown(ledger: Ledger) -> str:
     if missing:
         lines += ["", "Missing:", ""] + [f"- {cid}: {m}" for cid, m in missing]
     return "\n".join(lines) + "\n"
-
-
-def experiments(ledger: Ledger) -> str:
-    """Each claim's experiment, as a Markdown list (what tests it, at which sizes)."""
-    return "\n".join(f"- **{e.claim.words}** — {e.claim.experiment}" for e in ledger.entries) + "\n"

@@ -125,14 +125,6 @@ def valid_mask(lengths: Tensor, T: int) -> Tensor:
     return torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)
 
 
-def uniform_logits(N: int, T: int, C: int, allowed: Tensor | None = None) -> Tensor:
-    """(N, T, C) logits of the uniform distribution over ``allowed`` classes (all by default)."""
-    logits = torch.zeros(N, T, C)
-    if allowed is not None:
-        logits[..., ~allowed] = NEG
-    return logits
-
-
 def classification_metrics(logits: Tensor, y: Tensor, mask: Tensor) -> dict[str, float]:
     """Cross-entropy (nats, and bits), accuracy over the masked positions."""
     z, t = logits[mask].float(), y[mask]  # (M, C), (M,)
