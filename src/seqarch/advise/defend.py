@@ -351,7 +351,7 @@ def _runner_up_words(
         return "its interval sits at the baseline: it does not learn this at that distance"
     if cost_key(spec, runner) < cost_key(spec, w):
         return "it is cheaper but not good enough at this distance" + (
-            f" (paired difference to the best {d.text()})" if d is not None else ""
+            f": its difference to the best is {d.text()}" if d is not None else ""
         )
     return "it scores lower"
 
