@@ -364,23 +364,12 @@ def peer_verdict(
     (seqarch.advise.headline.versus), say so and name it."""
     from ..rules import EQUIVALENT_SKILL as margin
     from ..rules import compare
-    from .headline import versus
+    from .headline import peer_row, versus
 
     peers = next((ev.peers for ev in evidence.values() if ev.peers), [])
     if not peers:
         return [], None
-    rows = [
-        {
-            "peer": p.name,
-            "metric": p.metric,
-            "value": p.value,
-            "skill": p.skill.mean,
-            "skill_interval": p.skill.half_width,
-            "splits": p.skill.n,
-            "source": p.source,
-        }
-        for p in peers
-    ]
+    rows = [peer_row(p) for p in peers]
     best = max(peers, key=lambda p: p.skill.mean)
     beat = [
         v.arch

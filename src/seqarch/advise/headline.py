@@ -24,6 +24,19 @@ from .. import protocol
 from ..rules import EQUIVALENT_SKILL, Difference, compare, interval_difference, paired_difference
 
 
+def peer_row(p: Any) -> dict[str, Any]:
+    """A classical peer's figures as the advice's JSON and tables give them."""
+    return {
+        "peer": p.name,
+        "metric": p.metric,
+        "value": p.value,
+        "skill": p.skill.mean,
+        "skill_interval": p.skill.half_width,
+        "splits": p.skill.n,
+        "source": p.source,
+    }
+
+
 def versus(peer: Any, q: Any) -> Difference:
     """peer − model in skill: paired by seed (split) when both have per-seed skills, else
     Welch's interval from the two marginal intervals."""
@@ -54,13 +67,7 @@ def peer_win(ranking: list[Any], evidence: dict[str, Any]) -> dict[str, Any] | N
     best = models[0]
     q, d = evidence[best].quality, diffs[best]
     return {
-        "peer": p.name,
-        "metric": p.metric,
-        "value": p.value,
-        "skill": p.skill.mean,
-        "skill_interval": p.skill.half_width,
-        "splits": p.skill.n,
-        "source": p.source,
+        **peer_row(p),
         "arch": best,
         "arch_value": q.value,
         "arch_skill": q.skill.value,
