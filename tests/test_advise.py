@@ -615,3 +615,32 @@ def test_a_window_short_of_the_signal_is_infeasible_and_says_its_receptive_field
     assert v.blocked_by == ["receptive_field"]
     assert "sees 100 steps back" in " ".join(v.reasons) and "short of" in " ".join(v.reasons)
     assert "formula:tcn.cost.receptive_field" in v.evidence
+
+
+def test_a_table_row_with_a_model_not_measured_reads_incomplete_never_a_verdict():
+    from rich.console import Console
+
+    from seqarch.advise.evaluate import TableRow
+    from seqarch.advise.render import textbook
+
+    def row(covered: str, holds: bool = True) -> TableRow:
+        return TableRow(
+            task_type="Medium sequences",
+            textbook="LSTM / GRU",
+            textbook_why="balanced memory & speed",
+            measured="gru",
+            measured_why="gru skill 0.90",
+            holds=holds,
+            evidence=[],
+            covered=covered,
+            complete=covered == "4 of 4",
+        )
+
+    assert row("4 of 4").claim == "holds" and row("4 of 4", False).claim == "breaks"
+    assert row("3 of 4").claim == "incomplete: 3 of 4 parts measured (holds so far)"
+    assert row("3 of 4", False).claim == "incomplete: 3 of 4 parts measured (breaks so far)"
+    assert row("0 of 4").claim == "incomplete: 0 of 4 parts measured"
+    console = Console(width=400, record=True)
+    console.print(textbook([row("3 of 4")]))
+    shown = console.export_text()
+    assert "incomplete: 3 of 4 parts measured (holds so far)" in shown

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .. import rules
 from ..errors import BadInput
 from .decide import rank
 from .defend import REASON_TEXT
@@ -113,6 +114,21 @@ class TableRow:
     measured_at: int | None = None  # the distance every model was judged at (gather)
     covered: str = ""  # "8 of 8": the models with quality evidence at that distance
     complete: bool = False  # every model of the row has quality evidence at that distance
+
+    @property
+    def claim(self) -> str:
+        """'holds' / 'breaks' when every model of the row was measured; else the rules'
+        'incomplete: k of n parts measured (holds so far)' — never a verdict on a part that
+        was not measured."""
+        said = "holds" if self.holds else "breaks"
+        if self.complete:
+            return said
+        k, _, n = self.covered.partition(" of ")
+        try:
+            k_, n_ = int(k), int(n)
+        except ValueError:  # no count stored: nothing is known to be measured
+            k_, n_ = 0, 1
+        return rules.incomplete_text([said] * k_ + [None] * max(0, n_ - k_))
 
 
 def row_spec(spec_kw: dict[str, Any]) -> ProblemSpec:

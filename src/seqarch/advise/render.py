@@ -79,7 +79,7 @@ def textbook(rows: list[TableRow]) -> Table:
             f"{r.textbook} ({r.textbook_why})",
             r.measured,
             escape(r.measured_why),
-            "[green]holds[/]" if r.holds else "[red]breaks[/]",
+            {"holds": "[green]holds[/]", "breaks": "[red]breaks[/]"}.get(r.claim, r.claim),
         ]
         cells += [r.proxy, differs(r)] if real else []
         t.add_row(*cells)
