@@ -644,3 +644,33 @@ def test_a_table_row_with_a_model_not_measured_reads_incomplete_never_a_verdict(
     console.print(textbook([row("3 of 4")]))
     shown = console.export_text()
     assert "incomplete: 3 of 4 parts measured (holds so far)" in shown
+
+
+def test_evidence_that_would_take_longer_than_the_budget_is_not_trained(tmp_path, monkeypatch):
+    """A planted step time: the estimate exceeds the default budget, so nothing trains; the
+    answer is cost only, with the estimate up front and the --train-minutes that measures it."""
+    import seqarch.study
+    import seqarch.train
+    from seqarch.store import Store
+
+    monkeypatch.setattr(seqarch.train, "step_seconds", lambda *a, **k: 5.0)
+
+    def no_training(*a, **k):
+        raise AssertionError("trained despite an estimate over the budget")
+
+    monkeypatch.setattr(seqarch.study, "run_study", no_training)
+    said: list[str] = []
+    spec = A.ProblemSpec(seq_len=300, horizon=150, input_size=12, task_kind="classify")
+    db = tmp_path / "s.db"
+    rec = A.advise(spec, db=db, run=True, names=["rnn", "gru"], progress=said.append)
+    line = next(m for m in said if m.startswith("Measuring the quality evidence"))
+    minutes = int(re.search(r"≈ (\d+) min", line)[1])
+    assert minutes > 5 and "over the 5 min training budget" in line
+    assert f"--train-minutes {minutes + 1}" in line or f"--train-minutes {minutes}" in line
+    assert rec.caveats[0] == line
+    with Store(db) as store:
+        assert not store.runs()
+    # within a budget that covers it, it trains (here: reaches the planted study)
+    spec = dataclasses.replace(spec, train_minutes=minutes + 1)
+    with pytest.raises(AssertionError, match="trained despite"):
+        A.advise(spec, db=db, run=True, names=["rnn", "gru"])

@@ -218,7 +218,13 @@ def advise(
     streaming: Annotated[bool, opt("An output per arriving step.")] = False,
     latency_us: Annotated[float | None, opt("Budget: per step if streaming, else per T.")] = None,
     memory_mb: Annotated[float | None, opt("Budget: weights + state.")] = None,
-    train_minutes: Annotated[float | None, opt("Training budget here.")] = None,
+    train_minutes: Annotated[
+        float | None,
+        opt(
+            "Training budget here, minutes (default 5); evidence that would take longer is "
+            "not trained: the answer is cost only, with the estimate."
+        ),
+    ] = None,
     input_size: Inputs = 1,
     output_size: Annotated[int, opt("Classes or regression width.")] = 1,
     task_kind: Annotated[str, opt("classify | regress | forecast | lm")] = "classify",

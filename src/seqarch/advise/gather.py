@@ -364,6 +364,57 @@ def data_step_budget(
     return steps, how
 
 
+def planned_runs(
+    spec: ProblemSpec, names: list[str], protocol: Any = None, max_steps: int | None = None
+) -> list[Any]:
+    """The sweep that produces a spec's quality evidence (not on the user's data): the real task
+    nearest the problem, or the adding problem at the calibration distance."""
+    proxy = proxies.choose(spec)
+    if proxy.real:
+        return proxies.runs(proxy, names, protocol, max_steps)
+    return calibration_runs(spec, names, protocol, max_steps)
+
+
+def training_estimate(
+    spec: ProblemSpec,
+    names: list[str],
+    store: Any,
+    say: Progress,
+    protocol: Any = None,
+    max_steps: int | None = None,
+) -> float:
+    """Seconds that training the missing evidence would take on this machine, before any of it
+    is trained: each architecture's runs still to train (its sweep, plus the seeds at the
+    selected learning rate) × their steps × its seconds per step (``train.step_seconds``, stored
+    as a ``STEP_KIND`` measurement so a rerun does not time it again), on this machine's
+    cores. 0 when everything is stored."""
+    import os
+
+    from .. import protocol as protocols
+    from ..tasks import make_task
+    from ..train import step_seconds
+
+    fair = protocol or protocols.DEFAULT
+    planned = [r for r in planned_runs(spec, names, protocol, max_steps) if not store.has_run(r.id)]
+    total = 0.0
+    for arch in dict.fromkeys(r.arch for r in planned):
+        mine = [r for r in planned if r.arch == arch]
+        first = mine[0]
+        key = {"arch": arch, "task": first.task, "task_config": first.task_config}
+        key |= {"model_config": first.model_config, "batch_size": first.train.batch_size}
+        hit = next((m for m in store.measurements(STEP_KIND) if m["key"] == key), None)
+        if hit is None:
+            say(f"timing a training step of {arch} …")
+            seconds = step_seconds(first, make_task(first.task, **first.task_config))
+            store.put_measurement(STEP_KIND, key, {"seconds": seconds})
+        else:
+            seconds = float(hit["value"]["seconds"])
+        runs = len(mine) + len(fair.seeds) - 1  # the seeds follow the sweep
+        total += runs * first.train.max_steps * seconds
+    overhead = 1.25  # evaluation every few steps, process start-up (as data_step_budget)
+    return overhead * total / max(1, os.cpu_count() or 1)
+
+
 def ablation_evidence(store: Any) -> dict[str, Any] | None:
     """Stored UCR runs with dropout alone beside dropout + clipping + layer norm + temporal
     augmentation (``seqarch study --preset ablation``): mean test metric of each group."""
@@ -442,10 +493,8 @@ def gather(
         steps, how = data_step_budget(spec, names, store, run, say, protocol)
         say(f"step budget: {how}")
         planned = data_runs(spec, names, protocol, max_steps, steps)
-    elif proxy.real:
-        planned = proxies.runs(proxy, names, protocol, max_steps)
     else:
-        planned = calibration_runs(spec, names, protocol, max_steps)
+        planned = planned_runs(spec, names, protocol, max_steps)
     if run:
         from ..study import run_study
 
@@ -834,7 +883,21 @@ def advise(
     from ..store import Store, default_path
 
     db = Path(db) if db is not None else default_path()
+    over = None  # the training the evidence would need, when it exceeds the budget
     with Store(db) as store:
+        if run and not spec.data:  # on the user's data the step budget is fitted to it instead
+            say = progress or (lambda _m: None)
+            need = training_estimate(spec, archs(names), store, say, protocol, max_steps) / 60
+            minutes = spec.train_minutes if spec.train_minutes is not None else DATA_MINUTES
+            if need > minutes:
+                run = False
+                over = (
+                    f"Measuring the quality evidence here would take ≈ {need:.0f} min, over the "
+                    f"{minutes:g} min training budget: this answer is from stored evidence and "
+                    f"cost only (as --no-run); rerun with --train-minutes {math.ceil(need)} to "
+                    "measure it."
+                )
+                say(over)
         evidence = gather(
             spec,
             store,
@@ -865,6 +928,8 @@ def advise(
             for ev in evidence.values():
                 ev.peers = peers
         rec = recommend(spec, evidence, raced)
+        if over is not None:
+            rec.caveats.insert(0, over)
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
 
