@@ -221,8 +221,8 @@ def advise(
     train_minutes: Annotated[
         float | None,
         opt(
-            "Training budget here, minutes (default 5); evidence that would take longer is "
-            "not trained: the answer is cost only, with the estimate."
+            "Training budget here, minutes (default 5 with --data, else 20); evidence that would "
+            "take longer is not trained: the answer is cost only, with the estimate."
         ),
     ] = None,
     input_size: Inputs = 1,

@@ -300,6 +300,9 @@ def training_memory_guard(spec: ProblemSpec, names: list[str], protocol: Any = N
 
 DATA_STEPS = 600  # the step budget on a user's data without a measured budget
 DATA_MINUTES = 5.0  # the default wall-clock target of --data when --train-minutes is not given
+# Without --data, the most training the advisor starts unasked: the main job's real proxy
+# (≈ 3–8 min here) fits; a spec needing hours answers on cost first and says so.
+ADVISE_MINUTES = 20.0
 STEP_GRID = (100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400)  # budgets it may choose
 STEP_KIND = "train_step"  # measurement: seconds per training step of one architecture
 
@@ -888,7 +891,7 @@ def advise(
         if run and not spec.data:  # on the user's data the step budget is fitted to it instead
             say = progress or (lambda _m: None)
             need = training_estimate(spec, archs(names), store, say, protocol, max_steps) / 60
-            minutes = spec.train_minutes if spec.train_minutes is not None else DATA_MINUTES
+            minutes = spec.train_minutes if spec.train_minutes is not None else ADVISE_MINUTES
             if need > minutes:
                 run = False
                 over = (
