@@ -26,6 +26,22 @@ def test_a_record_round_trips_through_the_store(tmp_path):
     assert back.key() == row.key() and set(row.key()) == set(Latency.key_fields)
 
 
+def test_a_bounded_window_s_receptive_field_is_part_of_its_latency_key(tmp_path):
+    """An unbounded model's key is as it always was (its stored ids do not change); a window's
+    R keys it, so the same width at another R is another measurement, not a replacement."""
+    rnn = Latency(arch="rnn", hidden_size=64, input_size=64, p50_us=1.0)
+    assert set(rnn.key()) == set(Latency.key_fields)
+    seven = Latency(arch="w", hidden_size=64, input_size=64, p50_us=900.0, receptive_field=7)
+    wide = Latency(arch="w", hidden_size=64, input_size=64, p50_us=9000.0, receptive_field=2047)
+    assert seven.key()["receptive_field"] == 7
+    with Store(tmp_path / "s.db") as store:
+        ids = measure.save(store, "latency", [rnn, seven, wide])
+        rows = store.measurements("latency")
+    assert len(set(ids)) == len(rows) == 3
+    back = {Latency.read(m).receptive_field: Latency.read(m).p50_us for m in rows}
+    assert back == {None: 1.0, 7: 900.0, 2047: 9000.0}
+
+
 def test_old_rows_read_with_defaults_and_unknown_fields_are_ignored():
     m = {
         "id": "x",

@@ -220,18 +220,23 @@ def stream_latency(
     num_layers: int = 1,
     contexts: Iterable[int] = (64, 256, 1024),
     repeats: int = 2000,
+    max_len: int | None = None,
 ) -> list[Latency]:
     """Per-step latency at batch 1 with the state carried, p50 / p99, and the ratio to the floor.
 
     Constant-state models: the model's eager ``step`` and the :mod:`seqarch.stream` runtime.
     Models whose state grows with T (from their cost formula): a KV-cache decode step at each
     context length T, beside recomputing the whole prefix of T + 1 tokens without a cache.
+    A model with a length option is built with room for the longest context, or for
+    ``max_len`` when given; a bounded window's receptive field is recorded with its rows.
     """
     contexts = list(contexts)
-    model = _model(name, hidden_size, input_size, num_layers, max(contexts) + 1)
+    longest = max_len - 1 if max_len is not None else max(contexts) + 1
+    model = _model(name, hidden_size, input_size, num_layers, longest)
     D = model.input_size
     rows: list[Latency] = []
     base = {"arch": name, "hidden_size": hidden_size, "input_size": D, "num_layers": num_layers}
+    base["receptive_field"] = model.receptive_field()
     with threads(1), torch.no_grad():
         if not model.state_grows():
             flops = model.cost(1).flops_per_token

@@ -95,6 +95,15 @@ class Latency(_Model):
     state_bytes: float | None = None
     recompute_p50_us: float | None = None
     recompute_over_step: float | None = None
+    receptive_field: int | None = None  # a bounded window's R, the steps it sees; None: unbounded
+
+    def key(self) -> dict[str, Any]:
+        """A bounded window's R is part of what was measured (one TCN at R = 7 and another at
+        R = 2047 are different steps); an unbounded model's key is as it always was."""
+        key = super().key()
+        if self.receptive_field is not None:
+            key["receptive_field"] = self.receptive_field
+        return key
 
     @property
     def streams(self) -> bool:
