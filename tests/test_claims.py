@@ -468,3 +468,78 @@ def test_the_onnx_export_check_judges_easy_to_deploy(tmp_path):
             store, ENV
         )
     assert "easy to deploy: breaks" in judge(db, "rnn-streaming").why
+
+
+# ---------------------------------------------------------------------------------------------
+# "RNNs for streaming" held against the models that stream too with a bounded window
+
+
+def put_window_step(store: Store, arch: str, R: int, p50: float, spread: float = 0.05) -> str:
+    row = Latency(
+        arch=arch,
+        hidden_size=64,
+        input_size=64,
+        how="stream via step",
+        p50_us=p50,
+        spread_us=spread,
+        receptive_field=R,
+    )
+    return row.save(store, ENV)
+
+
+def window_part(db, w: str) -> E.Part:
+    return next(p for p in judge(db, "rnn-streaming").parts if f"bounded window ({w}," in p.name)
+
+
+def test_the_bounded_windows_are_chosen_by_capability(monkeypatch):
+    from seqarch.claims import run as plan
+    from seqarch.models import MODELS, build
+
+    windows = plan.window_archs()
+    assert windows  # the registry has one today
+    for name in MODELS:
+        m = build(name, input_size=1, hidden_size=4)
+        bounded = not m.state_grows() and m.receptive_field() is not None
+        assert (name in windows) == bounded, name
+    for w in windows:  # built to see the streaming probe's signal
+        assert plan.window_field(w) >= plan.WINDOW_LEN == plan.STREAM_H + 1
+    # a new bounded-window model joins without being named anywhere in the ledger
+    new = type("Window2", (MODELS[windows[0]],), {"arch": "window2"})
+    monkeypatch.setitem(MODELS, "window2", new)
+    plan.window_archs.cache_clear()
+    try:
+        assert plan.window_archs() == (*windows, "window2")
+    finally:
+        monkeypatch.delitem(MODELS, "window2")
+        plan.window_archs.cache_clear()
+
+
+def test_a_bounded_window_is_judged_on_its_state_and_measured_step(tmp_path):
+    from seqarch.claims import run as plan
+
+    w = plan.window_archs()[0]
+    R = plan.window_field(w)
+    db = tmp_path / "s.db"
+    with Store(db) as store:  # no step timed: the part is missing, the entry never holds
+        put_step(store, "rnn", 64, 1.0)
+    part = window_part(db, w)
+    assert part.verdict is None and "takes the timings" in part.why
+    assert judge(db, "rnn-streaming").verdict in ("incomplete", "missing")
+    with Store(db) as store:  # a window of another R is another model: still not measured
+        put_window_step(store, w, R + 1, 5.0)
+    assert window_part(db, w).verdict is None
+    with Store(db) as store:  # timed at the window that sees h = 5: 1000× the RNN's step
+        wid = put_window_step(store, w, R, 1000.0)
+    part = window_part(db, w)
+    assert part.verdict == "holds" and "the RNN steps faster" in part.why, part.why
+    assert f"R = {R}" in part.name and f"sees the signal {plan.STREAM_H} steps back" in part.why
+    f = judge(db, "rnn-streaming")
+    assert any(n.source == f"measurement:{wid[:8]}" for n in f.numbers)
+    assert any(n.source == f"formula:{w}.cost.state_bytes" for n in f.numbers)
+    with Store(db) as store:  # a newer timing: the window steps faster, its state still larger
+        put_window_step(store, w, R, 0.5)
+    part = window_part(db, w)
+    assert part.verdict == "depends" and "the RNN steps slower" in part.why, part.why
+    with Store(db) as store:  # within the spread: a tie is not "faster", still depends
+        put_window_step(store, w, R, 1.01)
+    assert "their steps tie" in window_part(db, w).why

@@ -166,6 +166,20 @@ class Stored:
         streams = [r for r in rows if r.streams] or rows
         return max(streams, key=lambda r: r.created) if streams else None
 
+    def window_step(self, arch: str, H: int, receptive_field: int) -> Latency | None:
+        """The streaming step of a bounded window built with ``receptive_field``, batch 1,
+        D = H (the seqarch.stream runtime when timed, else the eager step)."""
+        rows = [
+            Latency.read(m)
+            for m in self.measurements(Latency.kind)
+            if m["key"].get("arch") == arch
+            and m["key"].get("hidden_size") == H
+            and m["key"].get("input_size") == H
+            and m["key"].get("receptive_field") == receptive_field
+        ]
+        streams = [r for r in rows if r.streams] or rows
+        return max(streams, key=lambda r: r.created) if streams else None
+
     def kv_step(self, H: int, context: int) -> Latency | None:
         m = self.latest(
             Latency.kind, arch="transformer", hidden_size=H, input_size=H, context=context
@@ -232,8 +246,10 @@ class Stored:
 # Small rules, each stated once
 
 
-def formula(arch: str, field_: str, *, H: int = 64, D: int = 8, T: int = 1) -> tuple[float, str]:
-    c = cost_model.estimate(arch, seq_len=T, input_size=D, hidden_size=H, num_layers=1)
+def formula(
+    arch: str, field_: str, *, H: int = 64, D: int = 8, T: int = 1, **config: Any
+) -> tuple[float, str]:
+    c = cost_model.estimate(arch, seq_len=T, input_size=D, hidden_size=H, num_layers=1, **config)
     return float(getattr(c, field_)), f"formula:{arch}.cost.{field_}"
 
 
@@ -391,7 +407,60 @@ def rnn_streaming(st: Stored) -> Finding:
             solved_part(q),
             f"skill {skill_text(q)}: {standing(q)} (solved: the interval's lower end ≥ {SOLVED})",
         )
+    for w in plan.window_archs():
+        _window_part(f, st, w, steps.get("rnn"))
     return f
+
+
+def _window_part(f: Finding, st: Stored, w: str, rnn_step: Latency | None) -> None:
+    """The RNN as the streaming pick, held against a model that streams too with a bounded
+    window (chosen by capability: :func:`seqarch.claims.run.window_archs`), built to see the
+    streaming probe's signal: holds when the RNN carries less state (formula) and steps faster
+    beyond the measured spread; breaks when the window is no heavier and no slower; depends
+    when they split. Without both steps timed the part is missing (the entry incomplete)."""
+    H, h = plan.MEASURE_H, plan.STREAM_H
+    R = plan.window_field(w)
+    name = f"lighter to stream than a bounded window ({w}, R = {R})"
+    if R < plan.WINDOW_LEN:
+        f.part(name, "holds", f"{w} as built sees {R} steps: not the signal {h} steps back")
+        return
+    mine, msrc = formula("rnn", "state_bytes")
+    theirs, tsrc = formula(w, "state_bytes", **plan.window_config(w))
+    labels = {n.label for n in f.numbers}
+    if "rnn state (H = 64, D = 8)" not in labels:  # once, however many windows
+        f.number("rnn state (H = 64, D = 8)", fmt(mine, "B"), msrc)
+    f.number(f"{w} state, R = {R} (H = 64, D = 8)", fmt(theirs, "B"), tsrc)
+    ws = st.window_step(w, H, R)
+    if rnn_step is None or ws is None:
+        f.part(name, None, MISSING_TIMING)
+        return
+    for label, r in ((f"rnn step, H = {H}", rnn_step), (f"{w} step, R = {R}, H = {H}", ws)):
+        if label not in labels:
+            f.number(
+                label,
+                f"{fmt(r.p50_us, 'µs')} ± {fmt(r.spread_us, 'µs')}",
+                f"measurement:{r.id[:8]}",
+                [r.id],
+            )
+    step = faster(rnn_step.p50_us, rnn_step.spread_us, ws.p50_us, ws.spread_us)
+    state = "less" if mine < theirs else "no less"
+    steps = {
+        "faster": "the RNN steps faster beyond the measured spread",
+        "slower": "the RNN steps slower beyond the measured spread",
+        "tie": "their steps tie within the measured spread",
+    }[step]
+    text = (
+        f"{w} streams too (a window of R = {R} sees the signal {h} steps back), its state "
+        f"{theirs / mine:.3g}× the RNN's; {steps} (the window's step "
+        f"{ws.p50_us / rnn_step.p50_us:.3g}× the RNN's)"
+    )
+    if state == "less" and step == "faster":
+        verdict = "holds"
+    elif state == "no less" and step != "faster":
+        verdict = "breaks"
+    else:
+        verdict = "depends"
+    f.part(name, verdict, text)
 
 
 def _deploy_part(f: Finding, st: Stored) -> None:
