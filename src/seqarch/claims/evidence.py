@@ -155,27 +155,23 @@ class Stored:
 
     def step(self, arch: str, H: int) -> Latency | None:
         """The compiled streaming step of a constant-state model at batch 1, D = H."""
-        rows = [
-            Latency.read(m)
-            for m in self.measurements(Latency.kind)
-            if m["key"].get("arch") == arch
-            and m["key"].get("hidden_size") == H
-            and m["key"].get("input_size") == H
-            and m["key"].get("context") is None
-        ]
-        streams = [r for r in rows if r.streams] or rows
-        return max(streams, key=lambda r: r.created) if streams else None
+        return self._latest_step(arch, H, "context", None)
 
     def window_step(self, arch: str, H: int, receptive_field: int) -> Latency | None:
         """The streaming step of a bounded window built with ``receptive_field``, batch 1,
         D = H (the seqarch.stream runtime when timed, else the eager step)."""
+        return self._latest_step(arch, H, "receptive_field", receptive_field)
+
+    def _latest_step(self, arch: str, H: int, field: str, value: Any) -> Latency | None:
+        """The newest step of ``arch`` at batch 1, D = H, whose key has ``field`` = ``value``;
+        a many-streams timing (the compiled runtime) before an eager one."""
         rows = [
             Latency.read(m)
             for m in self.measurements(Latency.kind)
             if m["key"].get("arch") == arch
             and m["key"].get("hidden_size") == H
             and m["key"].get("input_size") == H
-            and m["key"].get("receptive_field") == receptive_field
+            and m["key"].get(field) == value
         ]
         streams = [r for r in rows if r.streams] or rows
         return max(streams, key=lambda r: r.created) if streams else None
