@@ -13,3 +13,10 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_base(monkeypatch):
+    """Every test reads the stores it plants, alone: the shipped evidence base (seqarch.shipped)
+    is layered under a store only where a test asks for it."""
+    monkeypatch.setenv("SEQARCH_BASE", "none")

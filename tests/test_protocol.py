@@ -16,6 +16,7 @@ import pytest
 from seqarch import advise as A
 from seqarch import protocol, rules, study
 from seqarch.advise import decide
+from seqarch.errors import BadInput
 from seqarch.store import Store
 from seqarch.train import RunConfig, TrainConfig, train
 
@@ -524,7 +525,8 @@ def test_an_exhaustive_measurement_adds_seeds_at_the_selected_lr() -> None:
 
 
 def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path: Path) -> None:
-    """One budget for every architecture, from the stored step times: fair and repeatable."""
+    """One budget for every architecture, from the stored step times: fair and repeatable; a
+    budget too small for ADEQUATE_STEPS is refused before training, with the minutes it needs."""
     gather = importlib.import_module("seqarch.advise.gather")
     rng = np.random.default_rng(0)
     rows = ["t0,t1,t2,t3,label"] + [
@@ -537,14 +539,23 @@ def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path
         workers = max(1, os.cpu_count() or 1)
         # per step of budget: 6 runs of each architecture, and (the horizon unknown) 3 seeds
         # × k = 1, 2 of the lag measurement at the mean step time
-        fit = [s for s in gather.STEP_GRID if s * 1.25 * (6 * 0.02 + 6 * 0.01) / workers <= 60]
-        for minutes, per_step, want in ((1.0, 0.01, fit[-1]), (0.01, 0.01, 100)):
-            spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=minutes)
-            for r in gather.data_runs(spec, names, steps=100):
-                key = {"arch": r.arch, "task": r.task, "task_config": r.task_config}
-                key |= {"model_config": r.model_config, "batch_size": r.train.batch_size}
-                store.put_measurement(gather.STEP_KIND, key, {"seconds": per_step})
-            steps, how = gather.data_step_budget(spec, names, store, run=False, say=print)
-            assert steps == want, how
-            assert "every architecture" in how
-        assert "over the budget" in how  # 0.01 min cannot hold even 100 steps: said, not hidden
+        per_budget_step = 1.25 * (6 * 0.02 + 6 * 0.01 + 6 * 0.015) / workers
+        fit = [s for s in gather.STEP_GRID if s * per_budget_step <= 300]
+        spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=5.0)
+        for r in gather.data_runs(spec, names, steps=100):
+            key = {"arch": r.arch, "task": r.task, "task_config": r.task_config}
+            key |= {"model_config": r.model_config, "batch_size": r.train.batch_size}
+            store.put_measurement(
+                gather.STEP_KIND, key, {"seconds": {"rnn": 0.01, "gru": 0.02}[r.arch]}
+            )
+        spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=5.0)
+        steps, how = gather.data_step_budget(spec, names, store, run=True, say=print)
+        assert steps == fit[-1] >= gather.ADEQUATE_STEPS, how
+        assert "every architecture" in how
+        need = math.ceil(gather.ADEQUATE_STEPS * per_budget_step / 60)
+        spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=0.5)
+        with pytest.raises(BadInput, match=f"train_minutes=0.5 .* --train-minutes {need} "):
+            gather.data_step_budget(spec, names, store, run=True, say=print)
+        # a caller that caps the steps itself (the tests' tiny budgets) is not refused
+        steps, how = gather.data_step_budget(spec, names, store, True, print, max_steps=30)
+        assert "over the budget" in how

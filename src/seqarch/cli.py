@@ -189,6 +189,29 @@ def study(
 
 
 @app.command()
+def base(
+    build: Annotated[bool, opt("Produce (or resume) it: train its coverage here.")] = False,
+    out: Annotated[str | None, opt("--build: write it here (default: the shipped one).")] = None,
+    as_json: Json = False,
+) -> None:
+    """The shipped evidence base: what it covers, where and when it was measured, what is
+    stale. With --build, produce it (hours on a CPU; resumable)."""
+    from . import shipped
+    from .render import base_table
+
+    with one_line_errors():
+        if build:
+            path = Path(out) if out else shipped.BASE_PATH
+            progress, on_event, say = run_bar(err)
+            with progress:
+                shipped.build(path, say=say, on_event=on_event)
+            summary = shipped.summary(path)
+        else:
+            summary = shipped.summary()
+    dump(summary) if as_json else show(*base_table(summary))
+
+
+@app.command()
 def results(
     db: Db = None,
     task: Annotated[str | None, opt("Only this task.")] = None,
@@ -201,7 +224,7 @@ def results(
     from .render import runs_table
     from .store import Store, existing
 
-    with one_line_errors(), Store(path := existing(db)) as store:
+    with one_line_errors(), Store(path := existing(db), base=False) as store:
         rows = store.runs(task=task, arch=arch, seq_len=seq_len)
     if as_json:
         return dump(rows)
@@ -235,7 +258,10 @@ def advise(
     proxy: Annotated[str, opt("No --data: train on auto | adding | a real task.")] = "auto",
     spec: Annotated[str | None, opt("A TOML problem file.", "--spec")] = None,
     db: Db = None,
-    no_run: Annotated[bool, opt("Use only stored evidence.", "--no-run")] = False,
+    no_run: Annotated[bool, opt("Use only stored evidence; measure nothing.", "--no-run")] = False,
+    measure: Annotated[
+        bool, opt("Train the quality evidence the stores lack here (always with --data).")
+    ] = False,
     as_json: Annotated[bool, opt("Print the JSON advice.", "--json")] = False,
     markdown: Annotated[str | None, opt("Also write the advice here.")] = None,
     report: Annotated[str | None, opt("Refresh the HTML report in this folder.")] = REPORT,
@@ -255,12 +281,14 @@ def advise(
     with one_line_errors(), bar:
         run["names"] = advisor.archs(archs.split(",") if archs else None)
         if table:
-            rows = advisor.textbook_table(run=not no_run, real=proxy != "adding", **run)
+            rows = advisor.textbook_table(
+                run=not no_run, real=proxy != "adding", measure=measure, **run
+            )
         elif evaluate is not None:
             rows = advisor.evaluate(evaluate, **run)
         else:
             rec = advisor.advise(
-                advisor.ProblemSpec.from_options(**locals()), run=not no_run, **run
+                advisor.ProblemSpec.from_options(**locals()), run=not no_run, measure=measure, **run
             )
             kept = deploy.keep(rec, db, out_dir, say) if data and not no_run else []
     if table:

@@ -175,8 +175,14 @@ class Race:
     added: int = 0
     seeds: int = 0
     resolved: bool = True
+    out_of_time: bool = False  # stopped by the training budget's deadline, not the cap
 
     def text(self) -> str:
+        if self.out_of_time:
+            return (
+                f"racing stopped at the training budget ({self.seeds} seeds, {self.added} more "
+                "run(s)) with the decision still unresolved"
+            )
         if not self.rounds:
             return ""
         return (
@@ -192,18 +198,24 @@ def race(
     in_question: Callable[[], list[dict]],
     train: Callable[[list[Any]], None],
     protocol: Protocol | None = None,
+    deadline: float | None = None,
 ) -> Race:
     """Race seeds until the decision resolves: ``in_question()`` returns the stored runs of the
     models whose decision is unresolved (none: resolved); each round trains their next seeds
-    (:func:`race_round`) with ``train``, then asks again. The one mechanism of the advisor and
-    of ``claims --run``."""
+    (:func:`race_round`) with ``train``, then asks again. No round starts after ``deadline``
+    (Unix seconds: the training budget's end), which leaves it unresolved and says so. The one
+    mechanism of the advisor and of ``claims --run``."""
+    import time
+
     out = Race()
     while records := in_question():
         extra = race_round(records, protocol)
-        if not extra:
+        late = deadline is not None and time.time() >= deadline
+        if not extra or late:
             sels = [select(g) for g in group(records).values()]
             out.seeds = max((len(s.runs) for s in sels if s is not None), default=0)
             out.resolved = False
+            out.out_of_time = bool(extra) and late
             return out
         train(extra)
         out.rounds += 1

@@ -193,6 +193,32 @@ def conditions_table(rows: list[dict]) -> Table:
     return t
 
 
+def base_table(summary: dict) -> list[RenderableType]:
+    """``seqarch base``: what the shipped evidence base covers, where it was measured, what is
+    stale."""
+    if summary.get("path") is None:
+        return ["No evidence base is read (SEQARCH_BASE=none, or no file): advice uses your store."]
+    m = summary.get("machine") or {}
+    head = (
+        f"{summary['path']}: {summary['runs']} runs, {human(summary['size_bytes'], 'B')}; built "
+        f"{summary.get('built') or '?'} at revision {(summary.get('revision') or '?')[:10]} on a "
+        f"{m.get('cores', '?')}-core {m.get('cpu', '?')} (torch {m.get('torch', '?')})"
+    )
+    t = Table(title="What the shipped evidence base covers")
+    columns(t, ("task", "distance", "runs", "architectures"), left=("task", "architectures"))
+    for c in summary["coverage"]:
+        t.add_row(c["task"], str(c["horizon"]), str(c["runs"]), ", ".join(c["archs"]))
+    stale = summary.get("stale") or {}
+    tail = (
+        "Stale (left out of every read until `seqarch base --build` regenerates it): "
+        + "; ".join(f"{a}: {why}" for a, why in stale.items())
+        if stale
+        else "Nothing is stale: every architecture's equations, initialisation and the protocol "
+        "match the code."
+    )
+    return [head, t, tail]
+
+
 def predictions(result: dict) -> list[RenderableType]:
     """``seqarch predict``: a row per sequence (or per step ahead), the score when the file
     had targets."""

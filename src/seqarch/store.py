@@ -26,6 +26,11 @@ ours by ``PRAGMA application_id`` = 0x53514152, "SQAR")::
         created REAL                 -- Unix seconds; a newer measurement replaces the older
     )
 
+Under the user's store lies the shipped evidence base (:mod:`seqarch.shipped`): every read
+sees its current runs (``origin = "base"``) beneath the user's own, the user's run winning where
+both hold an id; writes go to the user's store only. ``Store(path, base=False)`` or
+``SEQARCH_BASE=none`` reads the user's store alone.
+
 Every write is one transaction, so a process killed mid-way leaves either the whole row or
 nothing; WAL plus a busy timeout lets several processes write at once. A file that is not
 SQLite, or an SQLite file that is not a seqarch store, is refused and never modified.
@@ -91,8 +96,13 @@ def default_path() -> Path:
 def existing(path: str | Path | None) -> Path:
     """The store at ``path`` (default :func:`default_path`) for a command that only reads it:
     a path with no store is refused in one line, the same for every such command (study and
-    advise create the store they write to)."""
+    advise create the store they write to) — unless the shipped evidence base is read
+    (seqarch.shipped): then the command reads the base, and the store is created empty."""
+    from . import shipped
+
     path = Path(path) if path else default_path()
+    if not path.exists() and shipped.path() is not None and path.parent.is_dir():
+        return path  # the shipped evidence base answers; this machine's store starts empty
     if not path.exists():
         raise BadInput(
             f"database {path} does not exist; expected --db PATH of a seqarch store (`seqarch "
@@ -222,10 +232,18 @@ def _check_existing(path: Path) -> None:
 
 
 class Store:
-    """A seqarch results store at ``path`` (created if missing)."""
+    """A seqarch results store at ``path`` (created if missing), read over the shipped evidence
+    base unless ``base`` is False."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, base: bool = True):
         self.path = Path(path)
+        self._base = None
+        if base:
+            from . import shipped
+
+            layer = shipped.layer()
+            if layer is not None and layer.path.resolve() != self.path.resolve():
+                self._base = layer
         _check_existing(self.path)
         if not self.path.parent.exists():
             raise BadInput(f"directory {self.path.parent} of {self.path} does not exist")
@@ -281,7 +299,7 @@ class Store:
         row = self._con.execute(
             "SELECT 1 FROM runs WHERE id = ? AND status = 'done'", (run_id,)
         ).fetchone()
-        return row is not None
+        return row is not None or (self._base is not None and run_id in self._base.ids)
 
     def put_run(
         self,
@@ -339,6 +357,8 @@ class Store:
 
     def get_run(self, run_id: str) -> dict | None:
         row = self._con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None and self._base is not None and run_id in self._base.ids:
+            return next(r for r in self._base.runs if r["id"] == run_id)
         return None if row is None else self._run_dict(row)
 
     def runs(
@@ -359,7 +379,21 @@ class Store:
             args.append(status)
         sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._con.execute(sql + " ORDER BY finished, id", args).fetchall()
-        return [self._run_dict(r) for r in rows]
+        mine = [self._run_dict(r) for r in rows]
+        if self._base is None or status not in (None, "done"):
+            return mine
+        have = {r["id"] for r in mine}
+        want = {"task": task, "arch": arch}
+        shipped = [
+            r
+            for r in self._base.runs
+            if r["id"] not in have
+            and all(v is None or r["config"].get(k) == v for k, v in want.items())
+            and (seq_len is None or _seq_len(r["config"], r["metrics"]) == seq_len)
+        ]
+        if not shipped:
+            return mine
+        return sorted(shipped + mine, key=lambda r: (r["finished"], r["id"]))
 
     # -- measurements ------------------------------------------------------------------------
 
@@ -390,7 +424,8 @@ class Store:
         if kind is not None:
             sql, args = sql + " WHERE kind = ?", (kind,)
         rows = self._con.execute(sql + " ORDER BY created, id", args).fetchall()
-        return [
+        shipped = [] if self._base is None else self._base.measurements
+        return [m for m in shipped if kind is None or m["kind"] == kind] + [
             {
                 "id": r["id"],
                 "kind": r["kind"],

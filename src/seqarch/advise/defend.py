@@ -265,6 +265,11 @@ def defend(
             f"{skill_text(q)} ({_interval_words(q)}) "
             f"[run:{', run:'.join(r[:8] for r in q.run_ids)}]."
         )
+        if q.origin is not None:
+            head += (
+                f" These runs come from seqarch's shipped evidence base ({q.origin}): quality "
+                "travels between machines; every timing here was measured on this one."
+            )
     if w.proxy is not None and not w.proxy.real:
         head += f" The adding problem stands in for this problem: {w.proxy.why}."
     fallen = sorted(
@@ -537,10 +542,10 @@ def recommend(
             confidence, basis = "medium", basis + "; a classical peer is not beaten"
     if not qs:
         caveats.append(
-            "No quality evidence is stored: the ranking rests on cost alone. Run without --no-run "
-            "(or `seqarch study --preset quick`) to measure it."
+            "No quality evidence is stored: the ranking rests on cost alone. `seqarch advise "
+            "--measure` trains it here."
         )
-    if raced is not None and raced.rounds:
+    if raced is not None and (raced.rounds or raced.out_of_time):
         caveats.append(
             f"The decision at the top was unresolved at the protocol's seeds: {raced.text()} "
             f"(the models in question only)."

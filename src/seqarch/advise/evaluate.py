@@ -144,6 +144,7 @@ def textbook_table(
     keep: bool = True,
     on_event: Any = None,
     real: bool = False,
+    measure: bool = True,
 ) -> list[TableRow]:
     """Each row of the source's trade-off table, re-decided by the advisor on this machine
     (the report calls this with ``run=False, keep=False``: the same rule on stored evidence).
@@ -153,7 +154,14 @@ def textbook_table(
     for task_type, choice, why, spec_kw in TEXTBOOK_REAL if real else TEXTBOOK:
         spec = row_spec(spec_kw)
         rec = advise(
-            spec, db=db, run=run, names=names, progress=progress, keep=keep, on_event=on_event
+            spec,
+            db=db,
+            run=run,
+            names=names,
+            progress=progress,
+            keep=keep,
+            on_event=on_event,
+            measure=measure,
         )
         top = rec.ranking[0]
         textbook = [v for v in rec.ranking if v.arch in choice][:1]  # its best-placed pick

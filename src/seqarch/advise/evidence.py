@@ -74,6 +74,8 @@ class Quality:
     stopped_by_time: int = 0  # selected runs a wall-clock safety net stopped (not converged)
     tuning_runs: int = 0  # runs behind the selection (lr grid × seeds)
     seed_skills: dict[int, float] = field(default_factory=dict)  # skill per seed (for pairing)
+    origin: str | None = None  # from the shipped evidence base: where and when it was measured
+    width: int | None = None  # the trained models' hidden size
 
     @property
     def lo(self) -> float:

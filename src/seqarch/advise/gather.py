@@ -10,6 +10,7 @@ from typing import Any
 from ..derive.flow import FLOW_KIND
 from ..records import Latency, Throughput
 from ..rules import skill_of
+from ..shipped import provenance
 from . import proxy as proxies
 from .defend import Recommendation, recommend
 from .evidence import (
@@ -73,6 +74,8 @@ def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
         stopped_by_time=protocol.stopped_by_time(chosen),
         tuning_runs=len(group),
         seed_skills=by_seed if len(by_seed) == len(skills) else {},
+        origin=provenance(chosen),
+        width=group[0]["config"].get("model_config", {}).get("hidden_size"),
     )
 
 
@@ -82,8 +85,9 @@ def qualities_by_horizon(
     """Quality of ``arch`` on ``task`` at every stored dependency distance.
 
     At one distance, runs of several recipes (another protocol, another width or step budget)
-    are never pooled: a protocol's recipe before a run made without one, then the recipe with
-    the most finished runs, the newest on a tie."""
+    are never pooled: a protocol's recipe before a run made without one, then one of the
+    user's own before the shipped base's (seqarch.shipped), then the recipe with the most
+    finished runs, the newest on a tie."""
     from .. import protocol
     from ..tasks import make_task
 
@@ -100,6 +104,7 @@ def qualities_by_horizon(
             recipes.values(),
             key=lambda g: (
                 bool(g[0]["config"]["train"].get(protocol.PROTOCOL_KEY)),
+                not any(r.get("origin") == "base" for r in g),
                 len(g),
                 max(r.get("finished") or 0 for r in g),
             ),
@@ -303,19 +308,28 @@ DATA_MINUTES = 5.0  # the default wall-clock target of --data when --train-minut
 # Without --data, the most training the advisor starts unasked: the main job's real proxy
 # (≈ 3–8 min here) fits; a spec needing hours answers on cost first and says so.
 ADVISE_MINUTES = 20.0
-STEP_GRID = (100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400)  # budgets it may choose
+ADEQUATE_STEPS = 1000  # the fewest steps a comparison on the user's data is run with
+STEP_GRID = (1000, 1200, 1600, 2400, 3200)  # budgets it may choose
 STEP_KIND = "train_step"  # measurement: seconds per training step of one architecture
 
 
 def data_step_budget(
-    spec: ProblemSpec, names: list[str], store: Any, run: bool, say: Progress, protocol: Any = None
+    spec: ProblemSpec,
+    names: list[str],
+    store: Any,
+    run: bool,
+    say: Progress,
+    protocol: Any = None,
+    max_steps: int | None = None,
 ) -> tuple[int, str]:
     """One step budget for every architecture on the user's data, from ``--train-minutes``
     (default ``DATA_MINUTES``): the largest of ``STEP_GRID`` whose whole comparison — every
     architecture's sweep and seeds, on this machine's cores — fits, from each architecture's
     measured seconds per training step (stored, so a rerun chooses the same budget). Never
-    below the grid's first value: a budget too small for that is reported, not met by cutting
-    one architecture short. Returns (steps, how it was chosen)."""
+    below ``ADEQUATE_STEPS``: when even that does not fit, it says before anything trains how
+    many minutes it would take and asks for ``--train-minutes`` (a budget no model can learn
+    in is never chosen silently) — unless the caller capped the steps itself (``max_steps``).
+    Returns (steps, how it was chosen)."""
     import os
 
     from .. import protocol as protocols
@@ -361,6 +375,16 @@ def data_step_budget(
         f"step; {runs_per_arch} runs each{lag_note})"
     )
     if not fits:
+        need = math.ceil(ADEQUATE_STEPS * per_budget_step / 60)
+        if run and (max_steps is None or max_steps > ADEQUATE_STEPS):
+            from ..errors import BadInput
+
+            raise BadInput(
+                f"train_minutes={minutes:g} is not enough here: {ADEQUATE_STEPS} steps for every "
+                f"architecture ({runs_per_arch} runs each{lag_note}; {slowest} slowest at "
+                f"{per_step[slowest] * 1e3:.0f} ms a step) need ≈ {need} min on {workers} "
+                f"core(s); expected --train-minutes {need} or more, or fewer --archs"
+            )
         how += (
             f" — over the budget: even {steps} steps need ~{steps * per_budget_step / 60:.1f} min"
         )
@@ -378,6 +402,27 @@ def planned_runs(
     return calibration_runs(spec, names, protocol, max_steps)
 
 
+STEP_PROBE_LEN = 512  # longer sequences are timed at this length and scaled by the formula
+
+
+def _step_probe(run: Any) -> tuple[Any, int, int]:
+    """The run whose training step is timed for ``run``'s estimate, with the lengths to scale
+    between: ``run`` itself, or for sequences over ``STEP_PROBE_LEN`` the same recipe at that
+    length on a small training set (a step of the adding problem at T = 6,600 would build a
+    4,000-sequence set and, for attention, a 64 × T² score matrix just to be timed)."""
+    from dataclasses import replace
+
+    tc = dict(run.task_config)
+    T = int(tc.get("seq_len") or 0)
+    if T <= STEP_PROBE_LEN:
+        return run, T, T
+    gap = T - int(tc.get("distance", T))
+    tc |= {"seq_len": STEP_PROBE_LEN, "n_train": min(int(tc.get("n_train", 256)), 256)}
+    if "distance" in tc:
+        tc["distance"] = max(1, STEP_PROBE_LEN - max(gap, 1))
+    return replace(run, task_config=tc), T, STEP_PROBE_LEN
+
+
 def training_estimate(
     spec: ProblemSpec,
     names: list[str],
@@ -389,8 +434,9 @@ def training_estimate(
     """Seconds that training the missing evidence would take on this machine, before any of it
     is trained: each architecture's runs still to train (its sweep, plus the seeds at the
     selected learning rate) × their steps × its seconds per step (``train.step_seconds``, stored
-    as a ``STEP_KIND`` measurement so a rerun does not time it again), on this machine's
-    cores. 0 when everything is stored."""
+    as a ``STEP_KIND`` measurement so a rerun does not time it again; over ``STEP_PROBE_LEN``
+    steps, timed at that length and scaled by the cost formula's training FLOPs), on this
+    machine's cores. 0 when everything is stored."""
     import os
 
     from .. import protocol as protocols
@@ -402,7 +448,7 @@ def training_estimate(
     total = 0.0
     for arch in dict.fromkeys(r.arch for r in planned):
         mine = [r for r in planned if r.arch == arch]
-        first = mine[0]
+        first, T, probe_len = _step_probe(mine[0])
         key = {"arch": arch, "task": first.task, "task_config": first.task_config}
         key |= {"model_config": first.model_config, "batch_size": first.train.batch_size}
         hit = next((m for m in store.measurements(STEP_KIND) if m["key"] == key), None)
@@ -412,10 +458,36 @@ def training_estimate(
             store.put_measurement(STEP_KIND, key, {"seconds": seconds})
         else:
             seconds = float(hit["value"]["seconds"])
+        if T != probe_len:
+            at = [spec_cost(spec, arch, n) for n in (T, probe_len)]
+            seconds *= (at[0].train_flops_per_token * T) / (at[1].train_flops_per_token * probe_len)
         runs = len(mine) + len(fair.seeds) - 1  # the seeds follow the sweep
-        total += runs * first.train.max_steps * seconds
+        total += runs * mine[0].train.max_steps * seconds
     overhead = 1.25  # evaluation every few steps, process start-up (as data_step_budget)
     return overhead * total / max(1, os.cpu_count() or 1)
+
+
+def coverage_gap(spec: ProblemSpec, evidence: dict[str, Evidence]) -> str | None:
+    """What the stored quality evidence lacks for ``spec`` (None: none): architectures with no
+    quality, or quality from another distance than the problem's."""
+    h = calibration_horizon(spec)
+    none = [a for a, ev in evidence.items() if ev.quality is None]
+    at = {ev.quality.horizon for ev in evidence.values() if ev.quality is not None}
+    proxy = next((ev.proxy for ev in evidence.values() if ev.proxy is not None), None)
+    parts = []
+    if none:
+        parts.append(f"no stored quality for {', '.join(none)}")
+    width = min(spec.hidden_size, 64)  # the width the advisor trains at (calibration_runs)
+    widths = {ev.quality.width for ev in evidence.values() if ev.quality is not None}
+    other = sorted(w for w in widths if w is not None and w != width)
+    if other and not spec.data and (proxy is None or not proxy.real):
+        parts.append(f"measured at width {', '.join(map(str, other))}, not this problem's {width}")
+    if at and (proxy is None or not proxy.real) and at != {h}:
+        parts.append(
+            f"quality stored at distance {', '.join(str(x) for x in sorted(at))}, the nearest to "
+            f"this problem's {h}"
+        )
+    return "; ".join(parts) or None
 
 
 def ablation_evidence(store: Any) -> dict[str, Any] | None:
@@ -478,9 +550,12 @@ def gather(
     max_steps: int | None = None,
     protocol: Any = None,
     on_event: Any = None,
+    train: bool | None = None,
 ) -> dict[str, Evidence]:
     """Formulas, stored measurements and stored runs for every architecture; with ``run``,
-    whatever is missing is measured and trained first (and stored)."""
+    whatever is missing is measured (and stored), and trained first unless ``train`` is False
+    (default: as ``run``)."""
+    train = run if train is None else run and train
     names = archs(names)
     say = progress or (lambda _msg: None)
     evidence = {arch: formula_evidence(spec, arch) for arch in names}
@@ -493,12 +568,12 @@ def gather(
         if run:  # before anything is said or trained
             training_memory_guard(spec, names, protocol)
         say(data_card(spec))
-        steps, how = data_step_budget(spec, names, store, run, say, protocol)
+        steps, how = data_step_budget(spec, names, store, run, say, protocol, max_steps)
         say(f"step budget: {how}")
         planned = data_runs(spec, names, protocol, max_steps, steps)
     else:
         planned = planned_runs(spec, names, protocol, max_steps)
-    if run:
+    if train:
         from ..study import run_study
 
         what = (
@@ -546,8 +621,9 @@ def gather(
         ev.quality = ev.by_horizon.get(common) if common is not None else None
 
     # Gradient flow at the distance the quality was measured at (the real proxy's horizon,
-    # else the calibration's), from the store (measured now when allowed).
-    k = proxy.horizon if proxy is not None and proxy.real else h
+    # else the stored distance the comparison uses, else the calibration's), from the store
+    # (measured now when allowed).
+    k = proxy.horizon if proxy is not None and proxy.real else common or h
     for arch in names:
         ratio = stored_flow_ratio(store, arch, k)
         if ratio is None and run and not spec.data:
@@ -599,6 +675,7 @@ def race_top(
     regather: Any,
     say: Progress,
     on_event: Any = None,
+    deadline: float | None = None,
 ) -> tuple[dict[str, Evidence], Any]:
     """Racing (seqarch.protocol.race): while the decision at the top is unresolved, the models
     in question (:func:`seqarch.advise.decide.in_question`) get more seeds at their selected
@@ -630,7 +707,7 @@ def race_top(
         run_study(extra, db, on_event=on_event)
         state["evidence"] = regather()
 
-    raced = protocol.race(question, train)
+    raced = protocol.race(question, train, deadline=deadline)
     return state["evidence"], raced
 
 
@@ -879,26 +956,34 @@ def advise(
     protocol: Any = None,
     keep: bool = True,
     on_event: Any = None,
+    measure: bool = True,
 ) -> Recommendation:
-    """Gather the evidence (running what is missing unless ``run=False``), rank, defend; the
-    advice is stored (kind "advice", unless ``keep`` is False) so the report can show the
-    latest one."""
+    """Gather the evidence, rank, defend; the advice is stored (kind "advice", unless ``keep``
+    is False) so the report can show the latest one. ``run``: measure what is missing here
+    (latency, gradient flow); ``measure``: also train the missing quality evidence (always on
+    the user's data). Without it the answer uses the stored evidence — the user's store over
+    the shipped base (seqarch.shipped) — and says how long measuring the rest would take."""
+    import time
+
     from ..store import Store, default_path
 
     db = Path(db) if db is not None else default_path()
     over = None  # the training the evidence would need, when it exceeds the budget
+    train = run and (measure or bool(spec.data))
+    default = DATA_MINUTES if spec.data else ADVISE_MINUTES
+    budget_s = 60 * (spec.train_minutes if spec.train_minutes is not None else default)
+    deadline = time.time() + budget_s  # no racing round starts after it
     with Store(db) as store:
-        if run and not spec.data:  # on the user's data the step budget is fitted to it instead
+        if train and not spec.data:  # on the user's data the step budget is fitted to it instead
             say = progress or (lambda _m: None)
             need = training_estimate(spec, archs(names), store, say, protocol, max_steps) / 60
             minutes = spec.train_minutes if spec.train_minutes is not None else ADVISE_MINUTES
             if need > minutes:
-                run = False
+                train = False
                 over = (
                     f"Measuring the quality evidence here would take ≈ {need:.0f} min, over the "
-                    f"{minutes:g} min training budget: this answer is from stored evidence and "
-                    f"cost only (as --no-run); rerun with --train-minutes {math.ceil(need)} to "
-                    "measure it."
+                    f"{minutes:g} min training budget: this answer is from stored evidence; "
+                    f"rerun with --train-minutes {math.ceil(need)} to measure it."
                 )
                 say(over)
         evidence = gather(
@@ -911,9 +996,10 @@ def advise(
             max_steps=max_steps,
             protocol=protocol,
             on_event=on_event,
+            train=train,
         )
         raced = None
-        if run:
+        if train:
             evidence, raced = race_top(
                 spec,
                 evidence,
@@ -923,6 +1009,7 @@ def advise(
                 ),
                 progress or (lambda _m: None),
                 on_event,
+                deadline=deadline,
             )
         if spec.data and raced is not None and raced.rounds:
             # the splits racing added get their peers too: a peer is paired over every seed
@@ -933,6 +1020,17 @@ def advise(
         rec = recommend(spec, evidence, raced)
         if over is not None:
             rec.caveats.insert(0, over)
+        elif run and not train:
+            gap = coverage_gap(spec, evidence)
+            if gap is not None:
+                say = progress or (lambda _m: None)
+                need = training_estimate(spec, archs(names), store, say, protocol, max_steps)
+                rec.caveats.insert(
+                    0,
+                    f"Stored evidence answers this ({gap}); measuring quality at this "
+                    f"problem's own distance here would take ≈ {max(1, round(need / 60))} min on "
+                    "this machine: rerun with --measure to train it.",
+                )
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
 

@@ -1,0 +1,330 @@
+r"""The shipped evidence base: quality measured once, read on every install.
+
+Two kinds of evidence behave differently. **Quality** — the skill a family reaches at a
+dependency distance under the fair protocol, its seeds and step budget — belongs to the recipe
+and the task: the same on any machine up to floating-point noise, and expensive. **Cost** — a
+step's latency, memory, throughput — belongs to the machine and is cheap. So the package ships
+a read-only SQLite store (``data/evidence-base.db``) holding the protocol's runs for the problems
+listed in ``data/coverage.toml`` (the README's main job, and the adding problem at a grid
+of distances), with each run's config, metrics, thinned curve, protocol tag, code revision and
+the machine it ran on, plus the gradient-flow measurements (arithmetic, not timing). Timings
+are never shipped: they are measured where the advice is asked.
+
+Every :class:`seqarch.store.Store` reads the base under the user's own store: a run stored by
+the user wins where both hold it, runs from the base are marked ``origin = "base"``, and writes
+go to the user's store only. ``SEQARCH_BASE=none`` turns the layer off (the tests do); a path
+reads another base.
+
+**Versioned with the recipe.** The base records, per architecture, a *fingerprint* of the
+model: its parameters' sums and squares and its output on a fixed input, built from seed 0 with
+continuous and with token inputs — what a change to its equations or initialisation moves —
+and the protocol's full definition. An architecture whose fingerprint no longer matches the
+code, or every run when the protocol changed, is *stale*: left out of every read, named by
+``seqarch base``, and failed by ``tests/test_shipped_base.py`` until ``seqarch base --build``
+regenerates it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent / "data"
+BASE_PATH = HERE / "evidence-base.db"
+COVERAGE = HERE / "coverage.toml"
+ENV = "SEQARCH_BASE"  # a path to another base, or "none" to read none
+CURVE_POINTS = 40  # a shipped curve keeps at most this many points (the wheel stays small)
+FINGERPRINT_RTOL = 1e-4  # float32 sums differ across CPUs in the 7th digit; a change moves more
+
+
+def path() -> Path | None:
+    """The base every store reads under the user's: ``$SEQARCH_BASE`` (``none``: no base), else
+    the shipped one; None when there is none."""
+    want = os.environ.get(ENV)
+    if want is not None and want.strip().lower() in ("", "none", "off", "0"):
+        return None
+    p = Path(want) if want else BASE_PATH
+    return p if p.is_file() else None
+
+
+# -- the recipe's fingerprint ---------------------------------------------------------------------
+
+
+def fingerprint(arch: str) -> list[float]:
+    """What a change to ``arch``'s equations or initialisation moves: from seed 0, with
+    continuous inputs and with tokens, every state-dict entry's sum and sum of squares and the
+    output's sum and absolute sum on a fixed input (float64 reductions of float32 values)."""
+    import torch
+
+    from . import models
+
+    out: list[float] = []
+    for tokens in (False, True):
+        torch.manual_seed(0)
+        extra = {"max_len": 16} if "max_len" in models.accepted_options(arch) else {}
+        m = models.build(arch, input_size=5, output_size=3, hidden_size=8, tokens=tokens, **extra)
+        for _, t in sorted(m.state_dict().items()):
+            t = t.detach().double()
+            out += [float(t.sum()), float(t.pow(2).sum())]
+        g = torch.Generator().manual_seed(1)
+        if tokens:
+            x = torch.nn.functional.one_hot(torch.randint(0, 5, (2, 12), generator=g), 5).float()
+        else:
+            x = torch.randn(2, 12, 5, generator=g)
+        m.eval()
+        with torch.no_grad():
+            y, _ = m(x)
+        y = y.double()
+        out += [float(y.sum()), float(y.abs().sum())]
+    return out
+
+
+def protocol_text() -> str:
+    """The default protocol's whole definition: any change to it is a change of recipe."""
+    from . import protocol
+
+    return repr(protocol.DEFAULT)
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    if len(a) != len(b):
+        return False
+    tol = {"rel_tol": FINGERPRINT_RTOL, "abs_tol": 1e-6}
+    return all(math.isclose(x, y, **tol) for x, y in zip(a, b, strict=True))
+
+
+@cache
+def _current(arch: str) -> tuple[float, ...]:
+    return tuple(fingerprint(arch))
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _connect(p: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def meta(p: Path) -> dict[str, Any]:
+    """The base's provenance: protocol, fingerprints, revision, machine, when."""
+    con = _connect(p)
+    try:
+        rows = con.execute("SELECT key, value FROM meta WHERE key LIKE 'base.%'").fetchall()
+    finally:
+        con.close()
+    return {r["key"][5:]: json.loads(r["value"]) for r in rows}
+
+
+def stale(p: Path) -> dict[str, str]:
+    """Architectures whose stored runs no longer match the code, with why ("*" when every run
+    is stale: the protocol changed, or the base was never stamped)."""
+    from . import models
+
+    m = meta(p)
+    if "protocol" not in m:
+        return {"*": "the base carries no recipe stamp (not built by `seqarch base --build`)"}
+    if m["protocol"] != protocol_text():
+        return {"*": f"the protocol changed since the base was built ({m['protocol']})"}
+    out = {}
+    stored = m.get("fingerprints", {})
+    for arch in models.MODELS:
+        if arch not in stored:
+            out[arch] = "not in the base"
+        elif not _same(stored[arch], list(_current(arch))):
+            out[arch] = "its equations or initialisation changed since the base was built"
+    return out
+
+
+@dataclass
+class Layer:
+    """The base as a store reads it: its current runs (stale ones left out) and the
+    measurements that travel."""
+
+    path: Path
+    runs: list[dict] = field(default_factory=list)
+    measurements: list[dict] = field(default_factory=list)
+    stale: dict[str, str] = field(default_factory=dict)
+    ids: set[str] = field(default_factory=set)
+
+
+@cache
+def _layer(p: str, mtime: float) -> Layer:
+    from .store import Store
+
+    path_ = Path(p)
+    gone = stale(path_)
+    layer = Layer(path_, stale=gone)
+    if "*" in gone:
+        return layer
+    con = _connect(path_)
+    try:
+        rows = con.execute("SELECT * FROM runs WHERE status = 'done' ORDER BY finished, id")
+        for row in rows.fetchall():
+            if row["arch"] in gone:
+                continue
+            run = Store._run_dict(row)
+            run["origin"] = "base"
+            layer.runs.append(run)
+        mrows = con.execute("SELECT * FROM measurements ORDER BY created, id").fetchall()
+    finally:
+        con.close()
+    for r in mrows:
+        key = json.loads(r["key"])
+        if key.get("arch") in gone:
+            continue
+        layer.measurements.append(
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "key": key,
+                "value": json.loads(r["value"]),
+                "env": json.loads(r["env"]),
+                "created": r["created"],
+                "origin": "base",
+            }
+        )
+    layer.ids = {r["id"] for r in layer.runs}
+    return layer
+
+
+def layer() -> Layer | None:
+    """The base to read under a user's store, or None (no base, or ``SEQARCH_BASE=none``)."""
+    p = path()
+    return None if p is None else _layer(str(p.resolve()), p.stat().st_mtime)
+
+
+def provenance(runs: list[dict]) -> str | None:
+    """ "measured under fair/1 on a 2-core AMD EPYC …, 2026-12-03" for runs from the base; None
+    when none of them is."""
+    from . import protocol
+
+    shipped = [r for r in runs if r.get("origin") == "base"]
+    if not shipped:
+        return None
+    env = shipped[0].get("env", {})
+    tag = shipped[0]["config"].get("train", {}).get(protocol.PROTOCOL_KEY) or "no protocol"
+    when = time.strftime("%Y-%m-%d", time.gmtime(max(float(r["finished"]) for r in shipped)))
+    cores = env.get("cores")
+    return (
+        f"measured under {tag} on a {cores}-core {env.get('cpu', 'unknown CPU')} machine, {when}"
+        if cores
+        else f"measured under {tag} on {env.get('cpu', 'another machine')}, {when}"
+    )
+
+
+# -- building -----------------------------------------------------------------------------------
+
+KEEP_KINDS = ("gradient_flow",)  # measurements that travel: arithmetic, the same on any machine
+
+
+def coverage() -> list[Any]:
+    """The problems the base answers for (``data/coverage.toml``): the advisor plans each
+    one's runs exactly as it would on a user's machine."""
+    from .advise.evaluate import load_suite
+
+    return load_suite(COVERAGE)
+
+
+def build(out: Path = BASE_PATH, say: Callable[[str], None] = print, on_event: Any = None) -> Path:
+    """Produce (or resume) the base at ``out``: the advisor trains every coverage problem's
+    runs under the protocol, races the top to its seed cap, measures gradient flow; then the
+    timings are dropped, the curves thinned, the recipe stamped and the file compacted.
+    Resumable: a rerun trains only what is missing."""
+    from .advise import advise
+    from .derive.flow import FLOW_KIND
+
+    assert FLOW_KIND in KEEP_KINDS
+    before = os.environ.get(ENV)
+    os.environ[ENV] = "none"  # the base is built from nothing but itself (workers inherit it)
+    try:
+        for i, spec in enumerate(coverage(), 1):
+            say(f"[{i}/{len(coverage())}] {spec.describe() if hasattr(spec, 'describe') else spec}")
+            started = time.time()
+            big = spec.__class__.from_dict({**spec.to_dict(), "train_minutes": 1e6})
+            advise(big, db=out, run=True, progress=say, keep=False, on_event=on_event)
+            say(f"  done in {time.time() - started:.0f} s")
+        finish(out)
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
+    return out
+
+
+def finish(out: Path) -> None:
+    """Drop what belongs to the machine (timings, advice), thin curves, stamp the recipe."""
+    from . import models
+    from .store import Store, canonical_json, environment
+
+    with Store(out, base=False) as st:
+        con = st._con
+        kinds = ",".join("?" * len(KEEP_KINDS))
+        con.execute(f"DELETE FROM measurements WHERE kind NOT IN ({kinds})", KEEP_KINDS)
+        con.execute("DELETE FROM runs WHERE status != 'done'")
+        for rid, curve in con.execute("SELECT id, curve FROM runs").fetchall():
+            points = json.loads(curve)
+            if len(points) > CURVE_POINTS:
+                stride = math.ceil(len(points) / CURVE_POINTS)
+                thin = points[::stride]
+                if thin[-1] is not points[-1]:
+                    thin.append(points[-1])
+                con.execute("UPDATE runs SET curve = ? WHERE id = ?", (canonical_json(thin), rid))
+        env = environment()
+        stamp = {
+            "protocol": protocol_text(),
+            "fingerprints": {a: fingerprint(a) for a in models.MODELS},
+            "revision": env.get("git_revision"),
+            "machine": {k: env.get(k) for k in ("cpu", "cores", "torch", "python", "platform")},
+            "built": time.strftime("%Y-%m-%d", time.gmtime()),
+        }
+        for k, v in stamp.items():
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"base.{k}", json.dumps(v)))
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("PRAGMA journal_mode = DELETE")
+        con.execute("VACUUM")
+
+
+def summary(p: Path | None = None) -> dict[str, Any]:
+    """What the base holds: provenance, what is stale, and per task and distance the
+    architectures and runs (``seqarch base``)."""
+    from .advise.gather import _run_horizon
+
+    p = p or path()
+    if p is None:
+        return {"path": None}
+    m = meta(p)
+    con = _connect(p)
+    try:
+        rows = con.execute("SELECT id, arch, config FROM runs WHERE status = 'done'").fetchall()
+    finally:
+        con.close()
+    cells: dict[tuple[str, int | None], dict[str, int]] = {}
+    for r in rows:
+        run = {"config": json.loads(r["config"])}
+        key = (run["config"]["task"], _run_horizon(run))
+        cells.setdefault(key, {}).setdefault(r["arch"], 0)
+        cells[key][r["arch"]] += 1
+    return {
+        "path": str(p),
+        "size_bytes": p.stat().st_size,
+        "built": m.get("built"),
+        "revision": m.get("revision"),
+        "machine": m.get("machine"),
+        "runs": len(rows),
+        "stale": stale(p),
+        "coverage": [
+            {"task": t, "horizon": h, "runs": sum(a.values()), "archs": sorted(a)}
+            for (t, h), a in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+        ],
+    }
