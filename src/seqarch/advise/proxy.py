@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..errors import BadInput
@@ -83,6 +84,13 @@ def _configs(entry: dict) -> list[dict]:
 
 def candidates(mode: str | None = None) -> list[Proxy]:
     """Every real task configuration of the preset (of ``mode`` when given), with its reach."""
+    return list(_candidates(mode))
+
+
+@cache
+def _candidates(mode: str | None) -> tuple[Proxy, ...]:
+    """Computed once a process: a task's reach is its test split's longest dependency, and
+    transduction generates its whole split to know it (~0.5 s a configuration)."""
     from ..tasks import TASKS, make_task
 
     out = []
@@ -102,7 +110,7 @@ def candidates(mode: str | None = None) -> list[Proxy]:
                     words=cls.proxy_words,
                 )
             )
-    return out
+    return tuple(out)
 
 
 def names() -> list[str]:
