@@ -787,10 +787,17 @@ def _step_figure(
     store: Any, spec: ProblemSpec, arch: str, grows: bool, context: int
 ) -> Figure | None:
     """Per-step latency p50 at batch 1: the decode step at context max_len for a growing state,
-    else the seqarch streaming runtime (what one would deploy), else the eager ``step``."""
+    else the seqarch streaming runtime (what one would deploy), else the eager ``step``. A
+    bounded window's step is the one timed at the receptive field the spec's model has (the
+    TCN built for max_len): a step timed for another window says nothing about this one."""
     rows = store.measurements(Latency.kind)
     base = dict(arch=arch, hidden_size=spec.hidden_size, input_size=spec.input_size)
     base["num_layers"] = spec.num_layers
+    rows = [
+        m
+        for m in rows
+        if m["key"].get("receptive_field") == spec_cost(spec, arch, spec.longest).receptive_field
+    ]
     if grows:
         hit = _latest(rows, **base, context=context)
     else:
