@@ -74,7 +74,7 @@ def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidenc
         measured = sorted({lat(e).value for e in evidence.values() if lat(e) is not None})
         for t in (x for x in measured if x > spec.latency_us):
             new = winner_under(spec, evidence, latency_us=t)
-            if new is not None and new != winner.arch:
+            if new is not None and new != winner.arch and lat(evidence[new]) is not None:
                 out.append(
                     f"If the latency budget rose to {fmt(t, 'µs')} {unit}, {new} would win "
                     f"[{lat(evidence[new]).source}]."
@@ -87,6 +87,8 @@ def flips(spec: ProblemSpec, ranking: list[Verdict], evidence: dict[str, Evidenc
             then = (
                 "nothing measured here would fit"
                 if new is None
+                else f"{new} might, but its latency was not measured here"
+                if lat(evidence[new]) is None
                 else f"{new} would win"
                 if q is None or (q.resolved and q.skill.value > 0)
                 else f"only {new} would fit, at skill {q.skill.value:.2f} — no better than the "
