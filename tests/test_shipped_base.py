@@ -97,3 +97,17 @@ def test_the_advisor_answers_from_the_base_without_training(tiny_base, tmp_path,
     assert all(v.expected.get("horizon") == 8 for v in rec.ranking)
     with Store(user, base=False) as st:
         assert st.runs() == []  # nothing was trained
+
+
+def test_a_real_proxy_not_stored_has_the_adding_problem_stand_in(tiny_base, tmp_path, monkeypatch):
+    """A streaming problem 20 steps back is measured on the wrist-sensor stream; with none of
+    its runs stored and nothing to train, the adding problem at the nearest stored distance
+    stands in, and the advice says so and what --measure would train."""
+    monkeypatch.setenv("SEQARCH_BASE", str(tiny_base))
+    shipped._layer.cache_clear()
+    spec = ProblemSpec(seq_len=200, horizon=20, streaming=True, hidden_size=16)
+    rec = advise(spec, db=tmp_path / "u.db", run=True, names=NAMES, measure=False, keep=False)
+    assert all(v.expected.get("horizon") == 8 for v in rec.ranking)
+    assert "nothing is stored yet on the real task nearest this problem" in rec.defense
+    gap = next(c for c in rec.caveats if "--measure" in c)
+    assert "activity_stream" in gap, gap

@@ -475,6 +475,9 @@ def coverage_gap(spec: ProblemSpec, evidence: dict[str, Evidence]) -> str | None
     at = {ev.quality.horizon for ev in evidence.values() if ev.quality is not None}
     proxy = next((ev.proxy for ev in evidence.values() if ev.proxy is not None), None)
     parts = []
+    real = None if spec.data else proxies.choose(spec)
+    if real is not None and real.real and (proxy is None or not proxy.real):
+        parts.append(f"no stored runs on the real task nearest it, {real.task}")
     if none:
         parts.append(f"no stored quality for {', '.join(none)}")
     width = min(spec.hidden_size, 64)  # the width the advisor trains at (calibration_runs)
@@ -617,6 +620,22 @@ def gather(
         evidence[arch].by_horizon = qualities_by_horizon(runs, arch, task=task_name)
         evidence[arch].proxy = proxy
     common = common_horizon({a: ev.by_horizon for a, ev in evidence.items()}, h)
+    if common is None and not train and proxy is not None and proxy.real:
+        # Nothing stored on the real proxy and nothing to be trained now: the adding problem at
+        # the nearest stored distance stands in, said as such (--measure trains the proxy).
+        stand_in = proxies.Proxy(
+            proxies.SYNTHETIC,
+            False,
+            f"nothing is stored yet on the real task nearest this problem, {proxy.label()} "
+            f"(`--measure` trains it here), so the adding problem with the signal {h} steps "
+            "back stands in, at the nearest distance stored",
+        )
+        runs = store.runs(task=CALIBRATION_TASK)
+        for arch in names:
+            evidence[arch].by_horizon = qualities_by_horizon(runs, arch)
+            evidence[arch].proxy = stand_in
+        proxy = stand_in
+        common = common_horizon({a: ev.by_horizon for a, ev in evidence.items()}, h)
     for ev in evidence.values():
         ev.quality = ev.by_horizon.get(common) if common is not None else None
 
