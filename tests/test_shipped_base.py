@@ -111,3 +111,37 @@ def test_a_real_proxy_not_stored_has_the_adding_problem_stand_in(tiny_base, tmp_
     assert "nothing is stored yet on the real task nearest this problem" in rec.defense
     gap = next(c for c in rec.caveats if "--measure" in c)
     assert "activity_stream" in gap, gap
+
+
+def test_a_failed_try_of_the_users_does_not_hide_a_finished_base_run(
+    tiny_base, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SEQARCH_BASE", str(tiny_base))
+    shipped._layer.cache_clear()
+    with Store(tmp_path / "u.db") as st:
+        one = st.runs()[0]
+        st.put_run(one["id"], one["config"], {"error": "x"}, [], {}, 1.0, 2.0, status="failed")
+        assert st.get_run(one["id"])["status"] == "done"
+        assert [r["status"] for r in st.runs(status=None) if r["id"] == one["id"]] == ["done"]
+        st.runs()[0]["metrics"]["planted"] = 1.0  # a caller's mutation stays its own
+    with Store(tmp_path / "v.db") as st:
+        assert all("planted" not in r["metrics"] for r in st.runs())
+
+
+def test_a_rebuild_deletes_the_stale_runs_first(tiny_base, tmp_path, monkeypatch):
+    """A changed initialisation keeps a run's id: resuming would skip the run and stamp it as
+    current, so the build deletes what is stale before it trains."""
+    import shutil
+
+    copy = tmp_path / "b.db"
+    shutil.copy(tiny_base, copy)
+    real = shipped._current
+
+    def moved(arch):
+        return tuple(x + 1.0 for x in real(arch)) if arch == "gru" else real(arch)
+
+    monkeypatch.setattr(shipped, "_current", moved)
+    assert set(shipped.stale(copy)) == {"gru"}
+    shipped.drop_stale(copy, say=lambda _m: None)
+    with Store(copy, base=False) as st:
+        assert {r["config"]["arch"] for r in st.runs()} == {"rnn"}

@@ -224,7 +224,7 @@ def results(
     from .render import runs_table
     from .store import Store, existing
 
-    with one_line_errors(), Store(path := existing(db), base=False) as store:
+    with one_line_errors(), Store(path := existing(db, layered=False), base=False) as store:
         rows = store.runs(task=task, arch=arch, seq_len=seq_len)
     if as_json:
         return dump(rows)

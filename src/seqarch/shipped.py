@@ -51,25 +51,52 @@ def path() -> Path | None:
     want = os.environ.get(ENV)
     if want is not None and want.strip().lower() in ("", "none", "off", "0"):
         return None
-    p = Path(want) if want else BASE_PATH
-    return p if p.is_file() else None
+    if want:
+        if not Path(want).is_file():
+            from .errors import BadInput
+
+            raise BadInput(
+                f"{ENV}={want!r} is not accepted: no such file; expected the path of an evidence "
+                "base (`seqarch base --build --out PATH` makes one) or 'none'"
+            )
+        return Path(want)
+    return BASE_PATH if BASE_PATH.is_file() else None
 
 
 # -- the recipe's fingerprint ---------------------------------------------------------------------
 
 
+FINGERPRINT_T = 80  # past the compiled scans' chunk of 64 steps: the carry between chunks runs
+
+
 def fingerprint(arch: str) -> list[float]:
     """What a change to ``arch``'s equations or initialisation moves: from seed 0, with
     continuous inputs and with tokens, every state-dict entry's sum and sum of squares and the
-    output's sum and absolute sum on a fixed input (float64 reductions of float32 values)."""
+    output's sum and absolute sum on a fixed input (float64 reductions of float32 values); and
+    with continuous inputs over ``FINGERPRINT_T`` steps in training mode, the output's sums and
+    every parameter gradient's sum and sum of squares (the hand-written backward passes run).
+    It does not see the training loop, the optimiser or the tasks' generators: a change there
+    is a change of recipe to regenerate by hand (``seqarch base --build`` after deleting the
+    base)."""
     import torch
 
     from . import models
 
     out: list[float] = []
+    extra = {"max_len": FINGERPRINT_T} if "max_len" in models.accepted_options(arch) else {}
+    torch.manual_seed(0)
+    m = models.build(arch, input_size=5, output_size=3, hidden_size=8, **extra)
+    m.train()
+    x = torch.randn(2, FINGERPRINT_T, 5, generator=torch.Generator().manual_seed(2))
+    y, _ = m(x)
+    (y.pow(2).mean()).backward()
+    y = y.detach().double()
+    out += [float(y.sum()), float(y.abs().sum())]
+    for _, p in sorted(m.named_parameters()):
+        g = torch.zeros_like(p) if p.grad is None else p.grad
+        out += [float(g.double().sum()), float(g.double().pow(2).sum())]
     for tokens in (False, True):
         torch.manual_seed(0)
-        extra = {"max_len": 16} if "max_len" in models.accepted_options(arch) else {}
         m = models.build(arch, input_size=5, output_size=3, hidden_size=8, tokens=tokens, **extra)
         for _, t in sorted(m.state_dict().items()):
             t = t.detach().double()
@@ -215,11 +242,14 @@ def provenance(runs: list[dict]) -> str | None:
     tag = shipped[0]["config"].get("train", {}).get(protocol.PROTOCOL_KEY) or "no protocol"
     when = time.strftime("%Y-%m-%d", time.gmtime(max(float(r["finished"]) for r in shipped)))
     cores = env.get("cores")
-    return (
+    where = (
         f"measured under {tag} on a {cores}-core {env.get('cpu', 'unknown CPU')} machine, {when}"
         if cores
         else f"measured under {tag} on {env.get('cpu', 'another machine')}, {when}"
     )
+    if len(shipped) < len(runs):
+        where = f"{len(shipped)} of these {len(runs)} runs; the rest trained here; {where}"
+    return where
 
 
 # -- building -----------------------------------------------------------------------------------
@@ -247,6 +277,8 @@ def build(out: Path = BASE_PATH, say: Callable[[str], None] = print, on_event: A
     before = os.environ.get(ENV)
     os.environ[ENV] = "none"  # the base is built from nothing but itself (workers inherit it)
     try:
+        if out.is_file() and "protocol" in meta(out):
+            drop_stale(out, say)
         for i, spec in enumerate(coverage(), 1):
             say(f"[{i}/{len(coverage())}] {spec.describe() if hasattr(spec, 'describe') else spec}")
             started = time.time()
@@ -262,6 +294,29 @@ def build(out: Path = BASE_PATH, say: Callable[[str], None] = print, on_event: A
     return out
 
 
+def drop_stale(out: Path, say: Callable[[str], None] = print) -> None:
+    """Delete from a stamped base the runs (and measurements) the code no longer matches, so a
+    rebuild retrains them: a changed initialisation keeps a run's id, and resuming would
+    otherwise skip it and stamp the old run as current."""
+    from .store import Store
+
+    gone = stale(out)
+    if not gone:
+        return
+    with Store(out, base=False) as st:
+        con = st._con
+        if "*" in gone:
+            say(f"every run is stale ({gone['*']}): rebuilding from nothing")
+            con.execute("DELETE FROM runs")
+            con.execute("DELETE FROM measurements")
+            return
+        for arch, why in gone.items():
+            n = con.execute("SELECT COUNT(*) FROM runs WHERE arch = ?", (arch,)).fetchone()[0]
+            say(f"{arch}: {why}; its {n} run(s) are retrained")
+            con.execute("DELETE FROM runs WHERE arch = ?", (arch,))
+            con.execute("DELETE FROM measurements WHERE json_extract(key, '$.arch') = ?", (arch,))
+
+
 def finish(out: Path) -> None:
     """Drop what belongs to the machine (timings, advice), thin curves, stamp the recipe."""
     from . import models
@@ -275,7 +330,7 @@ def finish(out: Path) -> None:
         for rid, curve in con.execute("SELECT id, curve FROM runs").fetchall():
             points = json.loads(curve)
             if len(points) > CURVE_POINTS:
-                stride = math.ceil(len(points) / CURVE_POINTS)
+                stride = math.ceil(len(points) / (CURVE_POINTS - 1))  # the last point added
                 thin = points[::stride]
                 if thin[-1] is not points[-1]:
                     thin.append(points[-1])

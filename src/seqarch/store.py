@@ -38,6 +38,7 @@ SQLite, or an SQLite file that is not a seqarch store, is refused and never modi
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -93,7 +94,7 @@ def default_path() -> Path:
     return Path(os.environ.get("SEQARCH_DB") or "seqarch.db")
 
 
-def existing(path: str | Path | None) -> Path:
+def existing(path: str | Path | None, layered: bool = True) -> Path:
     """The store at ``path`` (default :func:`default_path`) for a command that only reads it:
     a path with no store is refused in one line, the same for every such command (study and
     advise create the store they write to) — unless the shipped evidence base is read
@@ -101,7 +102,7 @@ def existing(path: str | Path | None) -> Path:
     from . import shipped
 
     path = Path(path) if path else default_path()
-    if not path.exists() and shipped.path() is not None and path.parent.is_dir():
+    if not path.exists() and layered and shipped.path() is not None and path.parent.is_dir():
         return path  # the shipped evidence base answers; this machine's store starts empty
     if not path.exists():
         raise BadInput(
@@ -357,8 +358,11 @@ class Store:
 
     def get_run(self, run_id: str) -> dict | None:
         row = self._con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None and self._base is not None and run_id in self._base.ids:
-            return next(r for r in self._base.runs if r["id"] == run_id)
+        mine_done = row is not None and row["status"] == "done"
+        if not mine_done and self._base is not None and run_id in self._base.ids:
+            # the base's finished run, unless the user finished it too (a failed try of the
+            # user's does not hide a finished run)
+            return copy.deepcopy(next(r for r in self._base.runs if r["id"] == run_id))
         return None if row is None else self._run_dict(row)
 
     def runs(
@@ -382,6 +386,8 @@ class Store:
         mine = [self._run_dict(r) for r in rows]
         if self._base is None or status not in (None, "done"):
             return mine
+        base_ids = self._base.ids
+        mine = [r for r in mine if r["status"] == "done" or r["id"] not in base_ids]
         have = {r["id"] for r in mine}
         want = {"task": task, "arch": arch}
         shipped = [
@@ -393,6 +399,7 @@ class Store:
         ]
         if not shipped:
             return mine
+        shipped = copy.deepcopy(shipped)  # the base's rows are shared by every store here
         return sorted(shipped + mine, key=lambda r: (r["finished"], r["id"]))
 
     # -- measurements ------------------------------------------------------------------------
@@ -424,8 +431,7 @@ class Store:
         if kind is not None:
             sql, args = sql + " WHERE kind = ?", (kind,)
         rows = self._con.execute(sql + " ORDER BY created, id", args).fetchall()
-        shipped = [] if self._base is None else self._base.measurements
-        return [m for m in shipped if kind is None or m["kind"] == kind] + [
+        mine = [
             {
                 "id": r["id"],
                 "kind": r["kind"],
@@ -436,6 +442,16 @@ class Store:
             }
             for r in rows
         ]
+        if self._base is None:
+            return mine
+        have = {m["id"] for m in mine}
+        shipped = [
+            m
+            for m in self._base.measurements
+            if (kind is None or m["kind"] == kind) and m["id"] not in have
+        ]
+        # oldest first, as the user's own: a reader taking the newest prefers this machine's
+        return sorted(copy.deepcopy(shipped) + mine, key=lambda m: (m["created"], m["id"]))
 
     def close(self) -> None:
         self._con.close()

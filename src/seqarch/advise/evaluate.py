@@ -218,7 +218,9 @@ def _read_key(db: str | Path | None, names: list[str] | None, real: bool) -> tup
     state = tuple(
         (str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()
     )
-    return (state, str(shipped.path()), tuple(archs(names)), real)
+    base = shipped.path()
+    stamp = None if base is None else (str(base), base.stat().st_mtime_ns)
+    return (str(path.resolve()), state, stamp, tuple(archs(names)), real)
 
 
 def _proxy_name(p: dict | None) -> str:

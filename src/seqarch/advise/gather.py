@@ -10,6 +10,7 @@ from typing import Any
 from ..derive.flow import FLOW_KIND
 from ..records import Latency, Throughput
 from ..rules import skill_of
+from ..shipped import layer as shipped_layer
 from ..shipped import provenance
 from . import proxy as proxies
 from .defend import Recommendation, recommend
@@ -86,8 +87,8 @@ def qualities_by_horizon(
 
     At one distance, runs of several recipes (another protocol, another width or step budget)
     are never pooled: a protocol's recipe before a run made without one, then one of the
-    user's own before the shipped base's (seqarch.shipped), then the recipe with the most
-    finished runs, the newest on a tie."""
+    user's own complete comparison before the shipped base's (seqarch.shipped), then the
+    recipe with the most finished runs, the newest on a tie."""
     from .. import protocol
     from ..tasks import make_task
 
@@ -104,7 +105,7 @@ def qualities_by_horizon(
             recipes.values(),
             key=lambda g: (
                 bool(g[0]["config"]["train"].get(protocol.PROTOCOL_KEY)),
-                not any(r.get("origin") == "base" for r in g),
+                _own_and_complete(g),
                 len(g),
                 max(r.get("finished") or 0 for r in g),
             ),
@@ -114,6 +115,20 @@ def qualities_by_horizon(
         if q is not None:
             out[h] = q
     return out
+
+
+def _own_and_complete(group: list[dict]) -> bool:
+    """Runs the user trained here, the whole sweep and every seed of their protocol: they win
+    over the base's (a partial try does not hide the base's finished comparison)."""
+    from .. import protocol
+
+    if any(r.get("origin") == "base" for r in group):
+        return False
+    tag = group[0]["config"]["train"].get(protocol.PROTOCOL_KEY)
+    if not tag:
+        return True
+    p = protocol.get(tag)
+    return len(group) >= len(p.lr_grid) + len(p.seeds) - 1
 
 
 def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:
@@ -1044,6 +1059,18 @@ def advise(
             for ev in evidence.values():
                 ev.peers = peers
         rec = recommend(spec, evidence, raced)
+        layer = shipped_layer()
+        gone = (
+            {}
+            if layer is None
+            else {a: w for a, w in layer.stale.items() if a in archs(names) or a == "*"}
+        )
+        if gone:
+            rec.caveats.append(
+                "The shipped evidence base was left out for "
+                + "; ".join(f"{'every model' if a == '*' else a} ({w})" for a, w in gone.items())
+                + ": `seqarch base --build` regenerates it."
+            )
         if over is not None:
             rec.caveats.insert(0, over)
         elif run and not train:

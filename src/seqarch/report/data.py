@@ -310,11 +310,20 @@ class ReportData:
         return not (self.runs or self.flow or self.latency or self.throughput or self.advice)
 
 
+def has_evidence(db: str | Path) -> bool:
+    """Whether there is evidence to read at ``db``: the store, or, with none there yet, the
+    shipped evidence base (seqarch.shipped; the store is then created empty, as `existing`
+    allows). Without either, nothing is read and nothing is created."""
+    from .. import shipped
+
+    return Path(db).exists() or shipped.path() is not None
+
+
 def load(db: str | Path) -> ReportData:
     """Read everything the report shows from the store at ``db`` (a missing file reads empty)."""
     runs: list[dict] = []
     by_kind: dict[str, list[dict]] = {}
-    if Path(db).exists():  # a missing store reads as empty; reading never creates one
+    if has_evidence(db):  # a missing store reads as empty (the shipped evidence base, if any)
         with Store(db) as store:
             runs = store.runs()
             for m in store.measurements():
@@ -362,7 +371,7 @@ def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
 def claims_of(db: str | Path) -> tuple[Any, dict]:
     """The claims ledger judged on the store at ``db`` and the numbers behind its plots
     (nothing is trained or timed); (None, {}) when there is no store."""
-    if not Path(db).exists():
+    if not has_evidence(db):
         return None, {}
     from ..claims import claims_ledger
     from ..claims.evidence import Stored, plot_data
@@ -427,7 +436,7 @@ def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
 
     out = []
     for table, real in ((TEXTBOOK, False), (TEXTBOOK_REAL, True)):
-        exists = Path(data.db).exists()
+        exists = has_evidence(data.db)
         rows = textbook_table(data.db, run=False, keep=False, real=real) if exists else []
         command = "seqarch advise --table" + ("" if real else " --proxy adding")
         for (task_type, choice, why, _), r in itertools.zip_longest(table, rows):
