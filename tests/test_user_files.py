@@ -176,7 +176,7 @@ def test_the_splits_racing_adds_get_their_peers_in_the_same_call(tmp_path: Path,
     path.write_text("\n".join(rows) + "\n")
     db = tmp_path / "s.db"
 
-    def race_top(spec, evidence, db, regather, say, on_event=None):  # two more seeds, stored
+    def race_top(spec, evidence, db, regather, say, on_event=None, deadline=None):  # 2 seeds more
         with Store(db) as store:
             run = next(r for r in store.runs() if r["config"]["seed"] == 0)
             for seed in (3, 4):
