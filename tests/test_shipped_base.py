@@ -145,3 +145,23 @@ def test_a_rebuild_deletes_the_stale_runs_first(tiny_base, tmp_path, monkeypatch
     shipped.drop_stale(copy, say=lambda _m: None)
     with Store(copy, base=False) as st:
         assert {r["config"]["arch"] for r in st.runs()} == {"rnn"}
+
+
+def test_seqarch_base_says_what_it_covers_and_what_is_stale(tiny_base, monkeypatch):
+    from typer.testing import CliRunner
+
+    from seqarch.cli import app
+
+    monkeypatch.setenv("SEQARCH_BASE", str(tiny_base))
+    r = CliRunner().invoke(app, ["base"], env={"COLUMNS": "120"})
+    assert r.exit_code == 0, r.output
+    assert "adding" in r.output and "gru, rnn" in r.output and "Nothing is stale" in r.output
+    monkeypatch.setattr(LSTMCell, "FORGET_BIAS", 0.0)
+    shipped._current.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["base", "--json"])
+        assert "initialisation changed" in r.output
+    finally:
+        shipped._current.cache_clear()
+    r = CliRunner().invoke(app, ["base"], env={"SEQARCH_BASE": str(tiny_base) + ".missing"})
+    assert r.exit_code == 2 and "SEQARCH_BASE=" in r.output
