@@ -76,6 +76,8 @@ def test_the_user_store_reads_over_the_base(tiny_base, tmp_path, monkeypatch):
         assert [r["metrics"] for r in st.runs() if r["id"] == one["id"]] == [{"mse": 0.5}]
     with Store(user, base=False) as st:
         assert [r["id"] for r in st.runs()] == [one["id"]]
+    with Store(user) as st:
+        assert not st.in_base(one["id"]) and st.in_base(base_runs[1]["id"])
     with Store(tiny_base, base=False) as b:
         assert len(b.runs()) == len(base_runs)
 

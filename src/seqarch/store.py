@@ -302,6 +302,16 @@ class Store:
         ).fetchone()
         return row is not None or (self._base is not None and run_id in self._base.ids)
 
+    def in_base(self, run_id: str) -> bool:
+        """Whether this finished run is read from the shipped evidence base (the user's store
+        does not hold it finished)."""
+        if self._base is None or run_id not in self._base.ids:
+            return False
+        row = self._con.execute(
+            "SELECT 1 FROM runs WHERE id = ? AND status = 'done'", (run_id,)
+        ).fetchone()
+        return row is None
+
     def put_run(
         self,
         run_id: str,

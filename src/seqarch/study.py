@@ -280,6 +280,7 @@ class Event:
 class Outcome:
     total: int  # runs in the study
     skipped: int  # already stored before this call
+    shipped: int = 0  # of them, in the shipped evidence base (seqarch.shipped), not the store
     done: int = 0
     failed: int = 0
     lost: int = 0  # their worker died; they run again next time
@@ -296,7 +297,9 @@ class Outcome:
         )
         alone = f"; trained alone: {'; '.join(self.alone)}" if self.alone else ""
         return (
-            f"{self.done} run(s) trained{fused_part}, {self.skipped} already stored, "
+            f"{self.done} run(s) trained{fused_part}, {self.skipped} already stored"
+            + (f" ({self.shipped} in the shipped evidence base)" if self.shipped else "")
+            + ", "
             f"{self.failed} failed, {self.lost} lost (rerun to retry){alone} — in {db}"
         )
 
@@ -545,6 +548,7 @@ def run_study(
             pending = [r for r in batch if not store.has_run(r.id)]
             outcome.total += len(batch)
             outcome.skipped += len(batch) - len(pending)
+            outcome.shipped += sum(store.in_base(r.id) for r in batch)
             _execute(pending, store, Path(db), backend, workers, address, on_event, outcome)
             seen = {r.id for r in runs}
             batch = [r for r in followups(store, runs) if r.id not in seen]
