@@ -503,7 +503,8 @@ def coverage_gap(spec: ProblemSpec, evidence: dict[str, Evidence]) -> str | None
     if at and (proxy is None or not proxy.real) and at != {h}:
         parts.append(
             f"quality stored at distance {', '.join(str(x) for x in sorted(at))}, the nearest to "
-            f"this problem's {h}"
+            f"this problem's {spec.effective_horizon}"
+            + (f" (the adding problem reaches {h} at most)" if h < spec.effective_horizon else "")
         )
     return "; ".join(parts) or None
 
@@ -1078,11 +1079,16 @@ def advise(
             if gap is not None:
                 say = progress or (lambda _m: None)
                 need = training_estimate(spec, archs(names), store, say, protocol, max_steps)
+                real = proxies.choose(spec)
+                what = (
+                    f"the real task {real.task}"
+                    if real.real
+                    else f"the adding problem {calibration_horizon(spec)} steps back"
+                )
                 rec.caveats.insert(
                     0,
-                    f"Stored evidence answers this ({gap}); measuring quality at this "
-                    f"problem's own distance here would take ≈ {max(1, round(need / 60))} min on "
-                    "this machine: rerun with --measure to train it.",
+                    f"Stored evidence answers this ({gap}); `--measure` would train {what} here: "
+                    f"≈ {max(1, round(need / 60))} min on this machine.",
                 )
     if spec.data and spec.horizon is None:  # how far back the signal lies, measured
         from .lag import lag_sentence, measure_lag
