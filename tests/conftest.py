@@ -1,7 +1,14 @@
 """Shared test settings."""
 
+import os
+
 import pytest
 import torch
+
+# Every test reads the stores it plants, alone — module- and session-scoped fixtures included
+# (they run before any function's monkeypatch): the shipped evidence base (seqarch.shipped)
+# is layered under a store only where a test sets SEQARCH_BASE itself.
+os.environ["SEQARCH_BASE"] = "none"
 
 
 @pytest.fixture(autouse=True, scope="session")
