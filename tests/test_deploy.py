@@ -217,9 +217,10 @@ def test_how_far_back_the_signal_lies_is_measured(tmp_path):
     assert 3 <= lag["k"] <= 12, lag  # within a factor of 2 of the true lag 6
     assert f"Your signal lies about {lag['k']} steps back" in rec.defense
 
-    def rec_(v):  # a stored record with one metric value
+    def rec_(v, seed=0):  # a stored record with one metric value, on one seed's split
         return {
             "id": "r",
+            "config": {"seed": seed},
             "metrics": {
                 "metric": "accuracy",
                 "higher_is_better": True,
@@ -228,11 +229,19 @@ def test_how_far_back_the_signal_lies_is_measured(tmp_path):
             },
         }
 
-    full = [rec_(0.9), rec_(0.92), rec_(0.91)]
-    by_k = {1: [rec_(0.5)] * 3, 2: [rec_(0.91)] * 3, 4: [rec_(0.9)] * 3}
-    assert estimate(full, by_k, T=8)["k"] == 2
-    assert estimate(full, {1: [rec_(0.5)] * 3}, T=8)["k"] == 8  # none reached: the full length
-    unclear = [rec_(0.4), rec_(0.9), rec_(0.6)]  # the full context's interval spans 0.5
+    def seeds(*vs):
+        return [rec_(v, s) for s, v in enumerate(vs)]
+
+    full = seeds(0.9, 0.92, 0.91)
+    by_k = {1: seeds(0.5, 0.5, 0.5), 2: seeds(0.91, 0.91, 0.91), 4: seeds(0.9, 0.9, 0.9)}
+    got = estimate(full, by_k, T=8)
+    assert got["k"] == 2 and got["curve"]["2"]["difference"]["how"] == "paired over 3 seeds"
+    assert estimate(full, {1: seeds(0.5, 0.5, 0.5)}, T=8)["k"] == 8  # none reached: the full
+    # paired: a window a little under the full context on every seed is shown worse, though
+    # its mean lies inside the full context's marginal interval (what the unpaired rule took)
+    close = {2: seeds(0.88, 0.90, 0.89)}
+    assert estimate(full, close, T=8)["k"] == 8
+    unclear = seeds(0.4, 0.9, 0.6)  # the full context's interval spans 0.5
     assert estimate(unclear, by_k, T=8)["k"] is None
 
 

@@ -3,12 +3,15 @@ r"""How far back the signal lies in the user's data, measured rather than guesse
 With ``--data`` and ``--horizon unknown`` the advisor retrains the recommended model — the
 cheapest adequate one, at the learning rate the protocol selected for it — on only the last k
 steps of every sequence, for k = 1, 2, 4, … below the full length, with the protocol's seeds
-(each on its own split, as the full-context runs). The estimate is the smallest k whose mean
-quality lies inside the full context's 95 % interval:
+(each on its own split, as the full-context runs). A window and the full context train on the
+same seeds, so they are compared by the per-seed difference of their skills (paired, as every
+comparison in :mod:`seqarch.rules`). The estimate is the smallest k not shown worse than the
+full context — the upper end of the paired interval of skill_k − skill_full at or above
+−``EQUIVALENT_SKILL``:
 
-    k̂ = min { k : mean_k ≥ lo_full }        (a score; for an error, mean_k ≤ hi_full)
+    k̂ = min { k : hi(d_k) ≥ −0.01 },   d_k = (skill_k,s − skill_full,s) over the seeds s
 
-and the full length when no shorter window reaches it. No estimate (k̂ = None) when the full
+and the full length when every shorter window is shown worse. No estimate (k̂ = None) when the full
 context's own interval is not clear of the trivial baseline: there is no signal to locate.
 A window of k̂ steps keeps what the whole sequence gives, so the dependency the model uses lies
 within about k̂ steps of the end (within a factor of 2: the grid doubles).
@@ -75,17 +78,30 @@ def _summary(records: list[dict]) -> dict:
 
 def estimate(full: list[dict], by_k: dict[int, list[dict]], T: int) -> dict:
     """k̂ from the full-context records and each window's records (see the module docstring)."""
+    from ..rules import EPS, EQUIVALENT_SKILL, paired_difference, skill_of
+
     ref = _summary(full)
     curve = {k: _summary(rs) for k, rs in sorted(by_k.items()) if rs}
     hib = ref["higher_is_better"]
-    within = [
-        k
-        for k, s in curve.items()
-        if (s["mean"] >= ref["lo"] if hib else s["mean"] <= ref["hi"]) and math.isfinite(s["mean"])
-    ]
+    b = ref["baseline"]
+
+    def skills(records: list[dict]) -> dict[int, float]:
+        metric = ref["metric"]
+        out = {}
+        for r in records:
+            v = float(r["metrics"][metric])
+            out[int(r["config"]["seed"])] = skill_of(v, b, hib) if math.isfinite(b) else v
+        return out
+
+    full_skill = skills(full)
+    within = []
+    for k, s in curve.items():
+        d = paired_difference(skills(by_k[k]), full_skill)
+        s["difference"] = {"mean": d.mean, "lo": d.lo, "hi": d.hi, "how": d.how}
+        if math.isfinite(s["mean"]) and d.hi >= -EQUIVALENT_SKILL - EPS:
+            within.append(k)
     k_hat = min(within) if within else T
     # A full context not clear of the baseline has no signal to locate: no estimate.
-    b = ref["baseline"]
     resolved = not math.isfinite(b) or (ref["lo"] > b if hib else ref["hi"] < b)
     curve_out = {str(k): s for k, s in curve.items()}
     return {"k": k_hat if resolved else None, "T": T, "full": ref, "curve": curve_out}
