@@ -71,10 +71,13 @@ FINGERPRINT_T = 80  # past the compiled scans' chunk of 64 steps: the carry betw
 
 def fingerprint(arch: str) -> list[float]:
     """What a change to ``arch``'s equations or initialisation moves: from seed 0, with
-    continuous inputs and with tokens, every state-dict entry's sum and sum of squares and the
-    output's sum and absolute sum on a fixed input (float64 reductions of float32 values); and
-    with continuous inputs over ``FINGERPRINT_T`` steps in training mode, the output's sums and
-    every parameter gradient's sum and sum of squares (the hand-written backward passes run).
+    continuous inputs and with tokens, every state-dict entry's sum and sum of squares (exact:
+    the same generator draws the same values everywhere) and the output's absolute sum and sum
+    of squares on a fixed input; and with continuous inputs over ``FINGERPRINT_T`` steps in
+    training mode, the output's and every parameter gradient's absolute sum and sum of squares
+    (the hand-written backward passes run). Computed values enter only through sums of
+    non-negative terms, so another CPU's float32 rounding moves them by ~1e-6 relative, far
+    inside ``FINGERPRINT_RTOL``, while a change to the model moves them by much more.
     It does not see the training loop, the optimiser or the tasks' generators: a change there
     is a change of recipe to regenerate by hand (``seqarch base --build`` after deleting the
     base)."""
@@ -91,10 +94,10 @@ def fingerprint(arch: str) -> list[float]:
     y, _ = m(x)
     (y.pow(2).mean()).backward()
     y = y.detach().double()
-    out += [float(y.sum()), float(y.abs().sum())]
+    out += [float(y.abs().sum()), float(y.pow(2).sum())]
     for _, p in sorted(m.named_parameters()):
         g = torch.zeros_like(p) if p.grad is None else p.grad
-        out += [float(g.double().sum()), float(g.double().pow(2).sum())]
+        out += [float(g.double().abs().sum()), float(g.double().pow(2).sum())]
     for tokens in (False, True):
         torch.manual_seed(0)
         m = models.build(arch, input_size=5, output_size=3, hidden_size=8, tokens=tokens, **extra)
@@ -110,7 +113,7 @@ def fingerprint(arch: str) -> list[float]:
         with torch.no_grad():
             y, _ = m(x)
         y = y.double()
-        out += [float(y.sum()), float(y.abs().sum())]
+        out += [float(y.abs().sum()), float(y.pow(2).sum())]
     return out
 
 
