@@ -98,3 +98,15 @@ def test_a_peer_on_one_time_split_is_paired_with_every_seed_of_the_model() -> No
         e.peers[0].seed_skills = {0: 0.80, 1: 0.80, 2: 0.80}
     win = A.recommend(SPEC, ev).peer_win
     assert win is not None and win["difference_how"] == "paired over 5 seeds"
+
+
+def test_a_model_the_data_cannot_place_does_not_hide_the_peers_win() -> None:
+    """UCR ArrowHead, shaped: the peer clearly beats the recommended model; another model's
+    interval is too wide to say anything. The headline names the peer; the unplaced model is
+    not among those beaten."""
+    ev = planted({"lstm": [0.30, 0.36, 0.42], "gru": [-0.6, 0.2, 0.8]}, [0.90, 0.93, 0.96])
+    rec = A.recommend(SPEC, ev)
+    win = rec.peer_win
+    assert win is not None and win["peer"] == "minirocket" and win["arch"] == "lstm"
+    assert win["beaten"] == ["lstm"]
+    assert lost_to(win, "gru") is None

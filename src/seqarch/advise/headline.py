@@ -50,21 +50,25 @@ def versus(peer: Any, q: Any) -> Difference:
 
 
 def peer_win(ranking: list[Any], evidence: dict[str, Any]) -> dict[str, Any] | None:
-    """The peer that beats every sequence model beyond the paired interval, and the best
-    sequence model it beat (the ranking's first with quality evidence), or None."""
+    """The peer that wins, and the best sequence model it beat (the ranking's first with
+    quality evidence), or None. A peer wins when the paired interval shows it better than that
+    model and no sequence model holds its own against it (none shown as good or better); a
+    model the data cannot place (its interval spans the question) does not hide the win — it
+    is simply not among those ``beaten``."""
     peers = next((ev.peers for ev in evidence.values() if ev.peers), [])
     models = [v.arch for v in ranking if v.feasible and evidence[v.arch].quality is not None]
     if not peers or not models:
         return None
+    best = models[0]
     wins = []
     for p in peers:
         diffs = {a: versus(p, evidence[a].quality) for a in models}
-        if all(compare(d, EQUIVALENT_SKILL) == "better" for d in diffs.values()):
-            wins.append((p, diffs))
+        said = {a: compare(d, EQUIVALENT_SKILL) for a, d in diffs.items()}
+        if said[best] == "better" and not any(v in ("worse", "equivalent") for v in said.values()):
+            wins.append((p, diffs, sorted(a for a, v in said.items() if v == "better")))
     if not wins:
         return None
-    p, diffs = max(wins, key=lambda w: w[0].skill.mean)
-    best = models[0]
+    p, diffs, beaten = max(wins, key=lambda w: w[0].skill.mean)
     q, d = evidence[best].quality, diffs[best]
     return {
         **peer_row(p),
@@ -76,7 +80,7 @@ def peer_win(ranking: list[Any], evidence: dict[str, Any]) -> dict[str, Any] | N
         "difference": d.mean,
         "difference_interval": d.half_width,
         "difference_how": d.how,
-        "beaten": sorted(diffs),  # every sequence model it was compared with
+        "beaten": beaten,  # the sequence models it is shown better than
     }
 
 
