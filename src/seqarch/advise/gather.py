@@ -1060,7 +1060,7 @@ def advise(
             for ev in evidence.values():
                 ev.peers = peers
         rec = recommend(spec, evidence, raced)
-        layer = shipped_layer()
+        layer = None if spec.data else shipped_layer()  # the base never answers for user data
         gone = (
             {}
             if layer is None
