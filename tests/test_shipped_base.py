@@ -167,3 +167,15 @@ def test_seqarch_base_says_what_it_covers_and_what_is_stale(tiny_base, monkeypat
         shipped._current.cache_clear()
     r = CliRunner().invoke(app, ["base"], env={"SEQARCH_BASE": str(tiny_base) + ".missing"})
     assert r.exit_code == 2 and "SEQARCH_BASE=" in r.output
+
+
+def test_a_real_task_asked_for_by_name_never_has_a_stand_in(tiny_base, tmp_path, monkeypatch):
+    """The trade-off table's real rows and the ledger's real parts name their task: with none of
+    its runs stored they have no quality (incomplete), never the adding problem's under the real
+    task's name."""
+    monkeypatch.setenv("SEQARCH_BASE", str(tiny_base))
+    shipped._layer.cache_clear()
+    spec = ProblemSpec(seq_len=200, horizon=20, streaming=True, hidden_size=16, proxy="vad")
+    rec = advise(spec, db=tmp_path / "u.db", run=False, names=NAMES, keep=False)
+    assert not any("skill" in v.expected for v in rec.ranking)
+    assert "stands in" not in rec.defense

@@ -636,7 +636,13 @@ def gather(
         evidence[arch].by_horizon = qualities_by_horizon(runs, arch, task=task_name)
         evidence[arch].proxy = proxy
     common = common_horizon({a: ev.by_horizon for a, ev in evidence.items()}, h)
-    if common is None and not train and proxy is not None and proxy.real:
+    if (
+        common is None
+        and not train
+        and proxy is not None
+        and proxy.real
+        and getattr(spec, "proxy", proxies.AUTO) == proxies.AUTO  # a task asked for by name stays
+    ):
         # Nothing stored on the real proxy and nothing to be trained now: the adding problem at
         # the nearest stored distance stands in, said as such (--measure trains the proxy).
         stand_in = proxies.Proxy(
