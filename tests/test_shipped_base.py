@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 from seqarch import shipped
-from seqarch.advise import ProblemSpec, advise
+from seqarch.advise import ProblemSpec, advise, coverage
 from seqarch.models.lstm import LSTMCell
 from seqarch.store import Store
 from seqarch.study import run_study
@@ -19,13 +19,13 @@ NAMES = ["rnn", "gru"]
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
     """A base built the way `seqarch base --build` builds one: the advisor's own plan for a
-    problem 8 steps back (tiny step budget), stamped by shipped.finish."""
+    problem 8 steps back (tiny step budget), stamped by coverage.finish."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEQARCH_BASE", "none")
         path = tmp_path_factory.mktemp("base") / "base.db"
         spec = ProblemSpec(seq_len=40, horizon=8, hidden_size=16)
         run_study(gather.calibration_runs(spec, NAMES, max_steps=40), path)
-        shipped.finish(path)
+        coverage.finish(path)
     return path
 
 
@@ -36,7 +36,7 @@ def test_the_shipped_base_matches_the_code():
         gone = shipped.stale(shipped.BASE_PATH)
         assert not gone, (
             f"stale in {shipped.BASE_PATH}: {gone}; regenerate with `seqarch base --build` "
-            f"(its runs: {shipped.summary(shipped.BASE_PATH)['coverage']})"
+            f"(its runs: {coverage.summary(shipped.BASE_PATH)['coverage']})"
         )
     else:
         pytest.skip("no base shipped in this checkout")
@@ -144,7 +144,7 @@ def test_a_rebuild_deletes_the_stale_runs_first(tiny_base, tmp_path, monkeypatch
 
     monkeypatch.setattr(shipped, "_current", moved)
     assert set(shipped.stale(copy)) == {"gru"}
-    shipped.drop_stale(copy, say=lambda _m: None)
+    coverage.drop_stale(copy, say=lambda _m: None)
     with Store(copy, base=False) as st:
         assert {r["config"]["arch"] for r in st.runs()} == {"rnn"}
 

@@ -197,6 +197,7 @@ def base(
     """The shipped evidence base: what it covers, where and when it was measured, what is
     stale. With --build, produce it (hours on a CPU; resumable)."""
     from . import shipped
+    from .advise import coverage
     from .render import base_table
 
     with one_line_errors():
@@ -204,10 +205,10 @@ def base(
             path = Path(out) if out else shipped.BASE_PATH
             progress, on_event, say = run_bar(err)
             with progress:
-                shipped.build(path, say=say, on_event=on_event)
-            summary = shipped.summary(path)
+                coverage.build(path, say=say, on_event=on_event)
+            summary = coverage.summary(path)
         else:
-            summary = shipped.summary()
+            summary = coverage.summary()
     dump(summary) if as_json else show(*base_table(summary))
 
 

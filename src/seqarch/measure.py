@@ -26,9 +26,9 @@ import torch
 
 from . import stream
 from .errors import BadInput
+from .machine import environment
 from .models import MODELS, SequenceModel, accepted_options, build
 from .records import Crossover, Latency, Memory, Record, Throughput, record_class
-from .store import Store, environment
 
 # ---------------------------------------------------------------------------------------------
 # Timing primitives.
@@ -178,7 +178,7 @@ def _same_machine(env: dict, here: dict) -> bool:
 
 
 def machine_limits(
-    store: Store | None = None, *, refresh: bool = False, quick: bool = False
+    store: Any | None = None, *, refresh: bool = False, quick: bool = False
 ) -> dict[str, Any]:
     """The machine's limits, from the store when this machine has them, else measured and stored."""
     here = environment()
@@ -528,7 +528,7 @@ FULL = {
 }
 
 
-def save(store: Store, kind: str, rows: list[Any], env: dict[str, Any] | None = None) -> list[str]:
+def save(store: Any, kind: str, rows: list[Any], env: dict[str, Any] | None = None) -> list[str]:
     """Store measurement records of ``kind`` (a kind of :mod:`seqarch.records`; plain dicts are
     read into its record); returns their ids."""
     cls = record_class(kind)
@@ -545,7 +545,7 @@ def run_bench(
     *,
     quick: bool = False,
     plan: dict[str, Any] | None = None,
-    store: Store | None = None,
+    store: Any | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Machine limits, stream latency, throughput, attention crossover and memory; all stored.

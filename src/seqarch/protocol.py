@@ -370,7 +370,7 @@ def select(records: list[dict], protocol: Protocol | None = None) -> Selection |
 
 def recipe_key(config: dict) -> str:
     """What the runs of one protocol comparison share: the config without lr and seeds."""
-    from .store import canonical_json, recipe
+    from .ids import canonical_json, recipe
 
     flat = {k: v for k, v in recipe(config).items() if k != "train.lr"}
     return canonical_json({"arch": config["arch"], "task": config["task"], **flat})

@@ -39,21 +39,17 @@ SQLite, or an SQLite file that is not a seqarch store, is refused and never modi
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
-import platform
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from .errors import BadInput
+from .ids import canonical_json, recipe, run_id  # noqa: F401 - the store's names for them
+from .machine import environment  # noqa: F401 - where a stored number was measured
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
@@ -110,73 +106,6 @@ def existing(path: str | Path | None, layered: bool = True) -> Path:
             "advise` or `seqarch study` creates one)"
         )
     return path
-
-
-def canonical_json(obj: Any) -> str:
-    """JSON with sorted keys and no spaces: equal configs give equal strings."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
-
-
-def recipe(config: dict) -> dict[str, Any]:
-    """A run config's options but its seeds, flattened: {"train.dropout": 0.3, ...}. Runs with
-    equal recipes are seeds of one experiment; different recipes (an ablation's arms, a preset
-    whose budget changed) are not one distribution."""
-    flat: dict[str, Any] = {}
-    for section in ("task_config", "model_config", "train"):
-        for k, v in config.get(section, {}).items():
-            if k != "seed":
-                flat[f"{section.split('_')[0]}.{k}"] = v
-    return flat
-
-
-def run_id(config: dict) -> str:
-    """sha256 of the canonical JSON of ``config``, first 16 hex characters."""
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git_revision() -> str | None:
-    """The commit of the checkout this package runs from; None outside a git repository."""
-    try:
-        r = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if r.returncode != 0:
-        return None
-    return r.stdout.strip() or None
-
-
-def environment() -> dict:
-    """Where a number was measured: versions, CPU model, cores, torch threads, git revision."""
-    import numpy
-    import torch
-
-    return {
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "git_revision": _git_revision(),
-        "hostname": socket.gethostname(),
-        "platform": platform.platform(),
-    }
 
 
 def _seq_len(config: dict, metrics: dict) -> int | None:

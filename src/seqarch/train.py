@@ -38,7 +38,7 @@ from torch import Tensor
 
 from . import models
 from .errors import BadInput
-from .store import run_id
+from .ids import run_id
 from .tasks import make_task
 
 SCHEDULES = ("cosine", "constant")
