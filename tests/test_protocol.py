@@ -559,3 +559,22 @@ def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path
         # a caller that caps the steps itself (the tests' tiny budgets) is not refused
         steps, how = gather.data_step_budget(spec, names, store, True, print, max_steps=30)
         assert "over the budget" in how
+
+
+def test_racing_starts_no_round_that_would_end_past_the_budget(monkeypatch) -> None:
+    """A round takes 0.3 s and the budget ends at 0.5 s: the first runs, the second would end
+    at 0.6 s and does not start; the race says it stopped at the budget, unresolved."""
+    import time
+
+    monkeypatch.setattr(protocol, "race_round", lambda records, p=None: ["one more seed"])
+    monkeypatch.setattr(protocol, "group", lambda records: {})
+    rounds: list[float] = []
+
+    def train(extra: list) -> None:
+        rounds.append(time.time())
+        time.sleep(0.3)
+
+    out = protocol.race(lambda: [{"planted": True}], train, deadline=time.time() + 0.5)
+    assert len(rounds) == 1 and out.rounds == 1
+    assert out.out_of_time and not out.resolved
+    assert "racing stopped at the training budget" in out.text()

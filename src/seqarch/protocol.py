@@ -202,22 +202,26 @@ def race(
 ) -> Race:
     """Race seeds until the decision resolves: ``in_question()`` returns the stored runs of the
     models whose decision is unresolved (none: resolved); each round trains their next seeds
-    (:func:`race_round`) with ``train``, then asks again. No round starts after ``deadline``
-    (Unix seconds: the training budget's end), which leaves it unresolved and says so. The one
+    (:func:`race_round`) with ``train``, then asks again. No round starts that would end after
+    ``deadline`` (Unix seconds: the training budget's end), judged by the previous round's
+    time; that leaves it unresolved and says so. The one
     mechanism of the advisor and of ``claims --run``."""
     import time
 
     out = Race()
+    last = 0.0  # seconds the previous round took: a round is started only if one more fits
     while records := in_question():
         extra = race_round(records, protocol)
-        late = deadline is not None and time.time() >= deadline
+        late = deadline is not None and time.time() + last >= deadline
         if not extra or late:
             sels = [select(g) for g in group(records).values()]
             out.seeds = max((len(s.runs) for s in sels if s is not None), default=0)
             out.resolved = False
             out.out_of_time = bool(extra) and late
             return out
+        started = time.time()
         train(extra)
+        last = time.time() - started
         out.rounds += 1
         out.added += len(extra)
         out.seeds = max(r.seed for r in extra) + 1

@@ -1020,7 +1020,9 @@ def advise(
     train = run and (measure or bool(spec.data))
     default = DATA_MINUTES if spec.data else ADVISE_MINUTES
     budget_s = 60 * (spec.train_minutes if spec.train_minutes is not None else default)
-    deadline = time.time() + budget_s  # no racing round starts after it
+    # no racing round that would end after it starts; a tenth of the budget is kept for what
+    # follows the training (the peers on the raced splits, the kept models' refits, timings)
+    deadline = time.time() + 0.9 * budget_s
     with Store(db) as store:
         if train and not spec.data:  # on the user's data the step budget is fitted to it instead
             say = progress or (lambda _m: None)
