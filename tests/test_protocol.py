@@ -566,7 +566,8 @@ def test_racing_starts_no_round_that_would_end_past_the_budget(monkeypatch) -> N
     at 0.6 s and does not start; the race says it stopped at the budget, unresolved."""
     import time
 
-    monkeypatch.setattr(protocol, "race_round", lambda records, p=None: ["one more seed"])
+    seed = type("Run", (), {"seed": 3})()
+    monkeypatch.setattr(protocol, "race_round", lambda records, p=None: [seed])
     monkeypatch.setattr(protocol, "group", lambda records: {})
     rounds: list[float] = []
 
