@@ -50,6 +50,7 @@ from pathlib import Path
 from .errors import BadInput
 from .ids import canonical_json, recipe, run_id  # noqa: F401 - the store's names for them
 from .machine import environment  # noqa: F401 - where a stored number was measured
+from .shipped import run_of
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
@@ -282,18 +283,7 @@ class Store:
                 row,
             )
 
-    @staticmethod
-    def _run_dict(row: sqlite3.Row) -> dict:
-        return {
-            "id": row["id"],
-            "config": json.loads(row["config"]),
-            "metrics": json.loads(row["metrics"]),
-            "curve": json.loads(row["curve"]),
-            "env": json.loads(row["env"]),
-            "status": row["status"],
-            "started": row["started"],
-            "finished": row["finished"],
-        }
+    _run_dict = staticmethod(run_of)  # a row as the dict every reader takes (the base's too)
 
     def get_run(self, run_id: str) -> dict | None:
         row = self._con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
