@@ -9,6 +9,10 @@ import torch
 # (they run before any function's monkeypatch): the shipped evidence base (seqarch.shipped)
 # is layered under a store only where a test sets SEQARCH_BASE itself.
 os.environ["SEQARCH_BASE"] = "none"
+# pytest-xdist's workers export COLUMNS=80, which rich would freeze into the CLI's consoles when
+# seqarch.cli is imported; without it the width is read when printing, as in a plain run.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -307,7 +307,7 @@ def _refresh_report(db: str | None, out_dir: str | None) -> None:
     from .report import write_report
 
     if out_dir:
-        err.print(f"report: {write_report(db, out_dir)}")
+        err.print(f"report: {write_report(db, out_dir)}", soft_wrap=True)  # a path, unbroken
 
 
 @app.command()
@@ -321,7 +321,7 @@ def report(
     from .store import existing
 
     with one_line_errors():
-        out.print(f"report: {write_report(existing(db), out_dir, interpret_steps)}")
+        out.print(f"report: {write_report(existing(db), out_dir, interpret_steps)}", soft_wrap=True)
 
 
 @app.command()
