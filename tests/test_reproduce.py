@@ -26,7 +26,8 @@ def test_published_file_parses_and_every_entry_names_its_source():
 @pytest.mark.parametrize("name", list(REPRODUCTIONS))
 def test_every_quick_configuration_resolves_and_trains_a_few_steps(name):
     runs = planned_runs(name, quick=True)
-    assert runs and all(r.train.protocol for r in runs)  # under the fair protocol
+    # under the fair protocol; or, outside it, one rate on every seed of the protocol
+    assert runs and all(r.train.protocol or r.seed in (0, 1, 2) for r in runs)
     seen = set()
     for r in runs:
         key = (r.arch, repr(r.task_config), repr(r.model_config))
@@ -132,6 +133,12 @@ def test_mqar_quick_is_judged_on_attention_alone():
     assert mqar.judge(quick)[0] == "reproduced"
     quick = {"transformer P=4": _row("transformer P=4", "transformer", 0.25)}
     assert mqar.judge(quick)[0] == "not reproduced"
-    # the quick runs are the default's first cell: one store serves both
-    full = dict(mqar.plan(False))
-    assert full["transformer P=4"].id == dict(mqar.plan(True))["transformer P=4"].id
+    # the quick check is the default's first cell at the rate its sweep selects, outside the
+    # protocol: three seeds, no sweep; the default sweeps
+    quick_runs, full_runs = planned_runs("zoology-mqar", True), planned_runs("zoology-mqar")
+    assert {r.seed for r in quick_runs} == {0, 1, 2} and {r.train.lr for r in quick_runs} == {3e-3}
+    assert all(r.train.protocol is None for r in quick_runs)
+    first = [r for r in full_runs if r.arch == "transformer" and r.task_config["n_pairs"] == 4]
+    assert {r.train.lr for r in first} == {1e-3, 3e-3, 1e-2, 3e-2} and first[0].train.protocol
+    assert first[0].task_config == quick_runs[0].task_config
+    assert first[0].model_config == quick_runs[0].model_config
