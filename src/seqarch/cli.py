@@ -40,6 +40,14 @@ Hidden = Annotated[int, opt("Hidden width (H, or d_model).")]
 Layers = Annotated[int, opt("Stacked layers (L).")]
 SeqLen = Annotated[int, opt("Sequence length T.", "--seq-len")]
 Seeds = Annotated[int, opt("Seeds (per architecture).")]
+Device = Annotated[
+    str,
+    opt(
+        "Where runs train and whole sequences are timed: cpu, cuda, or auto (a GPU when there "
+        "is one). A GPU run is its own experiment, never averaged with CPU runs; the shipped "
+        "evidence base holds CPU runs."
+    ),
+]
 
 
 def show(*parts: Any) -> None:
@@ -168,13 +176,15 @@ def study(
     workers: Annotated[int | None, opt("Parallel runs (default: cores / threads).")] = None,
     address: Annotated[str | None, opt("Ray cluster address (default: start a local Ray).")] = None,
     report: Annotated[str | None, opt("Refresh the HTML report here ('' = no).")] = REPORT,
+    device: Device = "cpu",
 ) -> None:
     """Run a study's runs that are not yet stored, in parallel; then summarise it."""
     from . import study as study_lib
+    from .devices import using
     from .render import conditions_tables, study_table
     from .store import default_path
 
-    with one_line_errors():
+    with one_line_errors(), using(device):
         path = db or str(default_path())
         runs = study_lib.load_study(preset)
         progress, on_event, _ = run_bar(err)
@@ -270,16 +280,18 @@ def advise(
     evaluate: Annotated[str | None, opt("Score the advisor on a suite (TOML, 'default').")] = None,
     archs: Annotated[str | None, opt("Only these, comma-separated (default: all).")] = None,
     out_dir: Annotated[str | None, opt("--data: keep the models here.", "--out")] = None,
+    device: Device = "cpu",
 ) -> None:
     """Which architecture fits this problem, and why — measured on this machine. With --data,
     the winner and the runner-up are refit and kept as model directories."""
     from . import advise as advisor
     from . import deploy
     from .advise import render
+    from .devices import using
 
     bar, on_event, say = run_bar(err, quiet=as_json)
     run = dict(db=db, progress=say, on_event=on_event)
-    with one_line_errors(), bar:
+    with one_line_errors(), using(device), bar:
         run["names"] = advisor.archs(archs.split(",") if archs else None)
         if table:
             rows = advisor.textbook_table(
@@ -330,13 +342,15 @@ def bench(
     quick: Annotated[bool, opt("Small sizes, few repeats (under a minute).")] = False,
     db: Db = None,
     as_json: Annotated[bool, opt("Print JSON instead of tables.", "--json")] = False,
+    device: Device = "cpu",
 ) -> None:
     """Measure latency, throughput and memory against this machine's own limits; store them."""
     from . import measure
+    from .devices import using
     from .render import bench_tables
     from .store import Store, default_path
 
-    with one_line_errors(), Store(db or default_path()) as store:
+    with one_line_errors(), using(device), Store(db or default_path()) as store:
         say = lambda m: err.print(f"[dim]{m}…[/]")  # noqa: E731
         result = measure.run_bench(arch, quick=quick, store=store, progress=say)
     dump(result) if as_json else show(*bench_tables(result))
@@ -348,13 +362,15 @@ def reproduce(
     quick: Annotated[bool, opt("A smaller version, labelled as such.")] = False,
     db: Db = None,
     as_json: Json = False,
+    device: Device = "cpu",
 ) -> None:
     """Published results reproduced under the fair protocol, beside the paper's numbers."""
     from . import reproduce as rep
+    from .devices import using
     from .reproduce.render import listing, result_view
     from .store import default_path
 
-    with one_line_errors():
+    with one_line_errors(), using(device):
         if name is None:
             return dump(rep.papers()) if as_json else show(listing(rep.papers()))
         progress, on_event, _ = run_bar(err)
@@ -371,14 +387,16 @@ def claims(
     db: Db = None,
     as_json: Json = False,
     markdown: Annotated[str | None, opt("Also write the README table to FILE.")] = None,
+    device: Device = "cpu",
 ) -> None:
     """Every claim of the source document, measured: holds, breaks or depends — and on what."""
     from .claims import claims_ledger
     from .claims.render import markdown as to_markdown
     from .claims.render import table
+    from .devices import using
 
     bar, on_event, say = run_bar(err, quiet=as_json)
-    with one_line_errors(), bar:
+    with one_line_errors(), using(device), bar:
         ledger = claims_ledger(db, run=run, progress=say, on_event=on_event)
     if markdown:
         Path(markdown).write_text(to_markdown(ledger), encoding="utf-8")

@@ -278,6 +278,8 @@ def unsupported_run(run: Any) -> str | None:
 
     if run.arch not in ARCHS:
         return f"{run.arch} has no fused population kernel"
+    if run.device != "cpu":
+        return f"the fused population kernels run on the CPU; {run.device} runs train alone"
     options = {"dropout": run.train.dropout, "layer_norm": run.train.layer_norm}
     model = build(run.arch, input_size=1, output_size=1, **options, **run.model_config)
     return unsupported(model)

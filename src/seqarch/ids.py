@@ -22,6 +22,8 @@ def recipe(config: dict) -> dict[str, Any]:
         for k, v in config.get(section, {}).items():
             if k != "seed":
                 flat[f"{section.split('_')[0]}.{k}"] = v
+    if config.get("device", "cpu") != "cpu":  # a GPU run is never a seed of a CPU experiment
+        flat["device"] = config["device"]
     return flat
 
 

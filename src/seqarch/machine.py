@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import devices
+
 
 def _cpu_model() -> str:
     try:
@@ -50,6 +52,7 @@ def environment() -> dict:
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "device": devices.describe(),  # where runs train and sequences are timed
         "git_revision": _git_revision(),
         "hostname": socket.gethostname(),
         "platform": platform.platform(),

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import stream
+from . import devices, stream
 from .errors import BadInput
 from .machine import environment
 from .models import MODELS, SequenceModel, accepted_options, build
@@ -314,8 +314,11 @@ def throughput(
     limits: dict[str, Any] | None = None,
     memory_budget: int = 2 * 2**30,
     calls: int = 2,
+    device: str | None = None,
 ) -> list[Throughput]:
-    """Tokens/s against T and B, and MFU against the measured GEMM peak (``peak_gflops``).
+    """Tokens/s against T and B, and MFU against the measured GEMM peak (``peak_gflops``), on
+    ``device`` (default: the process's, :mod:`seqarch.devices`; a GPU's MFU is against the
+    CPU's peak, so it is left out there).
 
     A training step is forward + mean-square loss + backward (no optimiser update).
     Configurations whose formula activation memory exceeds ``memory_budget`` are skipped and
@@ -326,8 +329,9 @@ def throughput(
         if m not in ("inference", "training"):
             raise BadInput(f"mode {m!r} is not accepted; expected inference or training")
     seq_lens = list(seq_lens)
-    model = _model(name, hidden_size, input_size, 1, max(seq_lens))
-    peak = None if limits is None else peak_gflops(limits) * 1e9
+    device = device or devices.current()
+    model = _model(name, hidden_size, input_size, 1, max(seq_lens)).to(device)
+    peak = None if limits is None or device != "cpu" else peak_gflops(limits) * 1e9
     rows: list[Throughput] = []
     for T in seq_lens:
         for B in batch_sizes:
@@ -350,13 +354,14 @@ def throughput(
                         )
                     )
                 continue
-            x = torch.randn(B, T, input_size)
+            x = torch.randn(B, T, input_size).to(device)
             for mode in modes:
                 if mode == "inference":
 
                     def fn(x: torch.Tensor = x) -> None:
                         with torch.no_grad():
                             model(x)
+                        devices.synchronize(device)
 
                     flops = cost.flops_per_token
                 else:
@@ -364,6 +369,7 @@ def throughput(
                     def fn(x: torch.Tensor = x) -> None:
                         y, _ = model(x)
                         y.pow(2).mean().backward()
+                        devices.synchronize(device)
 
                     flops = cost.train_flops_per_token
                 t0 = time.perf_counter()

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from . import models
+from . import devices, models
 from .errors import BadInput
 from .ids import run_id
 from .tasks import make_task
@@ -122,9 +122,11 @@ class RunConfig:
     model_config: dict = field(default_factory=dict)  # hidden_size, num_layers, arch options
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0  # model initialisation, batch order and augmentation
+    device: str = field(default_factory=devices.current)  # cpu | cuda (seqarch.devices)
 
     def __post_init__(self) -> None:
         models.model_class(self.arch)  # unknown names: one-line ValueError
+        devices.check(self.device)
         object.__setattr__(self, "model_config", {**MODEL_DEFAULTS, **self.model_config})
         for owned in ("input_size", "output_size", "dropout", "layer_norm"):
             if owned in self.model_config:
@@ -148,6 +150,8 @@ class RunConfig:
             # Part of the id: runs from before token inputs were read through an embedding
             # (seqarch.models.common, ``tokens``) are a different recipe and never mixed in.
             d["read_in"] = "embedding"
+        if self.device != "cpu":  # part of the id; CPU runs keep the ids they had before
+            d["device"] = self.device
         return d
 
     @classmethod
@@ -159,6 +163,7 @@ class RunConfig:
             model_config=dict(d.get("model_config", {})),
             train=TrainConfig.from_dict(dict(d.get("train", {}))),
             seed=d.get("seed", 0),
+            device=d.get("device", "cpu"),
         )
 
     @property
@@ -194,6 +199,15 @@ def as_tensors(batch: Any) -> Any:
         mask=torch.as_tensor(batch.mask, dtype=torch.bool),
         lengths=lengths,
     )
+
+
+def on(batch: Any, device: str) -> Any:
+    """The batch's tensors on ``device`` (the CPU keeps them where they are)."""
+    if device == "cpu":
+        return batch
+    lengths = None if batch.lengths is None else batch.lengths.to(device)
+    to = {"x": batch.x.to(device), "y": batch.y.to(device), "mask": batch.mask.to(device)}
+    return replace(batch, **to, lengths=lengths)
 
 
 def take(batch: Any, idx: Tensor) -> Any:
@@ -276,9 +290,14 @@ def lr_factor(step: int, total: int, warmup_steps: int, schedule: str) -> float:
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, batch: Any) -> Tensor:
-    """y_pred (N, T, O) in evaluation mode, EVAL_BATCH sequences at a time."""
+    """y_pred (N, T, O) in evaluation mode, EVAL_BATCH sequences at a time, on the CPU (the
+    model runs where its parameters are)."""
     model.eval()
-    outs = [model(batch.x[i : i + EVAL_BATCH])[0] for i in range(0, batch.x.shape[0], EVAL_BATCH)]
+    device = next(model.parameters()).device
+    x = batch.x
+    outs = [
+        model(x[i : i + EVAL_BATCH].to(device))[0].cpu() for i in range(0, x.shape[0], EVAL_BATCH)
+    ]
     return torch.cat(outs)
 
 
@@ -353,7 +372,7 @@ def train(
 
     torch.manual_seed(run.seed)
     gen = torch.Generator().manual_seed(run.seed)
-    model = build_model(run, task, ready.max_len)
+    model = build_model(run, task, ready.max_len).to(run.device)  # initialised on the CPU
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, total, warmup_steps, cfg.schedule)
@@ -372,7 +391,7 @@ def train(
         pos = (step % steps_per_epoch) * cfg.batch_size
         if step and pos == 0:
             order = torch.randperm(N, generator=gen)
-        batch = augment(take(tr, order[pos : pos + cfg.batch_size]), cfg, gen)
+        batch = on(augment(take(tr, order[pos : pos + cfg.batch_size]), cfg, gen), run.device)
         loss = optimise(model, opt, task, batch, cfg)
         sched.step()
         step += 1
@@ -428,7 +447,7 @@ def train(
         "stopped": stopped,
         "seq_len": int(tr.x.shape[1]),
     }
-    return RunResult(metrics=metrics, curve=curve, model=model if keep_model else None)
+    return RunResult(metrics=metrics, curve=curve, model=model.cpu() if keep_model else None)
 
 
 def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:
@@ -438,15 +457,16 @@ def step_seconds(run: RunConfig, task: Any = None, steps: int = 5) -> float:
     ready = setup(run, task)
     tr = ready.data["train"]
     torch.manual_seed(run.seed)
-    model = build_model(run, ready.task, ready.max_len)
+    model = build_model(run, ready.task, ready.max_len).to(run.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(run.seed)
     times = []
     for i in range(steps + 1):
         idx = torch.randint(0, tr.x.shape[0], (min(cfg.batch_size, tr.x.shape[0]),), generator=gen)
-        batch = take(tr, idx)
+        batch = on(take(tr, idx), run.device)
         t0 = time.perf_counter()
         optimise(model, opt, ready.task, batch, cfg)
+        devices.synchronize(run.device)
         if i:  # the first step warms up (allocator, compiled kernels)
             times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
