@@ -230,3 +230,22 @@ def test_a_second_store_in_one_process_keeps_the_first_ones_locks(tmp_path):
     )
     first.close()
     assert out.stdout.strip() == "[0, 1, 2]", out.stderr
+
+
+def test_ensure_measures_only_what_is_missing(tmp_path):
+    """Measure if missing: produce runs once per missing key, never when run is off, and every
+    key of several must be stored for nothing to run."""
+    calls = []
+    with Store(tmp_path / "s.db") as store:
+
+        def produce(c: int = 1) -> None:
+            calls.append(c)
+            store.put_measurement("probe", {"arch": "gru", "context": c}, {"us": 1.0})
+
+        assert not store.ensure("probe", produce, {"arch": "gru"}, run=False) and calls == []
+        assert store.ensure("probe", produce, {"arch": "gru"}) and calls == [1]
+        assert not store.ensure("probe", produce, {"arch": "gru", "context": 1})
+        wants = ({"arch": "gru", "context": 1}, {"arch": "gru", "context": 2})
+        assert store.ensure("probe", lambda: produce(2), *wants) and calls == [1, 2]
+        assert not store.ensure("probe", lambda: produce(3), *wants) and calls == [1, 2]
+        assert [m["key"]["context"] for m in store.matching("probe", arch="gru")] == [1, 2]

@@ -393,9 +393,9 @@ def ensure(
     from .tasks import make_task
 
     key = peer_key(name, task_name, task_config)
-    hit = next((m for m in store.measurements(PEER_KIND) if m["key"] == key), None)
-    if hit is None and run:
-        result = run_peer(name, make_task(task_name, **task_config))
-        store.put_measurement(PEER_KIND, key, result)
-        hit = next((m for m in store.measurements(PEER_KIND) if m["key"] == key), None)
-    return hit
+
+    def produce() -> None:
+        store.put_measurement(PEER_KIND, key, run_peer(name, make_task(task_name, **task_config)))
+
+    store.ensure(PEER_KIND, produce, key, run=run)
+    return next((m for m in store.measurements(PEER_KIND) if m["key"] == key), None)

@@ -43,7 +43,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -385,6 +385,23 @@ class Store:
         ]
         # oldest first, as the user's own: a reader taking the newest prefers this machine's
         return sorted(_copied(from_base) + mine, key=lambda m: (m["created"], m["id"]))
+
+    def matching(self, kind: str, **key: Any) -> list[dict]:
+        """The stored measurements of ``kind`` whose key holds every item of ``key`` (the base's
+        included), oldest first."""
+        return [
+            m for m in self.measurements(kind) if all(m["key"].get(k) == v for k, v in key.items())
+        ]
+
+    def ensure(self, kind: str, produce: Callable[[], Any], *wants: dict, run: bool = True) -> bool:
+        """Measure if missing, the one way a reader fills a gap: when some key of ``wants``
+        (the items a stored key must hold; none given: anything of ``kind``) matches no stored
+        measurement of ``kind``, and ``run`` allows it, ``produce()`` measures and stores.
+        Returns whether it ran."""
+        if not run or all(self.matching(kind, **w) for w in wants or ({},)):
+            return False
+        produce()
+        return True
 
     def close(self) -> None:
         self._con.close()

@@ -359,13 +359,15 @@ def data_step_budget(
         first = next(r for r in probe if r.arch == arch)
         key = {"arch": arch, "task": first.task, "task_config": first.task_config}
         key |= {"model_config": first.model_config, "batch_size": first.train.batch_size}
-        hit = next((m for m in store.measurements(STEP_KIND) if m["key"] == key), None)
-        if hit is None and run:
+        key |= {"device": first.device}
+
+        def timed(first: Any = first, key: dict = key, arch: str = arch) -> None:
             say(f"timing a training step of {arch} on your data …")
-            task = make_task(first.task, **first.task_config)
-            seconds = step_seconds(first, task)
+            seconds = step_seconds(first, make_task(first.task, **first.task_config))
             store.put_measurement(STEP_KIND, key, {"seconds": seconds})
-            hit = next(m for m in store.measurements(STEP_KIND) if m["key"] == key)
+
+        store.ensure(STEP_KIND, timed, key, run=run)
+        hit = next(iter(store.matching(STEP_KIND, **key)), None)
         if hit is None:
             return DATA_STEPS, f"{DATA_STEPS} steps (no step time stored to fit a budget to)"
         per_step[arch] = float(hit["value"]["seconds"])
@@ -666,13 +668,18 @@ def gather(
     # (measured now when allowed).
     k = proxy.horizon if proxy is not None and proxy.real else common or h
     for arch in names:
-        ratio = stored_flow_ratio(store, arch, k)
-        if ratio is None and run and not spec.data:
+        ratio = stored_flow_ratio(store, arch, k)  # any stored flow that reaches k back
+
+        def flow(arch: str = arch) -> None:
             from ..derive.flow import gradient_flow, store_flow
 
             say(f"measuring gradient flow of {arch} over {k} steps …")
-            result = gradient_flow(arch, seq_len=k + 1, k_max=k, hidden_size=32, seeds=(0, 1))
-            store_flow(result, store)
+            store_flow(
+                gradient_flow(arch, seq_len=k + 1, k_max=k, hidden_size=32, seeds=(0, 1)), store
+            )
+
+        want = {"arch": arch, "k_max": k, "hidden_size": 32, "trained": False}
+        if ratio is None and store.ensure(FLOW_KIND, flow, want, run=run and not spec.data):
             ratio = stored_flow_ratio(store, arch, k)
         evidence[arch].grad_ratio = ratio
 

@@ -185,10 +185,6 @@ def training_plan() -> list[Any]:
 # -- measurements --------------------------------------------------------------------------------
 
 
-def _have(store: Any, kind: str, **key: Any) -> bool:
-    return any(all(m["key"].get(k) == v for k, v in key.items()) for m in store.measurements(kind))
-
-
 def measure_missing(store: Any, say: Callable[[str], None]) -> int:
     """Every timing, memory and flow measurement the ledger reads that is not stored; returns
     how many were taken."""
@@ -198,90 +194,112 @@ def measure_missing(store: Any, say: Callable[[str], None]) -> int:
     from ..records import Crossover, Export, Latency, Memory, Throughput
 
     taken = 0
+
+    def fill(kind: str, what: str, rows: Callable[[], list], *wants: dict) -> None:
+        """Measure ``rows()`` of ``kind`` and store them unless every key of ``wants`` is."""
+        nonlocal taken
+
+        def produce() -> None:
+            say(what)
+            made = [r for r in rows() if r is not None]
+            if made:
+                measure.save(store, kind, made)
+
+        taken += store.ensure(kind, produce, *wants)
+
     for arch in RECURRENT:
         for H in WIDTHS:
-            if not _have(store, Latency.kind, arch=arch, hidden_size=H, input_size=H):
-                say(f"timing a {arch} step at H = {H}")
-                rows = measure.stream_latency(arch, H, contexts=(1,), repeats=LATENCY_REPEATS)
-                measure.save(store, Latency.kind, rows)
-                taken += 1
-    for arch in window_archs():
-        key = dict(arch=arch, hidden_size=MEASURE_H, input_size=MEASURE_H)
-        if not _have(store, Latency.kind, **key, receptive_field=window_field(arch)):
-            say(f"timing a {arch} step at H = {MEASURE_H} (a window that sees h = {STREAM_H})")
-            rows = measure.stream_latency(
-                arch,
-                MEASURE_H,
-                contexts=(1,),
-                repeats=LATENCY_REPEATS,
-                **window_config(arch),
+            fill(
+                Latency.kind,
+                f"timing a {arch} step at H = {H}",
+                lambda arch=arch, H=H: measure.stream_latency(
+                    arch, H, contexts=(1,), repeats=LATENCY_REPEATS
+                ),
+                dict(arch=arch, hidden_size=H, input_size=H),
             )
-            measure.save(store, Latency.kind, rows)
-            taken += 1
+    for arch in window_archs():
+        fill(
+            Latency.kind,
+            f"timing a {arch} step at H = {MEASURE_H} (a window that sees h = {STREAM_H})",
+            lambda arch=arch: measure.stream_latency(
+                arch, MEASURE_H, contexts=(1,), repeats=LATENCY_REPEATS, **window_config(arch)
+            ),
+            dict(
+                arch=arch,
+                hidden_size=MEASURE_H,
+                input_size=MEASURE_H,
+                receptive_field=window_field(arch),
+            ),
+        )
     H = MEASURE_H
-    if not all(
-        _have(store, Latency.kind, arch="transformer", hidden_size=H, input_size=H, context=c)
-        for c in CONTEXTS
-    ):
-        say(f"timing the transformer's KV-cache step at H = {H}, contexts {CONTEXTS}")
-        rows = measure.stream_latency("transformer", H, contexts=CONTEXTS, repeats=LATENCY_REPEATS)
-        measure.save(store, Latency.kind, rows)
-        taken += 1
+    fill(
+        Latency.kind,
+        f"timing the transformer's KV-cache step at H = {H}, contexts {CONTEXTS}",
+        lambda: measure.stream_latency(
+            "transformer", H, contexts=CONTEXTS, repeats=LATENCY_REPEATS
+        ),
+        *(dict(arch="transformer", hidden_size=H, input_size=H, context=c) for c in CONTEXTS),
+    )
     wanted = [(a, MEASURE_H, T) for a in SOURCE_ARCHS for T in LENGTHS]
     wanted += [(a, W, WIDTH_T) for a in RECURRENT for W in WIDTHS if W != MEASURE_H]
     for arch, W, T in wanted:
-        key = dict(arch=arch, hidden_size=W, input_size=MEASURE_D, seq_len=T)
-        if not _have(store, Throughput.kind, **key, batch_size=MEASURE_B, mode="training"):
-            say(f"training throughput of {arch} at H = {W}, T = {T}")
-            rows = measure.throughput(
+        fill(
+            Throughput.kind,
+            f"training throughput of {arch} at H = {W}, T = {T}",
+            lambda arch=arch, W=W, T=T: measure.throughput(
                 arch,
                 hidden_size=W,
                 input_size=MEASURE_D,
                 seq_lens=[T],
                 batch_sizes=[MEASURE_B],
                 modes=["training"],
-            )
-            measure.save(store, Throughput.kind, rows)
-            taken += 1
-    for arch in SOURCE_ARCHS:
-        if not all(
-            _have(store, Memory.kind, arch=arch, hidden_size=H, input_size=MEASURE_D, seq_len=T)
-            for T in LENGTHS
-        ):
-            say(f"training memory of {arch} against T")
-            rows = measure.memory(
-                arch,
-                hidden_size=H,
+            ),
+            dict(
+                arch=arch,
+                hidden_size=W,
                 input_size=MEASURE_D,
-                seq_lens=LENGTHS,
+                seq_len=T,
                 batch_size=MEASURE_B,
-            )
-            measure.save(store, Memory.kind, rows)
-            taken += 1
-    if not _have(store, Crossover.kind, arch="transformer", hidden_size=H, input_size=MEASURE_D):
-        say("the transformer's attention crossover")
-        cross = measure.attention_crossover(
-            "transformer", hidden_size=H, input_size=MEASURE_D, seq_lens=CROSSOVER_LENS
+                mode="training",
+            ),
         )
-        if cross is not None:
-            measure.save(store, Crossover.kind, [cross])
-            taken += 1
     for arch in SOURCE_ARCHS:
-        if not _have(store, Export.kind, arch=arch, hidden_size=H, input_size=EXPORT_D):
-            say(f"exporting {arch} to ONNX and checking it in onnxruntime")
-            measure.save(store, Export.kind, [deployment(arch, H, EXPORT_D)])
-            taken += 1
-    for arch in SOURCE_ARCHS:
-        key = dict(arch=arch, k_max=FLOW_K, hidden_size=FLOW_H, trained=False)
-        if not _have(store, FLOW_KIND, **key):
-            say(f"gradient flow of {arch} over {FLOW_K} steps")
-            store_flow(
-                gradient_flow(
-                    arch, seq_len=FLOW_K + 1, k_max=FLOW_K, hidden_size=FLOW_H, seeds=(0, 1)
-                ),
-                store,
+        fill(
+            Memory.kind,
+            f"training memory of {arch} against T",
+            lambda arch=arch: measure.memory(
+                arch, hidden_size=H, input_size=MEASURE_D, seq_lens=LENGTHS, batch_size=MEASURE_B
+            ),
+            *(dict(arch=arch, hidden_size=H, input_size=MEASURE_D, seq_len=T) for T in LENGTHS),
+        )
+    fill(
+        Crossover.kind,
+        "the transformer's attention crossover",
+        lambda: [
+            measure.attention_crossover(
+                "transformer", hidden_size=H, input_size=MEASURE_D, seq_lens=CROSSOVER_LENS
             )
-            taken += 1
+        ],
+        dict(arch="transformer", hidden_size=H, input_size=MEASURE_D),
+    )
+    for arch in SOURCE_ARCHS:
+        fill(
+            Export.kind,
+            f"exporting {arch} to ONNX and checking it in onnxruntime",
+            lambda arch=arch: [deployment(arch, H, EXPORT_D)],
+            dict(arch=arch, hidden_size=H, input_size=EXPORT_D),
+        )
+    for arch in SOURCE_ARCHS:
+
+        def flow(arch: str = arch) -> None:
+            say(f"gradient flow of {arch} over {FLOW_K} steps")
+            flows = gradient_flow(
+                arch, seq_len=FLOW_K + 1, k_max=FLOW_K, hidden_size=FLOW_H, seeds=(0, 1)
+            )
+            store_flow(flows, store)
+
+        want = dict(arch=arch, k_max=FLOW_K, hidden_size=FLOW_H, trained=False)
+        taken += store.ensure(FLOW_KIND, flow, want)
     return taken
 
 
