@@ -128,7 +128,7 @@ def finish(out: Path) -> None:
 def summary(p: Path | None = None) -> dict[str, Any]:
     """What the base holds: provenance, what is stale, and per task and distance the
     architectures and runs (``seqarch base``)."""
-    from .gather import _run_horizon
+    from ..readings import run_horizon
 
     p = p or shipped.path()
     if p is None:
@@ -142,7 +142,7 @@ def summary(p: Path | None = None) -> dict[str, Any]:
     cells: dict[tuple[str, int | None], dict[str, int]] = {}
     for r in rows:
         run = {"config": json.loads(r["config"])}
-        key = (run["config"]["task"], _run_horizon(run))
+        key = (run["config"]["task"], run_horizon(run))
         cells.setdefault(key, {}).setdefault(r["arch"], 0)
         cells[key][r["arch"]] += 1
     return {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..derive.flow import FLOW_KIND
+from ..readings import latest, run_horizon, step
 from ..records import Latency, Throughput
 from ..rules import skill_of
 from ..shipped import layer as shipped_layer
@@ -27,16 +28,6 @@ from .spec import ProblemSpec, Progress, archs, calibration_horizon
 
 CALIBRATION_TASK = "adding"
 ADVICE_KIND = "advice"  # the store's kind for a recommendation (the report shows the latest)
-
-
-def _run_horizon(run: dict) -> int | None:
-    """The dependency distance of a stored run, from its task config (no hand-kept table)."""
-    from ..tasks import make_task
-
-    try:
-        return make_task(run["config"]["task"], **run["config"].get("task_config", {})).horizon
-    except (ValueError, TypeError):
-        return None
 
 
 def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
@@ -95,7 +86,7 @@ def qualities_by_horizon(
     by_h: dict[int, dict[str, list[dict]]] = {}
     for r in runs:
         if r["config"]["arch"] == arch and r["config"]["task"] == task and r["metrics"]:
-            h = _run_horizon(r)
+            h = run_horizon(r)
             if h is not None:
                 key = protocol.recipe_key(r["config"])
                 by_h.setdefault(h, {}).setdefault(key, []).append(r)
@@ -825,12 +816,6 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
     return out
 
 
-def _latest(rows: list[dict], **want: Any) -> dict | None:
-    """The newest stored measurement whose key matches ``want``."""
-    hits = [m for m in rows if all(m["key"].get(k) == v for k, v in want.items())]
-    return max(hits, key=lambda m: m["created"]) if hits else None
-
-
 def _step_figure(
     store: Any, spec: ProblemSpec, arch: str, grows: bool, context: int
 ) -> Figure | None:
@@ -847,21 +832,18 @@ def _step_figure(
         if m["key"].get("receptive_field") == spec_cost(spec, arch, spec.longest).receptive_field
     ]
     if grows:
-        hit = _latest(rows, **base, context=context)
+        hit = latest(rows, **base, context=context)
+        r = None if hit is None else Latency.read(hit)
     else:
-        mine = [m for m in rows if all(m["key"].get(k) == v for k, v in base.items())]
-        streams = [m for m in mine if Latency.read(m).streams]
-        pool = streams or mine
-        hit = max(pool, key=lambda m: m["created"]) if pool else None
-    if hit is None:
+        r = step(rows, **base)
+    if r is None:
         return None
-    r = Latency.read(hit)
     return Figure(float(r.p50_us), "µs", f"measurement:{r.id[:8]}", float(r.spread_us or 0.0))
 
 
 def _seq_figure(store: Any, spec: ProblemSpec, arch: str) -> Figure | None:
     """Whole-sequence inference latency at batch 1 and T = max_len."""
-    hit = _latest(
+    hit = latest(
         store.measurements(Throughput.kind),
         arch=arch,
         hidden_size=spec.hidden_size,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import cost as cost_model
-from .. import protocol
+from .. import protocol, readings
 from ..advise.evidence import fmt
 from ..advise.gather import qualities_by_horizon, stored_flow_ratio
 from ..derive.flow import FLOW_KIND
@@ -140,10 +140,7 @@ class Stored:
         return [m for m in self._measurements if kind is None or m["kind"] == kind]
 
     def latest(self, kind: str, **key: Any) -> dict | None:
-        hits = [
-            m for m in self.measurements(kind) if all(m["key"].get(k) == v for k, v in key.items())
-        ]
-        return max(hits, key=lambda m: m["created"]) if hits else None
+        return readings.latest(self.measurements(kind), **key)
 
     def qualities(self, arch: str, task: str = "adding") -> dict[int, Any]:
         if (arch, task) not in self._qualities:
@@ -165,16 +162,8 @@ class Stored:
     def _latest_step(self, arch: str, H: int, field: str, value: Any) -> Latency | None:
         """The newest step of ``arch`` at batch 1, D = H, whose key has ``field`` = ``value``;
         a many-streams timing (the compiled runtime) before an eager one."""
-        rows = [
-            Latency.read(m)
-            for m in self.measurements(Latency.kind)
-            if m["key"].get("arch") == arch
-            and m["key"].get("hidden_size") == H
-            and m["key"].get("input_size") == H
-            and m["key"].get(field) == value
-        ]
-        streams = [r for r in rows if r.streams] or rows
-        return max(streams, key=lambda r: r.created) if streams else None
+        key = {"arch": arch, "hidden_size": H, "input_size": H, field: value}
+        return readings.step(self.measurements(Latency.kind), **key)
 
     def kv_step(self, H: int, context: int) -> Latency | None:
         m = self.latest(

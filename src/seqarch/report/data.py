@@ -83,16 +83,13 @@ def _task_facts(task: str, task_config_json: str) -> tuple[int | None, str | Non
     """(horizon, metric, higher_is_better) of a stored task config; Nones if it won't build."""
     import json
 
-    from ..tasks import TASKS, make_task
+    from ..readings import horizon
+    from ..tasks import TASKS
 
     cls = TASKS.get(task)
     if cls is None:
         return None, None, None
-    try:
-        horizon = make_task(task, **json.loads(task_config_json)).horizon
-    except (ValueError, TypeError, OSError):
-        horizon = None
-    return horizon, cls.metric, cls.higher_is_better
+    return horizon(task, json.loads(task_config_json)), cls.metric, cls.higher_is_better
 
 
 def quality_rows(runs: list[dict]) -> list[QualityRow]:
