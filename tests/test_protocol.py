@@ -545,6 +545,7 @@ def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path
         for r in gather.data_runs(spec, names, steps=100):
             key = {"arch": r.arch, "task": r.task, "task_config": r.task_config}
             key |= {"model_config": r.model_config, "batch_size": r.train.batch_size}
+            key |= {"device": r.device}  # a step time is the device's
             store.put_measurement(
                 gather.STEP_KIND, key, {"seconds": {"rnn": 0.01, "gru": 0.02}[r.arch]}
             )

@@ -21,6 +21,7 @@ from seqarch.report.figures import pareto_front
 from seqarch.report.interpret import interpret
 from seqarch.report.page import plotly_js
 from seqarch.store import Store, run_id
+from seqarch.train import RunConfig, TrainConfig
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -441,22 +442,30 @@ def test_hostile_task_name_is_shown_as_text(browser, pages: dict[str, Path]) -> 
     ctx.close()
 
 
-def test_a_point_averages_one_configuration_the_latest():
-    """Seeds of two recipes (a preset's changed budget) are not averaged together."""
-    from seqarch.report.data import QualityRow, quality_points
+def test_a_point_averages_the_runs_the_advisor_counts():
+    """Seeds of two recipes (a preset's changed budget) are never averaged together, and the
+    report's point is the recipe the advisor counts (seqarch.readings): the one with more
+    finished runs, the newest only on a tie."""
+    from seqarch import readings
+    from seqarch.report.data import quality_points, quality_rows
 
-    def row(i: int, value: float, variant: str, finished: float) -> QualityRow:
-        return QualityRow(
-            run_id=f"r{i}", task="adding", arch="gru", horizon=50, seq_len=50, seed=i,
-            metric="mse", value=value, baseline=0.16, higher_is_better=False, hidden_size=32,
-            train_seconds=1.0, variant=variant, finished=finished,
-        )  # fmt: skip
+    def run(i: int, mse: float, steps: int, finished: float) -> dict:
+        config = RunConfig(
+            arch="gru", task="adding", task_config={"seq_len": 50},
+            train=TrainConfig(max_steps=steps), seed=i,
+        ).to_dict()  # fmt: skip
+        metrics = {"metric": "mse", "higher_is_better": False, "mse": mse, "baseline_mse": 0.16}
+        return {"id": f"r{i}", "config": config, "metrics": metrics, "finished": finished}
 
-    old = [row(i, 0.10, "budget=30", 100.0 + i) for i in range(3)]
-    new = [row(3 + i, 0.01, "steps=1500", 200.0 + i) for i in range(2)]
-    (point,) = quality_points(old + new)
-    assert point.run_ids == ["r3", "r4"]
-    assert point.mean == pytest.approx(0.01)
+    old = [run(i, 0.10, 300, 100.0 + i) for i in range(3)]
+    new = [run(3 + i, 0.01, 1500, 200.0 + i) for i in range(2)]
+    counted = {r["id"] for g in readings.comparisons(old + new).values() for r in g}
+    (point,) = quality_points(quality_rows(old + new), counted)
+    assert point.run_ids == ["r0", "r1", "r2"] and point.mean == pytest.approx(0.10)
+    newer = [*new, run(5, 0.01, 1500, 300.0)]  # a tie in runs: the newest recipe
+    counted = {r["id"] for g in readings.comparisons(old + newer).values() for r in g}
+    (point,) = quality_points(quality_rows(old + newer), counted)
+    assert point.run_ids == ["r3", "r4", "r5"] and point.mean == pytest.approx(0.01)
 
 
 def test_real_tasks_stand_beside_their_peers_from_the_store(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..derive.flow import FLOW_KIND
-from ..readings import latest, run_horizon, step
+from ..readings import comparisons, latest, preferred, run_horizon, step
 from ..records import Latency, Throughput
 from ..rules import skill_of
 from ..shipped import layer as shipped_layer
@@ -74,52 +74,23 @@ def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
 def qualities_by_horizon(
     runs: list[dict], arch: str, task: str = CALIBRATION_TASK
 ) -> dict[int, Quality]:
-    """Quality of ``arch`` on ``task`` at every stored dependency distance.
-
-    At one distance, runs of several recipes (another protocol, another width or step budget)
-    are never pooled: a protocol's recipe before a run made without one, then one of the
-    user's own complete comparison before the shipped base's (seqarch.shipped), then the
-    recipe with the most finished runs, the newest on a tie."""
-    from .. import protocol
+    """Quality of ``arch`` on ``task`` at every stored dependency distance, from the runs that
+    count there (:func:`seqarch.readings.comparisons`: one recipe, never pooled)."""
     from ..tasks import make_task
 
-    by_h: dict[int, dict[str, list[dict]]] = {}
-    for r in runs:
-        if r["config"]["arch"] == arch and r["config"]["task"] == task and r["metrics"]:
-            h = run_horizon(r)
-            if h is not None:
-                key = protocol.recipe_key(r["config"])
-                by_h.setdefault(h, {}).setdefault(key, []).append(r)
+    mine = [r for r in runs if r["config"]["arch"] == arch and r["config"]["task"] == task]
+    by_h: dict[int, list[list[dict]]] = {}
+    for (_, _, _, h), group in comparisons(mine).items():
+        if h is not None and run_horizon(group[0]) is not None:
+            by_h.setdefault(h, []).append(group)
     out: dict[int, Quality] = {}
-    for h, recipes in by_h.items():
-        group = max(
-            recipes.values(),
-            key=lambda g: (
-                bool(g[0]["config"]["train"].get(protocol.PROTOCOL_KEY)),
-                _own_and_complete(g),
-                len(g),
-                max(r.get("finished") or 0 for r in g),
-            ),
-        )
+    for h, groups in by_h.items():
+        group = preferred(groups)
         t = make_task(task, **group[0]["config"].get("task_config", {}))
         q = _quality(group, t, h)
         if q is not None:
             out[h] = q
     return out
-
-
-def _own_and_complete(group: list[dict]) -> bool:
-    """Runs the user trained here, the whole sweep and every seed of their protocol: they win
-    over the base's (a partial try does not hide the base's finished comparison)."""
-    from .. import protocol
-
-    if any(r.get("origin") == "base" for r in group):
-        return False
-    tag = group[0]["config"]["train"].get(protocol.PROTOCOL_KEY)
-    if not tag:
-        return True
-    p = protocol.get(tag)
-    return len(group) >= len(p.lr_grid) + len(p.seeds) - 1
 
 
 def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:

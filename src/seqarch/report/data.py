@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .. import protocol
+from .. import protocol, readings
 from ..advise import TEXTBOOK, skill_of
 from ..advise.evaluate import TEXTBOOK_REAL
 from ..advise.gather import ADVICE_KIND
@@ -126,7 +126,7 @@ def quality_rows(runs: list[dict]) -> list[QualityRow]:
     return rows
 
 
-LABEL_FIELDS = ("dataset", "series", "path")  # task options that name the data
+LABEL_FIELDS = readings.DATA_FIELDS  # task options that name the data
 
 
 def task_label(task: str, task_config: dict) -> str:
@@ -163,24 +163,16 @@ class QualityPoint:
     ci: float = math.inf  # half-width of the 95 % interval of the metric over seeds
 
 
-def latest_variant(group: list[QualityRow]) -> list[QualityRow]:
-    """The runs of the configuration trained last, where one (task, arch, horizon) holds several
-    (a preset changed its budget, an ablation's arms): seeds of different recipes are not one
-    distribution, so they are not averaged together. ``seqarch study`` lists every variant."""
-    newest = max(group, key=lambda r: r.finished).variant
-    return [r for r in group if r.variant == newest]
-
-
-def quality_points(rows: list[QualityRow]) -> list[QualityPoint]:
-    """Rows grouped by (task, arch, horizon) — the latest configuration's seeds — sorted by
-    task, arch, horizon."""
+def quality_points(rows: list[QualityRow], counted: set[str] | None = None) -> list[QualityPoint]:
+    """Rows grouped by (task, arch, horizon), sorted so; of the rows whose run counts
+    (``counted``: the runs of :func:`seqarch.readings.comparisons`, the advisor's rule — seeds
+    of different recipes are not one distribution, so they are never averaged together)."""
     groups: dict[tuple[str, str, int], list[QualityRow]] = {}
     for r in rows:
-        if r.horizon is not None:
+        if r.horizon is not None and (counted is None or r.run_id in counted):
             groups.setdefault((r.task, r.arch, int(r.horizon)), []).append(r)
     points = []
-    for (task, arch, horizon), everything in sorted(groups.items()):
-        g = latest_variant(everything)
+    for (task, arch, horizon), g in sorted(groups.items()):
         values = [r.value for r in g]
         baselines = [r.baseline for r in g if r.baseline is not None]
         skills = [r.skill for r in g if r.skill is not None]
@@ -325,13 +317,15 @@ def load(db: str | Path) -> ReportData:
             runs = store.runs()
             for m in store.measurements():
                 by_kind.setdefault(m["kind"], []).append(m)
-    quality = quality_rows(protocol.selected_runs(r for r in runs if r.get("status") == "done"))
+    done = [r for r in runs if r.get("status") == "done"]
+    quality = quality_rows(protocol.selected_runs(done))
+    counted = {r["id"] for group in readings.comparisons(done).values() for r in group}
     ledger, plots = claims_of(db)
     return ReportData(
         db=str(db),
         runs=runs,
         quality=quality,
-        points=quality_points(quality),
+        points=quality_points(quality, counted),
         flow=flow_rows(by_kind.get(FLOW_KIND, [])),
         latency=latency_rows(by_kind.get(LATENCY_KIND, [])),
         throughput=throughput_rows(by_kind.get(THROUGHPUT_KIND, [])),
