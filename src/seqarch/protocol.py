@@ -125,6 +125,35 @@ def expand(run: Any, protocol: Protocol = DEFAULT, resplit: bool = False) -> lis
     return [_at(run, protocol, lr, protocol.seeds[0], resplit) for lr in protocol.lr_grid]
 
 
+def comparison(
+    archs: Iterable[str],
+    task: str,
+    task_config: dict,
+    model_config: dict,
+    steps: int,
+    protocol: Protocol = DEFAULT,
+    resplit: bool = False,
+    **train: Any,
+) -> list[Any]:
+    """A comparison as data: every architecture of ``archs`` on one task and model size, under
+    ``protocol`` at a step budget of ``steps`` — each one's sweep (:func:`expand`; its seeds
+    follow once the sweep is stored). ``train``: the TrainConfig options the protocol does not
+    set (batch size, threads, clipping, a wall-clock safety net)."""
+    from .train import RunConfig, TrainConfig
+
+    out = []
+    for arch in archs:
+        base = RunConfig(
+            arch=arch,
+            task=task,
+            task_config=dict(task_config),
+            model_config=dict(model_config),
+            train=TrainConfig(**train, **protocol.train_options(steps)),
+        )
+        out.extend(expand(base, protocol, resplit))
+    return out
+
+
 def everything(run: Any, protocol: Protocol = DEFAULT, resplit: bool = False) -> list[Any]:
     """Every run the protocol could need for one recipe (the grid × every seed): an upper
     bound, for counting; a study trains only the sweep and the selected lr's seeds."""

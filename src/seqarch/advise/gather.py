@@ -134,28 +134,20 @@ def calibration_runs(
     first marker ``h`` steps before the end, every architecture under the fair protocol
     (every lr of its grid × every seed, the same step budget; ``max_steps`` caps it)."""
     from .. import protocol as protocols
-    from ..train import RunConfig, TrainConfig
 
-    fair = protocol or protocols.DEFAULT
     h = calibration_horizon(spec)
-    seq_len = h + 1 + max(4, h // 10)
     steps = calibration_steps(h) if max_steps is None else min(max_steps, calibration_steps(h))
-    out = []
-    for arch in names:
-        base = RunConfig(
-            arch=arch,
-            task=CALIBRATION_TASK,
-            task_config={"seq_len": seq_len, "distance": h, "n_train": 4000},
-            model_config={"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
-            train=TrainConfig(
-                batch_size=64,
-                threads=1,
-                time_budget_s=SAFETY_NET_S,
-                **fair.train_options(steps),
-            ),
-        )
-        out.extend(protocols.expand(base, fair))
-    return out
+    return protocols.comparison(
+        names,
+        CALIBRATION_TASK,
+        {"seq_len": h + 1 + max(4, h // 10), "distance": h, "n_train": 4000},
+        {"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
+        steps,
+        protocol or protocols.DEFAULT,
+        batch_size=64,
+        threads=1,
+        time_budget_s=SAFETY_NET_S,
+    )
 
 
 SAFETY_NET_S = 900.0  # wall clock per run: far above the step budget's need; flagged if hit
@@ -173,10 +165,8 @@ def data_runs(
     budget :func:`data_step_budget` chose (default ``DATA_STEPS``), capped by ``max_steps``."""
     from .. import protocol as protocols
     from ..tasks import from_files
-    from ..train import RunConfig, TrainConfig
 
     assert spec.data is not None
-    fair = protocol or protocols.DEFAULT
     kind = kind_of(spec)
     extra: dict[str, Any] = {}
     if kind == "forecast":  # the window is --seq-len; the season read off the dates if it fits
@@ -188,22 +178,18 @@ def data_runs(
     name = config.pop("name")
     steps = steps or DATA_STEPS
     steps = steps if max_steps is None else min(max_steps, steps)
-    out = []
-    for arch in names:
-        base = RunConfig(
-            arch=arch,
-            task=name,
-            task_config=config,
-            model_config={"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
-            train=TrainConfig(
-                threads=1,
-                clip_norm=1.0,
-                time_budget_s=SAFETY_NET_S,
-                **fair.train_options(steps),
-            ),
-        )
-        out.extend(protocols.expand(base, fair, resplit=kind != "forecast"))
-    return out
+    return protocols.comparison(
+        names,
+        name,
+        config,
+        {"hidden_size": min(spec.hidden_size, 64), "num_layers": 1},
+        steps,
+        protocol or protocols.DEFAULT,
+        resplit=kind != "forecast",
+        threads=1,
+        clip_norm=1.0,
+        time_budget_s=SAFETY_NET_S,
+    )
 
 
 def kind_of(spec: ProblemSpec) -> str:

@@ -122,24 +122,17 @@ def horizon_runs(h: int, names: tuple[str, ...] = RECURRENT) -> list[Any]:
 def regime_runs() -> list[Any]:
     """The regime-switching sweep of every arch under the fair protocol."""
     from .. import protocol
-    from ..train import RunConfig, TrainConfig
 
-    out = []
-    for arch in REGIME["archs"]:
-        base = RunConfig(
-            arch=arch,
-            task="regime_switch",
-            task_config=dict(REGIME["task_config"]),
-            model_config={"hidden_size": REGIME["hidden_size"], "num_layers": 1},
-            train=TrainConfig(
-                batch_size=REGIME["batch_size"],
-                threads=1,
-                time_budget_s=600.0,
-                **protocol.DEFAULT.train_options(REGIME["steps"]),
-            ),
-        )
-        out += protocol.expand(base)
-    return out
+    return protocol.comparison(
+        REGIME["archs"],
+        "regime_switch",
+        REGIME["task_config"],
+        {"hidden_size": REGIME["hidden_size"], "num_layers": 1},
+        REGIME["steps"],
+        batch_size=REGIME["batch_size"],
+        threads=1,
+        time_budget_s=600.0,
+    )
 
 
 def ablation_runs() -> list[Any]:
