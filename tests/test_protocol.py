@@ -527,7 +527,7 @@ def test_an_exhaustive_measurement_adds_seeds_at_the_selected_lr() -> None:
 def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path: Path) -> None:
     """One budget for every architecture, from the stored step times: fair and repeatable; a
     budget too small for ADEQUATE_STEPS is refused before training, with the minutes it needs."""
-    gather = importlib.import_module("seqarch.advise.gather")
+    plans = importlib.import_module("seqarch.advise.plans")
     rng = np.random.default_rng(0)
     rows = ["t0,t1,t2,t3,label"] + [
         ",".join(f"{v:.3f}" for v in rng.normal(size=4)) + f",{i % 2}" for i in range(40)
@@ -540,25 +540,25 @@ def test_the_data_step_budget_fits_train_minutes_from_stored_step_times(tmp_path
         # per step of budget: 6 runs of each architecture, and (the horizon unknown) 3 seeds
         # × k = 1, 2 of the lag measurement at the mean step time
         per_budget_step = 1.25 * (6 * 0.02 + 6 * 0.01 + 6 * 0.015) / workers
-        fit = [s for s in gather.STEP_GRID if s * per_budget_step <= 300]
+        fit = [s for s in plans.STEP_GRID if s * per_budget_step <= 300]
         spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=5.0)
-        for r in gather.data_runs(spec, names, steps=100):
+        for r in plans.data_runs(spec, names, steps=100):
             key = {"arch": r.arch, "task": r.task, "task_config": r.task_config}
             key |= {"model_config": r.model_config, "batch_size": r.train.batch_size}
             key |= {"device": r.device}  # a step time is the device's
             store.put_measurement(
-                gather.STEP_KIND, key, {"seconds": {"rnn": 0.01, "gru": 0.02}[r.arch]}
+                plans.STEP_KIND, key, {"seconds": {"rnn": 0.01, "gru": 0.02}[r.arch]}
             )
         spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=5.0)
-        steps, how = gather.data_step_budget(spec, names, store, run=True, say=print)
-        assert steps == fit[-1] >= gather.ADEQUATE_STEPS, how
+        steps, how = plans.data_step_budget(spec, names, store, run=True, say=print)
+        assert steps == fit[-1] >= plans.ADEQUATE_STEPS, how
         assert "every architecture" in how
-        need = math.ceil(gather.ADEQUATE_STEPS * per_budget_step / 60)
+        need = math.ceil(plans.ADEQUATE_STEPS * per_budget_step / 60)
         spec = A.ProblemSpec(seq_len=4, data=str(data), train_minutes=0.5)
         with pytest.raises(BadInput, match=f"train_minutes=0.5 .* --train-minutes {need} "):
-            gather.data_step_budget(spec, names, store, run=True, say=print)
+            plans.data_step_budget(spec, names, store, run=True, say=print)
         # a caller that caps the steps itself (the tests' tiny budgets) is not refused
-        steps, how = gather.data_step_budget(spec, names, store, True, print, max_steps=30)
+        steps, how = plans.data_step_budget(spec, names, store, True, print, max_steps=30)
         assert "over the budget" in how
 
 

@@ -11,7 +11,7 @@ from seqarch.models.lstm import LSTMCell
 from seqarch.store import Store
 from seqarch.study import run_study
 
-gather = importlib.import_module("seqarch.advise.gather")
+plans = importlib.import_module("seqarch.advise.plans")
 
 NAMES = ["rnn", "gru"]
 
@@ -24,7 +24,7 @@ def tiny_base(tmp_path_factory):
         mp.setenv("SEQARCH_BASE", "none")
         path = tmp_path_factory.mktemp("base") / "base.db"
         spec = ProblemSpec(seq_len=40, horizon=8, hidden_size=16)
-        run_study(gather.calibration_runs(spec, NAMES, max_steps=40), path)
+        run_study(plans.calibration_runs(spec, NAMES, max_steps=40), path)
         coverage.finish(path)
     return path
 

@@ -18,6 +18,7 @@ from seqarch.tasks import from_files
 from seqarch.tasks.files import fill_missing, forecast_options
 
 gather = importlib.import_module("seqarch.advise.gather")
+plans = importlib.import_module("seqarch.advise.plans")
 
 
 def weekly(path: Path, n: int = 260, gaps: tuple[int, ...] = ()) -> Path:
@@ -34,10 +35,10 @@ def test_a_weekly_series_forecasts_with_the_window_seq_len_asks_for(tmp_path: Pa
     spec = ProblemSpec(
         seq_len=104, task_kind="forecast", data=str(weekly(tmp_path / "w.csv")), column="value"
     )
-    run = gather.data_runs(spec, ["gru"], steps=100)[0]
+    run = plans.data_runs(spec, ["gru"], steps=100)[0]
     assert run.task == "file_forecast"
     assert run.task_config["seq_len"] == 104 and run.task_config["season"] == 52
-    assert "season 52 read off the dates" in gather.data_card(spec)
+    assert "season 52 read off the dates" in plans.data_card(spec)
 
 
 def test_a_season_longer_than_the_window_is_dropped_and_said(tmp_path: Path) -> None:
@@ -67,10 +68,10 @@ def test_long_sequences_fit_the_memory_guard_or_are_refused_before_training(
     path = tmp_path / "long.npz"
     np.savez(path, x=rng.normal(size=(200, 1460)), y=np.arange(200) % 10)  # ACSF1's shape
     spec = ProblemSpec(seq_len=1460, data=str(path), output_size=10, hidden_size=64)
-    gather.training_memory_guard(spec, ["gru", "lstm", "transformer"])  # fits: no error
-    monkeypatch.setattr(gather, "measure_budget_bytes", lambda: 2**30)  # a 1 GiB machine
+    plans.training_memory_guard(spec, ["gru", "lstm", "transformer"])  # fits: no error
+    monkeypatch.setattr(plans, "measure_budget_bytes", lambda: 2**30)  # a 1 GiB machine
     with pytest.raises(BadInput, match=r"transformer.*1460 steps needs ~.*GiB.*over the memory"):
-        gather.training_memory_guard(spec, ["gru", "transformer"])
+        plans.training_memory_guard(spec, ["gru", "transformer"])
 
 
 def run_cli(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
@@ -128,7 +129,7 @@ def test_a_forecast_peer_is_fitted_once_and_paired_with_every_seed(tmp_path: Pat
     path = tmp_path / "q.csv"
     path.write_text("value\n" + "".join(f"{10 + 0.1 * i + np.sin(i * np.pi / 2):.4f}\n" for i in t))
     spec = ProblemSpec(seq_len=8, task_kind="forecast", data=str(path))
-    planned = gather.data_runs(spec, ["gru"], steps=100)
+    planned = plans.data_runs(spec, ["gru"], steps=100)
     said: list[str] = []
     with Store(tmp_path / "s.db") as store:
         found = gather.peer_evidence(store, planned, run=True, say=said.append)
@@ -152,7 +153,7 @@ def test_peers_follow_every_stored_seed_of_the_comparison(tmp_path: Path) -> Non
     path = tmp_path / "rows.csv"
     path.write_text("\n".join(rows) + "\n")
     spec = ProblemSpec(seq_len=10, data=str(path), output_size=2)
-    planned = gather.data_runs(spec, ["gru"], steps=100)
+    planned = plans.data_runs(spec, ["gru"], steps=100)
     with Store(tmp_path / "s.db") as store:
         for seed in (3, 4):  # two raced seeds, as the study stores them
             config = planned[0].to_dict() | {"seed": seed}

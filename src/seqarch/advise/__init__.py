@@ -62,13 +62,12 @@ from .gather import (
     advise,
     attach_latency,
     calibration_horizon,
-    calibration_runs,
-    data_runs,
     gather,
     nearest,
     qualities_by_horizon,
     stored_flow_ratio,
 )
+from .plans import calibration_runs, data_runs
 from .spec import (
     CALIBRATION_MAX_HORIZON,
     KEY_REASONS,

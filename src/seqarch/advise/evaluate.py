@@ -16,10 +16,10 @@ from .evidence import fmt, formula_evidence
 from .gather import (
     advise,
     attach_latency,
-    calibration_runs,
     nearest,
     qualities_by_horizon,
 )
+from .plans import calibration_runs
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 TEXTBOOK = (

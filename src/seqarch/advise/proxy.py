@@ -31,7 +31,7 @@ from typing import Any
 from ..errors import BadInput
 
 AUTO = "auto"
-SYNTHETIC = "adding"  # the calibration task (gather.CALIBRATION_TASK)
+SYNTHETIC = "adding"  # the calibration task (plans.CALIBRATION_TASK)
 WINDOW = 2.0  # a real task stands in when its horizon is within this factor of the problem's
 
 
