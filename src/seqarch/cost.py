@@ -9,6 +9,8 @@ cost of a 4096-wide model is as cheap to ask for as that of a 16-wide one.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 import torch
@@ -27,11 +29,18 @@ def estimate(
     dtype: str = "float32",
     **config: Any,
 ) -> Cost:
-    """The cost of model ``name`` built with ``config`` at length ``seq_len``, ``batch_size``."""
+    """The cost of model ``name`` built with ``config`` at length ``seq_len``, ``batch_size``
+    (once per configuration and process: a Cost is frozen, and building a deep TCN to read its
+    formula takes milliseconds that the advisor and the report paid hundreds of times)."""
     if dtype not in BYTES:
         raise BadInput(f"dtype {dtype!r} is not accepted; expected one of {', '.join(BYTES)}")
+    return _estimate(name, seq_len, batch_size, dtype, json.dumps(config, sort_keys=True))
+
+
+@lru_cache(maxsize=4096)
+def _estimate(name: str, seq_len: int, batch_size: int, dtype: str, config_json: str) -> Cost:
     with torch.device("meta"):
-        model = build(name, **config)
+        model = build(name, **json.loads(config_json))
     return model.cost(seq_len, batch_size=batch_size, bytes_per_value=BYTES[dtype])
 
 
