@@ -2,13 +2,16 @@
 printed every 500 steps: the investigation behind `seqarch reproduce zoology-mqar`'s verdict.
 
     python benchmarks/mqar_probe.py --pos-std 0.02 --lr 1e-3 --steps 3000 [--vocab 64]
-        [--n-train 8000] [--batch 32] [--seed 0]
+        [--n-train 8000] [--batch 32] [--seed 0] [--pairs 4] [--one-hot]
 
 The model is seqarch's Transformer as the reproduction builds it (2 layers, 1 head, width 64,
-learned positions; ``--pos-std`` re-initialises the positions, PyTorch's default being 1.0),
-trained with AdamW (weight decay 0.1), clipping at 1, on seqarch's `recall` task (T = 64,
-P = 4 pairs); the loss is cross-entropy at the query positions only. Not a timing script:
-it prints the test accuracy against steps (1/P = 0.25 is the bag-of-values plateau).
+learned positions, tokens read through an embedding as the reproduction reads them — or, with
+``--one-hot``, through the old default ``Linear`` read-in; ``--pos-std`` re-initialises the
+positions, PyTorch's default being 1.0),
+trained with AdamW (weight decay 0.1), a constant rate, clipping at 1, on seqarch's `recall` task
+(T = 64, ``--pairs`` key-value pairs); the loss is cross-entropy at the query positions only.
+Not a timing script: it prints the test accuracy against steps (1/P is the bag-of-values
+plateau).
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ def main() -> None:
     p.add_argument("--n-train", type=int, default=8000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pairs", type=int, default=4)
+    p.add_argument("--one-hot", action="store_true", help="the read-in before the fix")
     a = p.parse_args()
     torch.set_num_threads(1)
     task = make_task(
-        "recall", seq_len=64, n_pairs=4, n_keys=a.vocab, n_values=a.vocab, n_train=a.n_train
+        "recall", seq_len=64, n_pairs=a.pairs, n_keys=a.vocab, n_values=a.vocab, n_train=a.n_train
     )
     tr, te = task.data("train"), task.data("test")
     torch.manual_seed(a.seed)
@@ -48,6 +53,7 @@ def main() -> None:
         positions="learned",
         num_heads=1,
         max_len=64,
+        **({} if a.one_hot else {"tokens": True}),
     )
     if a.pos_std is not None:
         with torch.no_grad():
