@@ -91,7 +91,6 @@ def _recipe(
     batch_size: int = 32,
     protocol: Any = None,
     lr: float | None = None,
-    **train: Any,
 ) -> Any:
     """A reproduction's recipe under the fair protocol — or, given ``lr``, outside it: that one
     rate on the protocol's seeds, with its stopping rule (a quick check, not a comparison)."""
@@ -107,7 +106,7 @@ def _recipe(
         task=task,
         task_config=task_config,
         model_config=model_config,
-        train=TrainConfig(batch_size=batch_size, threads=1, **train, **options),
+        train=TrainConfig(batch_size=batch_size, threads=1, **options),
     )
 
 
@@ -134,10 +133,6 @@ MQAR_PAIRS = (4, 8, 16)
 # cosine schedule a 1,500-step budget decays the rate before some seeds get there (seed 2 stays
 # at 0.25; with 2,500 steps it solves by step 900: docs/init-audit.md).
 MQAR_STEPS = 2500
-# Zoology's own trainer (zoology/train.py): AdamW, cosine decay, no warmup. The protocol's default
-# 5 % linear warmup kept attention on the 1/P plateau at P = 8 in every run tried here, and with no
-# warmup it forms the circuit by step ~1,000 (docs/reproductions.md): every model gets Zoology's.
-MQAR_TRAIN = {"warmup": 0.0}
 MQAR_N = 8000
 
 
@@ -159,12 +154,10 @@ def _mqar_plan(quick: bool) -> list[tuple[str, Any]]:
             if arch == "transformer":
                 model |= {"positions": "learned", "num_heads": 1, "max_len": 64}
             if quick:  # stops once solved: 3 evaluations without a gain, from step 1200
-                recipe = _recipe(
-                    arch, "recall", task, model, MQAR_QUICK_STEPS, lr=MQAR_QUICK_LR, **MQAR_TRAIN
-                )
+                recipe = _recipe(arch, "recall", task, model, MQAR_QUICK_STEPS, lr=MQAR_QUICK_LR)
                 recipe = replace(recipe, train=replace(recipe.train, min_steps=1200, patience=3))
             else:
-                recipe = _recipe(arch, "recall", task, model, MQAR_STEPS, **MQAR_TRAIN)
+                recipe = _recipe(arch, "recall", task, model, MQAR_STEPS)
             out.append((f"{arch} P={P}", recipe))
     return out
 
@@ -185,8 +178,6 @@ def _mqar_differences(quick: bool) -> list[str]:
         "query positions uniform over the rest of the sequence (the paper: power-law gaps)",
         "width 64, 2 layers for every model; attention with 1 head and learned positions as in "
         "the paper, but with its MLP (the paper's state mixer is the identity)",
-        "Zoology's schedule for every model: cosine decay with no warmup (the protocol's default "
-        "5 % warmup kept attention on the plateau at P = 8)",
         f"{MQAR_STEPS} steps of batch 32 from {MQAR_N} training sequences (the paper: 64 epochs "
         "of 100k at batch 512, ≈ 12.5k steps); lr grid {1e-3, 3e-3, 1e-2, 3e-2} (the paper: "
         "logspace(1e-4, 1e-2, 4)); 3 seeds" + (" (quick: one rate)" if quick else ""),
