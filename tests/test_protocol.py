@@ -580,3 +580,19 @@ def test_racing_starts_no_round_that_would_end_past_the_budget(monkeypatch) -> N
     assert len(rounds) == 1 and out.rounds == 1
     assert out.out_of_time and not out.resolved
     assert "racing stopped at the training budget" in out.text()
+
+
+def test_a_comparison_is_data_every_arch_swept_under_the_protocol():
+    """protocol.comparison: each architecture's sweep at one step budget, with the options the
+    protocol does not set, and nothing else differing between the architectures."""
+    from seqarch import protocol
+
+    runs = protocol.comparison(
+        ["gru", "lstm"], "adding", {"seq_len": 30}, {"hidden_size": 16}, 500, batch_size=8
+    )
+    grid = protocol.DEFAULT.lr_grid
+    assert [(r.arch, r.train.lr) for r in runs] == [(a, lr) for a in ("gru", "lstm") for lr in grid]
+    assert {r.train.max_steps for r in runs} == {500} and {r.train.batch_size for r in runs} == {8}
+    assert {r.train.protocol for r in runs} == {protocol.DEFAULT.tag}
+    assert {r.seed for r in runs} == {protocol.DEFAULT.seeds[0]}  # the seeds follow the sweep
+    assert len({protocol.recipe_key(r.to_dict()) for r in runs}) == 2  # one recipe per arch
