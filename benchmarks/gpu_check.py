@@ -42,10 +42,6 @@ PARTS = ("equality", "scan", "tests", "mqar", "study")
 LIMIT_S = {"equality": 60, "scan": 90, "tests": 60, "mqar": 240, "study": 90}
 
 
-def _sync(device: str) -> None:
-    devices.synchronize(device)
-
-
 def equality(device: str) -> dict:
     """Per model: max |Δ| of output and of every gradient, device against CPU (float64); and
     the device's unrolled step against its forward."""
@@ -101,7 +97,7 @@ def scan(device: str, rounds: int = 5) -> dict:
                 m.zero_grad(set_to_none=True)
                 y, _ = m(x)
                 y.pow(2).mean().backward()
-                _sync(device)
+                devices.synchronize(device)
 
             step()  # warm-up
             impls[impl] = step

@@ -88,16 +88,19 @@ def comparisons(runs: Iterable[dict]) -> dict[tuple, list[dict]]:
     return {key: preferred(recipes.values()) for key, recipes in by.items()}
 
 
+def _holding(rows: list[dict], key: dict) -> list[dict]:
+    return [m for m in rows if all(m["key"].get(k) == v for k, v in key.items())]
+
+
 def latest(rows: list[dict], **key: Any) -> dict | None:
     """The newest stored measurement among ``rows`` whose key holds every item of ``key``."""
-    hits = [m for m in rows if all(m["key"].get(k) == v for k, v in key.items())]
+    hits = _holding(rows, key)
     return max(hits, key=lambda m: m["created"]) if hits else None
 
 
 def step(rows: list[dict], **key: Any) -> Latency | None:
     """The step latency under ``key``: the newest timing of the seqarch streaming runtime (what
     one would deploy) when there is one, else the newest eager ``step``."""
-    hits = [m for m in rows if all(m["key"].get(k) == v for k, v in key.items())]
-    timed = [Latency.read(m) for m in hits]
+    timed = [Latency.read(m) for m in _holding(rows, key)]
     pool = [r for r in timed if r.streams] or timed
     return max(pool, key=lambda r: r.created) if pool else None
