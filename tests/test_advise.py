@@ -585,7 +585,7 @@ def test_racing_adds_seeds_to_the_models_in_question_only(tmp_path):
             runs = store.runs(task="adding")
         ev = {a: A.formula_evidence(spec, a) for a in archs}
         for a in archs:
-            ev[a].quality = A.qualities_by_horizon(runs, a)[5]
+            ev[a].quality = A.qualities_by_horizon(runs, a, "adding")[5]
         return ev
 
     ev = regather()

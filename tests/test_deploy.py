@@ -14,6 +14,7 @@ from seqarch import advise as A
 from seqarch import deploy, protocol, stream
 from seqarch.errors import BadInput
 from seqarch.export import form, run_onnx
+from seqarch.runs import Run
 from seqarch.store import Store
 from seqarch.tasks.base import Batch
 
@@ -172,7 +173,10 @@ def test_concat_pads_to_the_longer_split():
 
 
 def test_refit_steps_keep_the_selected_epochs():
-    records = [{"metrics": {"best_step": s, "steps": 100}} for s in (40, 60, 80)]
+    records = [
+        Run.of({"arch": "gru", "task": "adding"}, {"best_step": s, "steps": 100})
+        for s in (40, 60, 80)
+    ]
     assert deploy.refit_steps(records, n_train=70, n_val=15) == 73  # ⌈60 × 85 / 70⌉
 
 
@@ -218,16 +222,16 @@ def test_how_far_back_the_signal_lies_is_measured(tmp_path):
     assert f"Your signal lies about {lag['k']} steps back" in rec.defense
 
     def rec_(v, seed=0):  # a stored record with one metric value, on one seed's split
-        return {
-            "id": "r",
-            "config": {"seed": seed},
-            "metrics": {
+        return Run.of(
+            {"arch": "gru", "task": "adding", "seed": seed},
+            {
                 "metric": "accuracy",
                 "higher_is_better": True,
                 "accuracy": v,
                 "baseline_accuracy": 0.5,
             },
-        }
+            id="r",
+        )
 
     def seeds(*vs):
         return [rec_(v, s) for s, v in enumerate(vs)]

@@ -76,3 +76,32 @@ def test_there_are_no_import_cycles() -> None:
 
 def test_the_checker_finds_a_planted_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+LAYERS_ABOVE = ("seqarch.claims", "seqarch.report", "seqarch.reproduce")
+
+
+def advise_reach_ins() -> list[str]:
+    """Imports by the ledger, the report and the reproductions of anything in advise/ but the
+    advisor's public entry (``seqarch.advise``, its ``__all__``): the evidence they share lives
+    below (seqarch.readings), not in the advisor's modules."""
+    import seqarch.advise as advisor
+
+    graph = import_graph()
+    public = set(advisor.__all__)
+    out = []
+    for name, deps in graph.items():
+        if not name.startswith(LAYERS_ABOVE):
+            continue
+        out += [f"{name} → {d}" for d in deps if d.startswith("seqarch.advise.")]
+        path = ROOT.parent / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = ROOT.parent / name.replace(".", "/") / "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in ("advise", "seqarch.advise"):
+                out += [f"{name} → advise.{a.name}" for a in node.names if a.name not in public]
+    return sorted(out)
+
+
+def test_the_ledger_report_and_reproductions_use_only_the_advisors_public_entry() -> None:
+    assert advise_reach_ins() == []

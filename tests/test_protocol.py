@@ -17,6 +17,7 @@ from seqarch import advise as A
 from seqarch import protocol, rules, study
 from seqarch.advise import decide
 from seqarch.errors import BadInput
+from seqarch.runs import Run
 from seqarch.store import Store
 from seqarch.train import RunConfig, TrainConfig, train
 
@@ -27,7 +28,7 @@ SMALL = protocol.Protocol(
 
 def record(
     lr: float, seed: int, val: float, test: float, stopped: str = "max_steps", tag: str = SMALL.tag
-) -> dict:
+) -> Run:
     config = RunConfig(
         arch="gru",
         task="adding",
@@ -35,11 +36,9 @@ def record(
         train=TrainConfig(lr=lr, max_steps=10, protocol=tag),
         seed=seed,
     )
-    return {
-        "id": config.id,
-        "config": config.to_dict(),
-        "status": "done",
-        "metrics": {
+    return Run.of(
+        config,
+        {
             "metric": "mse",
             "higher_is_better": False,
             "mse": test,
@@ -49,7 +48,7 @@ def record(
             "train_seconds": 1.0,
             "params": 10,
         },
-    }
+    )
 
 
 def test_selection_uses_validation_only() -> None:
@@ -58,7 +57,7 @@ def test_selection_uses_validation_only() -> None:
     records += [record(1e-2, 1, val=0.02, test=0.14), record(1e-2, 2, val=0.03, test=0.16)]
     sel = protocol.select(records, SMALL)
     assert sel.lr == 1e-2
-    assert sorted(r["config"]["seed"] for r in sel.runs) == [0, 1, 2]
+    assert sorted(r.seed for r in sel.runs) == [0, 1, 2]
     assert sel.test.mean == pytest.approx(0.15)
     assert sel.complete
 
@@ -337,7 +336,7 @@ def test_racing_adds_seeds_to_the_models_in_question_up_to_the_cap() -> None:
         stored.extend(record(r.train.lr, r.seed, 0.02, 0.1, tag=fair) for r in extra)
 
     def seeds():
-        return len({r["config"]["seed"] for r in stored if r["config"]["train"]["lr"] == 1e-2})
+        return len({r.seed for r in stored if r.lr == 1e-2})
 
     done = protocol.race(lambda: stored if seeds() < 7 else [], train, p)  # resolves at 7
     assert (done.rounds, done.added, done.seeds, done.resolved) == (2, 4, 7, True)

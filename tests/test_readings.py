@@ -10,6 +10,7 @@ from pathlib import Path
 import seqarch
 from seqarch import readings
 from seqarch.records import Latency
+from seqarch.runs import Run
 from seqarch.tasks import make_task
 
 SRC = Path(seqarch.__file__).parent
@@ -22,7 +23,7 @@ def _latency(created: float, p50: float, runtime: bool, **key) -> dict:
 
 
 def test_a_runs_horizon_comes_from_its_task():
-    run = {"config": {"task": "adding", "task_config": {"seq_len": 50}}}
+    run = Run.of({"arch": "gru", "task": "adding", "task_config": {"seq_len": 50}})
     assert readings.run_horizon(run) == make_task("adding", seq_len=50).horizon
     assert readings.horizon("adding", {"seq_len": 50, "no_such_option": 1}) is None
 
@@ -49,3 +50,14 @@ def test_nothing_else_reads_a_horizon_or_a_step_latency_its_own_way():
         code = path.read_text(encoding="utf-8")
         assert not re.search(r"(?<!`)make_task\(.*\)\.horizon", code), path  # not in ``docs``
         assert not re.search(r"\.read\(m\)\.streams|r\.streams\]", code), path
+
+
+def test_stored_runs_are_typed_outside_the_store():
+    """Readers ask ``run.config.arch``, never a dict path into a stored row: only the store's
+    own modules (and the base's coverage, which reads the base's raw columns) touch one."""
+    raw = ("store.py", "runs.py", "shipped.py", "coverage.py")
+    for path in SRC.rglob("*.py"):
+        if path.name in raw:
+            continue
+        code = path.read_text(encoding="utf-8")
+        assert not re.search(r"""\[["'](config|metrics)["']\]""", code), path

@@ -20,6 +20,7 @@ from seqarch.report.data import TASK_TYPES, load, tradeoff_rows
 from seqarch.report.figures import pareto_front
 from seqarch.report.interpret import interpret
 from seqarch.report.page import plotly_js
+from seqarch.runs import Run
 from seqarch.store import Store, run_id
 from seqarch.train import RunConfig, TrainConfig
 
@@ -213,6 +214,37 @@ def test_page_is_self_contained(pages: dict[str, Path]) -> None:
     ours = html.replace(plotly_js(), "")
     for remote in ("src=", 'href="http', "cdn.plot.ly", "<link"):
         assert remote not in ours
+
+
+def test_a_build_reads_the_store_once_and_decides_each_row_once(tmp_path, monkeypatch) -> None:
+    """One snapshot per report build: the ledger, both trade-off tables and the conditions read
+    it; each row of each table (the ledger's over the source's four models, the report's over
+    every model) is decided once."""
+    import sys
+
+    from seqarch import store as store_mod
+    from seqarch.advise import TEXTBOOK, TEXTBOOK_REAL
+
+    db = fill_store(tmp_path / "s.db")
+    opened, decided = [], []
+    init = store_mod.Store.__init__
+
+    def counted_init(self, *a, **k):
+        opened.append(a)
+        init(self, *a, **k)
+
+    monkeypatch.setattr(store_mod.Store, "__init__", counted_init)
+    evaluate = sys.modules["seqarch.advise.evaluate"]
+    advise = evaluate.advise
+
+    def counted_advise(spec, *a, **k):
+        decided.append(spec)
+        return advise(spec, *a, **k)
+
+    monkeypatch.setattr(evaluate, "advise", counted_advise)
+    tradeoff_rows(load(db))
+    assert len(opened) == 1
+    assert len(decided) == 2 * (len(TEXTBOOK) + len(TEXTBOOK_REAL))
 
 
 def test_tradeoff_rows_follow_the_document_and_the_advisors_rule(tmp_path: Path) -> None:
@@ -449,21 +481,21 @@ def test_a_point_averages_the_runs_the_advisor_counts():
     from seqarch import readings
     from seqarch.report.data import quality_points, quality_rows
 
-    def run(i: int, mse: float, steps: int, finished: float) -> dict:
+    def run(i: int, mse: float, steps: int, finished: float) -> Run:
         config = RunConfig(
             arch="gru", task="adding", task_config={"seq_len": 50},
             train=TrainConfig(max_steps=steps), seed=i,
         ).to_dict()  # fmt: skip
         metrics = {"metric": "mse", "higher_is_better": False, "mse": mse, "baseline_mse": 0.16}
-        return {"id": f"r{i}", "config": config, "metrics": metrics, "finished": finished}
+        return Run.of(config, metrics, id=f"r{i}", finished=finished)
 
     old = [run(i, 0.10, 300, 100.0 + i) for i in range(3)]
     new = [run(3 + i, 0.01, 1500, 200.0 + i) for i in range(2)]
-    counted = {r["id"] for g in readings.comparisons(old + new).values() for r in g}
+    counted = {r.id for g in readings.comparisons(old + new).values() for r in g}
     (point,) = quality_points(quality_rows(old + new), counted)
     assert point.run_ids == ["r0", "r1", "r2"] and point.mean == pytest.approx(0.10)
     newer = [*new, run(5, 0.01, 1500, 300.0)]  # a tie in runs: the newest recipe
-    counted = {r["id"] for g in readings.comparisons(old + newer).values() for r in g}
+    counted = {r.id for g in readings.comparisons(old + newer).values() for r in g}
     (point,) = quality_points(quality_rows(old + newer), counted)
     assert point.run_ids == ["r3", "r4", "r5"] and point.mean == pytest.approx(0.01)
 

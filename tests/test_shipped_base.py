@@ -67,17 +67,17 @@ def test_the_user_store_reads_over_the_base(tiny_base, tmp_path, monkeypatch):
     one = base_runs[0]
     user = tmp_path / "user.db"
     with Store(user) as st:
-        assert st.has_run(one["id"]) and st.get_run(one["id"])["origin"] == "base"
-        assert {r["id"] for r in st.runs()} == {r["id"] for r in base_runs}
-        assert all(r.get("origin") == "base" for r in st.runs(arch="gru"))
+        assert st.has_run(one.id) and st.get_run(one.id).origin == "base"
+        assert {r.id for r in st.runs()} == {r.id for r in base_runs}
+        assert all(r.origin == "base" for r in st.runs(arch="gru"))
         # the user's own run wins where both hold it; writes never reach the base
-        st.put_run(one["id"], one["config"], {"mse": 0.5}, [], {}, 1.0, 2.0)
-        assert st.get_run(one["id"])["metrics"] == {"mse": 0.5}
-        assert [r["metrics"] for r in st.runs() if r["id"] == one["id"]] == [{"mse": 0.5}]
+        st.put_run(one.id, one.config.to_dict(), {"mse": 0.5}, [], {}, 1.0, 2.0)
+        assert st.get_run(one.id).metrics == {"mse": 0.5}
+        assert [r.metrics for r in st.runs() if r.id == one.id] == [{"mse": 0.5}]
     with Store(user, base=False) as st:
-        assert [r["id"] for r in st.runs()] == [one["id"]]
+        assert [r.id for r in st.runs()] == [one.id]
     with Store(user) as st:
-        assert not st.in_base(one["id"]) and st.in_base(base_runs[1]["id"])
+        assert not st.in_base(one.id) and st.in_base(base_runs[1].id)
     with Store(tiny_base, base=False) as b:
         assert len(b.runs()) == len(base_runs)
 
@@ -122,12 +122,12 @@ def test_a_failed_try_of_the_users_does_not_hide_a_finished_base_run(
     shipped._layer.cache_clear()
     with Store(tmp_path / "u.db") as st:
         one = st.runs()[0]
-        st.put_run(one["id"], one["config"], {"error": "x"}, [], {}, 1.0, 2.0, status="failed")
-        assert st.get_run(one["id"])["status"] == "done"
-        assert [r["status"] for r in st.runs(status=None) if r["id"] == one["id"]] == ["done"]
-        st.runs()[0]["metrics"]["planted"] = 1.0  # a caller's mutation stays its own
+        st.put_run(one.id, one.config.to_dict(), {"error": "x"}, [], {}, 1.0, 2.0, status="failed")
+        assert st.get_run(one.id).status == "done"
+        assert [r.status for r in st.runs(status=None) if r.id == one.id] == ["done"]
+        st.runs()[0].metrics["planted"] = 1.0  # a caller's mutation stays its own
     with Store(tmp_path / "v.db") as st:
-        assert all("planted" not in r["metrics"] for r in st.runs())
+        assert all("planted" not in r.metrics for r in st.runs())
 
 
 def test_a_rebuild_deletes_the_stale_runs_first(tiny_base, tmp_path, monkeypatch):
@@ -146,7 +146,7 @@ def test_a_rebuild_deletes_the_stale_runs_first(tiny_base, tmp_path, monkeypatch
     assert set(shipped.stale(copy)) == {"gru"}
     coverage.drop_stale(copy, say=lambda _m: None)
     with Store(copy, base=False) as st:
-        assert {r["config"]["arch"] for r in st.runs()} == {"rnn"}
+        assert {r.arch for r in st.runs()} == {"rnn"}
 
 
 def test_seqarch_base_says_what_it_covers_and_what_is_stale(tiny_base, monkeypatch):

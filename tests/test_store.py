@@ -15,6 +15,7 @@ import pytest
 
 from seqarch import store as store_mod
 from seqarch.store import SCHEMA_VERSION, Store, default_path, environment, run_id
+from seqarch.train import RunConfig
 
 CONFIG = {"arch": "lstm", "task": "adding", "task_config": {"seq_len": 50}, "seed": 1}
 
@@ -47,11 +48,11 @@ def test_round_trip(tmp_path):
         assert s.has_run(rid) and not s.has_run("0" * 16)
     with Store(path) as s:  # reopened: the same row, the same values
         run = s.get_run(rid)
-        assert run["config"] == CONFIG
-        assert run["metrics"] == {"mse": 0.01, "baseline_mse": 1 / 6}
-        assert run["curve"][0]["val_metric"] == 0.1
-        assert run["status"] == "done" and run["started"] == 1.0 and run["finished"] == 2.0
-        assert [r["id"] for r in s.runs(task="adding", arch="lstm", seq_len=50)] == [rid]
+        assert run.config == RunConfig.from_dict(CONFIG)
+        assert run.metrics == {"mse": 0.01, "baseline_mse": 1 / 6}
+        assert run.curve[0]["val_metric"] == 0.1
+        assert run.status == "done" and run.started == 1.0 and run.finished == 2.0
+        assert [r.id for r in s.runs(task="adding", arch="lstm", seq_len=50)] == [rid]
         assert s.runs(arch="rnn") == [] and s.runs(seq_len=200) == []
         assert s.get_run("missing") is None
     con = sqlite3.connect(path)
@@ -68,7 +69,7 @@ def test_put_run_is_idempotent_and_failed_runs_are_retried(tmp_path):
         _put(s, CONFIG, value=0.5)
         _put(s, CONFIG, value=0.9)  # the finished run is kept, not duplicated
         assert s.has_run(rid)
-        assert [r["metrics"]["mse"] for r in s.runs(status=None)] == [0.5]
+        assert [r.metrics["mse"] for r in s.runs(status=None)] == [0.5]
         with pytest.raises(ValueError, match="status 'half'"):
             s.put_run(rid, CONFIG, {}, [], {}, 0.0, 1.0, status="half")
 
@@ -162,10 +163,8 @@ def test_two_processes_write_at_once(tmp_path):
         assert p.exitcode == 0
     with Store(path) as s:
         rows = s.runs()
-        assert len(rows) == 80 and len({r["id"] for r in rows}) == 80
-        assert sorted(r["config"]["seed"] for r in rows) == list(range(40)) + list(
-            range(1000, 1040)
-        )
+        assert len(rows) == 80 and len({r.id for r in rows}) == 80
+        assert sorted(r.seed for r in rows) == list(range(40)) + list(range(1000, 1040))
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
@@ -195,7 +194,7 @@ def test_a_writer_killed_mid_transaction_leaves_no_half_record(tmp_path):
     os.kill(p.pid, signal.SIGKILL)
     p.join(10)
     with Store(path) as s:  # the lock died with the process; the store opens and is intact
-        assert [r["id"] for r in s.runs(status=None)] == [done]
+        assert [r.id for r in s.runs(status=None)] == [done]
         assert s.get_run("half") is None
         _put(s, {**CONFIG, "seed": 2})  # and takes new writes
         assert len(s.runs()) == 2

@@ -16,6 +16,7 @@ import pytest
 from seqarch.models import MODELS
 from seqarch.presets import PRESETS
 from seqarch.protocol import FAIR
+from seqarch.runs import Run
 from seqarch.store import Store
 from seqarch.study import expand, load_study, run_study, study_rows, summarize
 
@@ -121,13 +122,13 @@ def test_local_study_stores_every_run_once_and_resumes(tmp_path):
     assert (outcome.done, outcome.skipped, outcome.failed) == (2, 0, 0)
     assert sorted(e.kind for e in events) == ["done", "done", "queued", "queued", "start", "start"]
     with Store(db) as s:
-        first = {r["id"]: r["finished"] for r in s.runs()}
+        first = {r.id: r.finished for r in s.runs()}
         assert set(first) == {r.id for r in runs}
-        assert {r["env"]["torch_threads"] for r in s.runs()} == {1}
+        assert {r.env["torch_threads"] for r in s.runs()} == {1}
     again = run_study(runs, db, workers=2)  # nothing left to do
     assert (again.done, again.skipped) == (0, 2)
     with Store(db) as s:
-        assert {r["id"]: r["finished"] for r in s.runs()} == first
+        assert {r.id: r.finished for r in s.runs()} == first
         rows = summarize(study_rows(s, runs))
     assert [(r.arch, r.task, r.seq_len, r.metric) for r in rows] == [
         ("rnn", "adding", 10, "mse"),
@@ -150,11 +151,11 @@ def test_a_killed_worker_loses_only_its_run(tmp_path):
     outcome = run_study(study, db, workers=1, on_event=kill_the_slow_one)
     assert (outcome.done, outcome.lost) == (1, 1)
     with Store(db) as s:
-        assert [r["id"] for r in s.runs(status=None)] == [runs[0].id]  # no half record
+        assert [r.id for r in s.runs(status=None)] == [runs[0].id]  # no half record
     again = run_study(study, db, workers=1)  # the same study again completes the rest
     assert (again.skipped, again.done) == (1, 1)
     with Store(db) as s:
-        assert sorted(r["id"] for r in s.runs()) == sorted(r.id for r in study)
+        assert sorted(r.id for r in s.runs()) == sorted(r.id for r in study)
 
 
 def test_a_killed_study_resumes_without_duplicates(tmp_path):
@@ -194,10 +195,10 @@ def test_a_killed_study_resumes_without_duplicates(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     with Store(db) as s:
-        assert [r["config"]["arch"] for r in s.runs(status=None)] == ["rnn"]
+        assert [r.arch for r in s.runs(status=None)] == ["rnn"]
     assert subprocess.run(cmd, timeout=120).returncode == 0  # the same command again
     with Store(db) as s:
-        assert sorted(r["config"]["arch"] for r in s.runs(status=None)) == ["gru", "rnn"]
+        assert sorted(r.arch for r in s.runs(status=None)) == ["gru", "rnn"]
 
 
 @pytest.mark.slow
@@ -208,14 +209,14 @@ def test_ray_backend_writes_the_same_rows_as_local(tmp_path):
     run_study(runs, tmp_path / "ray.db", backend="ray", workers=2)
     with Store(tmp_path / "local.db") as a, Store(tmp_path / "ray.db") as b:
         local, ray_rows = a.runs(), b.runs()
-    assert sorted(r["id"] for r in local) == sorted(r["id"] for r in ray_rows)
+    assert sorted(r.id for r in local) == sorted(r.id for r in ray_rows)
 
     def comparable(rows):
         out = {}
         for r in rows:
-            metrics = {k: v for k, v in r["metrics"].items() if k != "train_seconds"}
-            losses = [c["train_loss"] for c in r["curve"]]
-            out[r["id"]] = (r["config"], metrics, losses, r["status"])
+            metrics = {k: v for k, v in r.metrics.items() if k != "train_seconds"}
+            losses = [c["train_loss"] for c in r.curve]
+            out[r.id] = (r.config, metrics, losses, r.status)
         return out
 
     assert comparable(local) == comparable(ray_rows)
@@ -281,7 +282,7 @@ def test_summary_keeps_an_ablations_arms_apart():
             "train": {"dropout": dropout, "lr": 0.01},
         }
         metrics = {"metric": "accuracy", "accuracy": acc, "train_seconds": 1.0, "params": 10}
-        return {"config": config, "metrics": metrics}
+        return Run.of(config, metrics)
 
     rows = summarize([run(0, 0.3, 0.8), run(1, 0.3, 0.6), run(0, 0.0, 0.5)])
     assert sorted((r.variant, r.seeds) for r in rows) == [
@@ -392,10 +393,10 @@ def test_a_protocol_sweep_and_its_seeds_train_as_fused_populations(tmp_path):
     assert "fused population" in outcome.line(db) and "trained alone" in outcome.line(db)
     with Store(db) as s:
         stored = s.get_run(sweep[2].id)
-    assert stored["metrics"]["population_kernel"] == "fused"
+    assert stored.metrics["population_kernel"] == "fused"
     alone = train(sweep[2]).metrics
-    assert stored["metrics"]["mse"] == pytest.approx(alone["mse"], rel=1e-4)
-    assert stored["metrics"]["steps"] == alone["steps"]
+    assert stored.metrics["mse"] == pytest.approx(alone["mse"], rel=1e-4)
+    assert stored.metrics["steps"] == alone["steps"]
 
 
 def test_units_keep_unfused_runs_alone_and_feed_every_worker():

@@ -179,11 +179,11 @@ def test_the_splits_racing_adds_get_their_peers_in_the_same_call(tmp_path: Path,
 
     def race_top(spec, evidence, db, regather, say, on_event=None, deadline=None):  # 2 seeds more
         with Store(db) as store:
-            run = next(r for r in store.runs() if r["config"]["seed"] == 0)
+            run = next(r for r in store.runs() if r.seed == 0)
             for seed in (3, 4):
-                config = dict(run["config"], seed=seed)
-                config["task_config"] = {**run["config"]["task_config"], "seed": seed}
-                store.put_run(f"raced{seed}", config, run["metrics"], [], {}, 0.0, 1.0)
+                config = dict(run.config.to_dict(), seed=seed)
+                config["task_config"] = {**run.config.task_config, "seed": seed}
+                store.put_run(f"raced{seed}", config, run.metrics, [], {}, 0.0, 1.0)
         return evidence, protocol.Race(rounds=1, added=2, seeds=5, resolved=True)
 
     monkeypatch.setattr(gather, "race_top", race_top)

@@ -238,7 +238,7 @@ def results(
     with one_line_errors(), Store(path := existing(db, layered=False), base=False) as store:
         rows = store.runs(task=task, arch=arch, seq_len=seq_len)
     if as_json:
-        return dump(rows)
+        return dump([r.to_dict() for r in rows])
     table = runs_table(rows, path, wide=wide)
     # --wide: as wide as the table needs (a narrower terminal wraps the lines, no cell is cut)
     Console(width=max(out.width, 160)).print(table) if wide else show(table)

@@ -50,6 +50,7 @@ from torch import Tensor
 from .errors import BadInput
 from .kept import CARD, CONFIG, WEIGHTS, Kept, load, save, sha256
 from .models import SequenceModel
+from .runs import Run
 
 # ---------------------------------------------------------------------------------------------
 # The refit: the protocol's selection trained on train + validation
@@ -95,11 +96,9 @@ def concat(a: Any, b: Any) -> Any:
     )
 
 
-def refit_steps(records: list[dict], n_train: int, n_val: int) -> int:
+def refit_steps(records: list[Run], n_train: int, n_val: int) -> int:
     """⌈median(best_step) × (N_train + N_val) / N_train⌉: the selected seeds' epochs."""
-    best = statistics.median(
-        int(r["metrics"].get("best_step") or r["metrics"]["steps"]) for r in records
-    )
+    best = statistics.median(int(r.metrics.get("best_step") or r.metrics["steps"]) for r in records)
     return max(1, math.ceil(best * (n_train + n_val) / n_train))
 
 
@@ -137,14 +136,13 @@ def task_meta(task: Any) -> dict:
     }
 
 
-def refit(records: list[dict], on_event: Any = None) -> tuple[SequenceModel, dict, Any]:
+def refit(records: list[Run], on_event: Any = None) -> tuple[SequenceModel, dict, Any]:
     """Train the selection behind ``records`` (one architecture's selected seeds) once more
     on train + validation; returns (model, its test metrics and steps, the task)."""
     from .tasks import make_task
-    from .train import RunConfig, model_options, train
+    from .train import model_options, train
 
-    first = min(records, key=lambda r: r["config"]["seed"])
-    run = RunConfig.from_dict(first["config"])
+    run = min(records, key=lambda r: r.seed).config
     task = make_task(run.task, **run.task_config)
     n_train, n_val = len(task.data("train")), len(task.data("val"))
     steps = refit_steps(records, n_train, n_val)
@@ -265,7 +263,7 @@ def keep(
             if arch is None or arch not in {v.arch for v in rec.ranking}:
                 continue
             ids = [s[4:] for s in _verdict(rec, arch).evidence if s.startswith("run:")]
-            records = [r for r in (store.get_run(i) for i in ids) if r and r.get("metrics")]
+            records = [r for r in (store.get_run(i) for i in ids) if r and r.metrics]
             if not records:
                 say(f"{arch}: no stored runs to refit from; not kept")
                 continue

@@ -30,3 +30,9 @@ def recipe(config: dict) -> dict[str, Any]:
 def run_id(config: dict) -> str:
     """sha256 of the canonical JSON of ``config``, first 16 hex characters."""
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+def recipe_key(config: dict) -> str:
+    """What the runs of one protocol comparison share: the config without lr and seeds."""
+    flat = {k: v for k, v in recipe(config).items() if k != "train.lr"}
+    return canonical_json({"arch": config["arch"], "task": config["task"], **flat})

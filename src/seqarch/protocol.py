@@ -46,9 +46,13 @@ import math
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput
+from .ids import recipe_key  # noqa: F401 - what one comparison's runs share
+
+if TYPE_CHECKING:
+    from .runs import Run
 
 PROTOCOL_KEY = "protocol"  # the TrainConfig field holding a run's protocol tag
 
@@ -162,25 +166,23 @@ def everything(run: Any, protocol: Protocol = DEFAULT, resplit: bool = False) ->
     ]
 
 
-def more_seeds(records: list[dict], n_seeds: int) -> list[Any]:
+def more_seeds(records: list[Run], n_seeds: int) -> list[Any]:
     """Runs for seeds 0 .. n_seeds − 1 at each comparison's selected lr that are not among
     ``records`` yet (an exhaustive measurement adds seeds to the protocol's)."""
-    from .train import RunConfig
-
     out = []
     for g in group(records).values():
         sel = select(g)
         if sel is None:
             continue
-        p = get(sel.runs[0]["config"]["train"].get(PROTOCOL_KEY))
-        base = RunConfig.from_dict(sel.runs[0]["config"])
+        p = get(sel.runs[0].protocol)
+        base = sel.runs[0].config
         resplit = "seed" in base.task_config and base.task_config["seed"] == base.seed
-        have = {r["config"]["seed"] for r in sel.runs}
+        have = {r.seed for r in sel.runs}
         out += [_at(base, p, sel.lr, s, resplit) for s in range(n_seeds) if s not in have]
     return out
 
 
-def race_round(records: list[dict], protocol: Protocol | None = None) -> list[Any]:
+def race_round(records: list[Run], protocol: Protocol | None = None) -> list[Any]:
     """One racing round for the comparisons of ``records`` (the stored runs of the models in
     question): every one of them gets the seeds 0 … n + race_step − 1 it lacks at its selected
     lr (n: the most seeds any of them has, so they stay matched seed for seed), never beyond
@@ -189,7 +191,7 @@ def race_round(records: list[dict], protocol: Protocol | None = None) -> list[An
     groups = [g for g in groups if g is not None]
     if not groups:
         return []
-    p = protocol or get(groups[0].runs[0]["config"]["train"].get(PROTOCOL_KEY))
+    p = protocol or get(groups[0].runs[0].protocol)
     have = max(len(g.runs) for g in groups)
     target = min(have + p.race_step, p.max_seeds)
     return more_seeds(records, target) if target > 0 else []
@@ -224,7 +226,7 @@ class Race:
 
 
 def race(
-    in_question: Callable[[], list[dict]],
+    in_question: Callable[[], list[Run]],
     train: Callable[[list[Any]], None],
     protocol: Protocol | None = None,
     deadline: float | None = None,
@@ -257,24 +259,20 @@ def race(
     return out
 
 
-def followups(records: list[dict], protocol: Protocol | None = None) -> list[Any]:
+def followups(records: list[Run], protocol: Protocol | None = None) -> list[Any]:
     """The seed runs at the selected lr, once one recipe's sweep is stored complete (every lr
     of the grid, finished or failed); none before."""
-    from .train import RunConfig
-
     if not records:
         return []
-    p = protocol or get(records[0]["config"]["train"].get(PROTOCOL_KEY))
+    p = protocol or get(records[0].protocol)
     sweep_seed = p.seeds[0]
-    swept = {
-        float(r["config"]["train"]["lr"]) for r in records if r["config"]["seed"] == sweep_seed
-    }
+    swept = {r.lr for r in records if r.seed == sweep_seed}
     if not set(p.lr_grid) <= swept:
         return []
     sel = select(records, p)
     if sel is None:
         return []
-    base = RunConfig.from_dict(sel.runs[0]["config"])
+    base = sel.runs[0].config
     resplit = "seed" in base.task_config and base.task_config["seed"] == base.seed
     return [_at(base, p, sel.lr, seed, resplit) for seed in p.seeds[1:]]
 
@@ -335,7 +333,7 @@ class Selection:
     """The protocol's outcome for one recipe: the selected lr and its seeds' test results."""
 
     lr: float
-    runs: list[dict]  # the stored records of the selected lr, one per seed
+    runs: list[Run]  # the stored runs of the selected lr, one per seed
     metric: str
     higher_is_better: bool
     val_by_lr: dict[float, float]  # the sweep seed's validation metric per lr (what decided)
@@ -346,7 +344,7 @@ class Selection:
 
     @property
     def run_ids(self) -> list[str]:
-        return [r["id"] for r in self.runs]
+        return [r.id for r in self.runs]
 
 
 def _score(value: float, higher_is_better: bool) -> float:
@@ -358,35 +356,35 @@ def _score(value: float, higher_is_better: bool) -> float:
 
 def stopped_by_time(records: Iterable[dict]) -> int:
     """How many of ``records`` a wall-clock safety net stopped (not converged evidence)."""
-    return sum(r["metrics"].get("stopped") == "time_budget" for r in records)
+    return sum(r.metrics.get("stopped") == "time_budget" for r in records)
 
 
-def select(records: list[dict], protocol: Protocol | None = None) -> Selection | None:
+def select(records: list[Run], protocol: Protocol | None = None) -> Selection | None:
     """Select the learning rate of one recipe's runs on validation only (see the docstring)
     and report the test metric of its seeds. ``records`` are stored runs that differ only in
     lr and seed. Returns None when none is done."""
-    done = [r for r in records if r.get("status", "done") == "done" and r.get("metrics")]
+    done = [r for r in records if r.done]
     if not done:
         return None
-    m0 = done[0]["metrics"]
+    m0 = done[0].metrics
     metric, hib = m0["metric"], bool(m0.get("higher_is_better", True))
-    by_lr: dict[float, list[dict]] = {}
+    by_lr: dict[float, list[Run]] = {}
     for r in done:
-        by_lr.setdefault(float(r["config"]["train"]["lr"]), []).append(r)
+        by_lr.setdefault(r.lr, []).append(r)
 
-    p = protocol or get(done[0]["config"]["train"].get(PROTOCOL_KEY))
+    p = protocol or get(done[0].protocol)
     sweep_seed = p.seeds[0]
 
-    def val_score(rs: list[dict]) -> float:
-        swept = [r for r in rs if r["config"]["seed"] == sweep_seed] or rs
-        vals = [_score(r["metrics"].get(f"val_{metric}", math.nan), hib) for r in swept]
+    def val_score(rs: list[Run]) -> float:
+        swept = [r for r in rs if r.seed == sweep_seed] or rs
+        vals = [_score(r.metrics.get(f"val_{metric}", math.nan), hib) for r in swept]
         return statistics.fmean(vals)
 
     means = {lr: val_score(rs) for lr, rs in by_lr.items()}
     # the best validation score; a tie goes to the smaller learning rate (the safer one)
     lr = max(sorted(means), key=lambda k: means[k])
-    chosen = sorted(by_lr[lr], key=lambda r: r["config"]["seed"])
-    tests = [float(r["metrics"].get(metric, math.nan)) for r in chosen]
+    chosen = sorted(by_lr[lr], key=lambda r: r.seed)
+    tests = [float(r.metrics.get(metric, math.nan)) for r in chosen]
     conf = p.confidence
     return Selection(
         lr=lr,
@@ -401,29 +399,21 @@ def select(records: list[dict], protocol: Protocol | None = None) -> Selection |
     )
 
 
-def recipe_key(config: dict) -> str:
-    """What the runs of one protocol comparison share: the config without lr and seeds."""
-    from .ids import canonical_json, recipe
-
-    flat = {k: v for k, v in recipe(config).items() if k != "train.lr"}
-    return canonical_json({"arch": config["arch"], "task": config["task"], **flat})
-
-
-def group(records: Iterable[dict]) -> dict[str, list[dict]]:
+def group(records: Iterable[Run]) -> dict[str, list[Run]]:
     """Stored runs grouped by :func:`recipe_key` (protocol runs only)."""
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[Run]] = {}
     for r in records:
-        if r["config"].get("train", {}).get(PROTOCOL_KEY):
-            out.setdefault(recipe_key(r["config"]), []).append(r)
+        if r.protocol:
+            out.setdefault(r.recipe_key, []).append(r)
     return out
 
 
-def selected_runs(records: Iterable[dict]) -> list[dict]:
+def selected_runs(records: Iterable[Run]) -> list[Run]:
     """The runs that are evidence: for each protocol comparison the selected lr's seeds (the
     sweep's other learning rates were tuning, not results); runs made without a protocol
     pass through unchanged."""
     records = list(records)
-    out = [r for r in records if not r["config"].get("train", {}).get(PROTOCOL_KEY)]
+    out = [r for r in records if not r.protocol]
     for group_records in group(records).values():
         sel = select(group_records)
         if sel is not None:

@@ -136,17 +136,17 @@ def runs_table(rows: list[dict], path: Any, wide: bool = False) -> Table:
         )
     stopped_any = False
     for r in rows:
-        c, m = r["config"], r["metrics"]
+        c, m = r.config, r.metrics
         name = m.get("metric", "")
         stopped = str(m.get("stopped") or "")
         stopped_any |= bool(stopped)
-        lr = c.get("train", {}).get("lr")
+        lr = c.train.lr
         cells = [
-            r["id"] if wide else r["id"][:8],
-            c["task"],
-            str(c["task_config"].get("seq_len", m.get("seq_len", "—"))),
-            c["arch"],
-            str(c["seed"]),
+            r.id if wide else r.id[:8],
+            c.task,
+            str(c.task_config.get("seq_len", m.get("seq_len", "—"))),
+            c.arch,
+            str(c.seed),
             "—" if lr is None else f"{lr:g}",
             name,
             fmt(m.get(name)) + ("*" if stopped and not wide else ""),

@@ -34,7 +34,10 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .runs import Run
 
 HERE = Path(__file__).parent / "data"
 BASE_PATH = HERE / "evidence-base.db"
@@ -180,24 +183,17 @@ class Layer:
     measurements that travel."""
 
     path: Path
-    runs: list[dict] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     measurements: list[dict] = field(default_factory=list)
     stale: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
 
 
-def run_of(row: sqlite3.Row) -> dict:
-    """A stored run row as the dict every reader takes (the store's own layout)."""
-    return {
-        "id": row["id"],
-        "config": json.loads(row["config"]),
-        "metrics": json.loads(row["metrics"]),
-        "curve": json.loads(row["curve"]),
-        "env": json.loads(row["env"]),
-        "status": row["status"],
-        "started": row["started"],
-        "finished": row["finished"],
-    }
+def run_of(row: sqlite3.Row, origin: str = "mine") -> Run:
+    """A stored run row as the typed run every reader takes."""
+    from .runs import Run
+
+    return Run.from_row(row, origin)
 
 
 @cache
@@ -213,9 +209,7 @@ def _layer(p: str, mtime: float) -> Layer:
         for row in rows.fetchall():
             if row["arch"] in gone:
                 continue
-            run = run_of(row)
-            run["origin"] = "base"
-            layer.runs.append(run)
+            layer.runs.append(run_of(row, origin="base"))
         mrows = con.execute("SELECT * FROM measurements ORDER BY created, id").fetchall()
     finally:
         con.close()
@@ -234,7 +228,7 @@ def _layer(p: str, mtime: float) -> Layer:
                 "origin": "base",
             }
         )
-    layer.ids = {r["id"] for r in layer.runs}
+    layer.ids = {r.id for r in layer.runs}
     return layer
 
 
@@ -244,17 +238,15 @@ def layer() -> Layer | None:
     return None if p is None else _layer(str(p.resolve()), p.stat().st_mtime)
 
 
-def provenance(runs: list[dict]) -> str | None:
+def provenance(runs: list[Run]) -> str | None:
     """ "measured under fair/1 on a 2-core AMD EPYC …, 2026-12-03" for runs from the base; None
     when none of them is."""
-    from . import protocol
-
-    shipped = [r for r in runs if r.get("origin") == "base"]
+    shipped = [r for r in runs if r.origin == "base"]
     if not shipped:
         return None
-    env = shipped[0].get("env", {})
-    tag = shipped[0]["config"].get("train", {}).get(protocol.PROTOCOL_KEY) or "no protocol"
-    when = time.strftime("%Y-%m-%d", time.gmtime(max(float(r["finished"]) for r in shipped)))
+    env = shipped[0].env
+    tag = shipped[0].protocol or "no protocol"
+    when = time.strftime("%Y-%m-%d", time.gmtime(max(r.finished for r in shipped)))
     cores = env.get("cores")
     where = (
         f"measured under {tag} on a {cores}-core {env.get('cpu', 'unknown CPU')} machine, {when}"

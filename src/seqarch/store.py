@@ -46,13 +46,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import shipped
 from .errors import BadInput
 from .ids import canonical_json, recipe, run_id  # noqa: F401 - the store's names for them
 from .machine import environment  # noqa: F401 - where a stored number was measured
 from .shipped import run_of
+
+if TYPE_CHECKING:
+    from .runs import Run
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53514152  # "SQAR": marks the file as a seqarch store
@@ -115,8 +118,8 @@ def _copied(obj: Any) -> Any:
     return pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
 
 
-def _seq_len(config: dict, metrics: dict) -> int | None:
-    value = (config.get("task_config") or {}).get("seq_len", metrics.get("seq_len"))
+def _seq_len(task_config: dict, metrics: dict) -> int | None:
+    value = (task_config or {}).get("seq_len", metrics.get("seq_len"))
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -168,7 +171,41 @@ def _check_existing(path: Path) -> None:
         raise _refuse(path, f"its schema version {version} is newer than {SCHEMA_VERSION}")
 
 
-class Store:
+class Reader:
+    """What every reader of stored evidence asks of a store (:class:`Store`, or a
+    :class:`Snapshot` of one): runs, measurements, and measure-if-missing."""
+
+    def runs(
+        self,
+        task: str | None = None,
+        arch: str | None = None,
+        seq_len: int | None = None,
+        status: str | None = "done",
+    ) -> list[Run]:
+        raise NotImplementedError
+
+    def measurements(self, kind: str | None = None) -> list[dict]:
+        raise NotImplementedError
+
+    def matching(self, kind: str, **key: Any) -> list[dict]:
+        """The stored measurements of ``kind`` whose key holds every item of ``key`` (the base's
+        included), oldest first."""
+        return [
+            m for m in self.measurements(kind) if all(m["key"].get(k) == v for k, v in key.items())
+        ]
+
+    def ensure(self, kind: str, produce: Callable[[], Any], *wants: dict, run: bool = True) -> bool:
+        """Measure if missing, the one way a reader fills a gap: when some key of ``wants``
+        (the items a stored key must hold; none given: anything of ``kind``) matches no stored
+        measurement of ``kind``, and ``run`` allows it, ``produce()`` measures and stores.
+        Returns whether it ran."""
+        if not run or all(self.matching(kind, **w) for w in wants or ({},)):
+            return False
+        produce()
+        return True
+
+
+class Store(Reader):
     """A seqarch results store at ``path`` (created if missing), read over the shipped evidence
     base unless ``base`` is False."""
 
@@ -265,7 +302,7 @@ class Store:
             run_id,
             str(config.get("arch", "")),
             str(config.get("task", "")),
-            _seq_len(config, metrics),
+            _seq_len(config.get("task_config") or {}, metrics),
             config.get("seed"),
             status,
             canonical_json(config),
@@ -287,16 +324,14 @@ class Store:
                 row,
             )
 
-    _run_dict = staticmethod(run_of)  # a row as the dict every reader takes (the base's too)
-
-    def get_run(self, run_id: str) -> dict | None:
+    def get_run(self, run_id: str) -> Run | None:
         row = self._con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         mine_done = row is not None and row["status"] == "done"
         if not mine_done and self._base is not None and run_id in self._base.ids:
             # the base's finished run, unless the user finished it too (a failed try of the
             # user's does not hide a finished run)
-            return _copied(next(r for r in self._base.runs if r["id"] == run_id))
-        return None if row is None else self._run_dict(row)
+            return _copied(next(r for r in self._base.runs if r.id == run_id))
+        return None if row is None else run_of(row)
 
     def runs(
         self,
@@ -304,7 +339,7 @@ class Store:
         arch: str | None = None,
         seq_len: int | None = None,
         status: str | None = "done",
-    ) -> list[dict]:
+    ) -> list[Run]:
         """Stored runs, oldest first, filtered by task, arch, seq_len and status (None = any)."""
         where, args = [], []
         for column, value in (("task", task), ("arch", arch), ("seq_len", seq_len)):
@@ -316,24 +351,24 @@ class Store:
             args.append(status)
         sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._con.execute(sql + " ORDER BY finished, id", args).fetchall()
-        mine = [self._run_dict(r) for r in rows]
+        mine = [run_of(r) for r in rows]
         if self._base is None or status not in (None, "done"):
             return mine
         base_ids = self._base.ids
-        mine = [r for r in mine if r["status"] == "done" or r["id"] not in base_ids]
-        have = {r["id"] for r in mine}
-        want = {"task": task, "arch": arch}
+        mine = [r for r in mine if r.status == "done" or r.id not in base_ids]
+        have = {r.id for r in mine}
         from_base = [
             r
             for r in self._base.runs
-            if r["id"] not in have
-            and all(v is None or r["config"].get(k) == v for k, v in want.items())
-            and (seq_len is None or _seq_len(r["config"], r["metrics"]) == seq_len)
+            if r.id not in have
+            and task in (None, r.task)
+            and arch in (None, r.arch)
+            and (seq_len is None or _seq_len(r.config.task_config, r.metrics) == seq_len)
         ]
         if not from_base:
             return mine
         from_base = _copied(from_base)  # the base's rows are shared by every store here
-        return sorted(from_base + mine, key=lambda r: (r["finished"], r["id"]))
+        return sorted(from_base + mine, key=lambda r: (r.finished, r.id))
 
     # -- measurements ------------------------------------------------------------------------
 
@@ -386,23 +421,6 @@ class Store:
         # oldest first, as the user's own: a reader taking the newest prefers this machine's
         return sorted(_copied(from_base) + mine, key=lambda m: (m["created"], m["id"]))
 
-    def matching(self, kind: str, **key: Any) -> list[dict]:
-        """The stored measurements of ``kind`` whose key holds every item of ``key`` (the base's
-        included), oldest first."""
-        return [
-            m for m in self.measurements(kind) if all(m["key"].get(k) == v for k, v in key.items())
-        ]
-
-    def ensure(self, kind: str, produce: Callable[[], Any], *wants: dict, run: bool = True) -> bool:
-        """Measure if missing, the one way a reader fills a gap: when some key of ``wants``
-        (the items a stored key must hold; none given: anything of ``kind``) matches no stored
-        measurement of ``kind``, and ``run`` allows it, ``produce()`` measures and stores.
-        Returns whether it ran."""
-        if not run or all(self.matching(kind, **w) for w in wants or ({},)):
-            return False
-        produce()
-        return True
-
     def close(self) -> None:
         self._con.close()
 
@@ -411,3 +429,56 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Snapshot(Reader):
+    """A store read once — its runs and measurements, the shipped base beneath — answering the
+    same read interface, so a report build (the ledger, the trade-off tables, every figure)
+    opens the store once and decides each table once (``memo``). Nothing is written to it."""
+
+    def __init__(self, db: str | Path):
+        with Store(db) as store:
+            self.path = store.path
+            self._runs = store.runs(status=None)
+            self._measurements = store.measurements()
+        self.memo: dict[Any, Any] = {}  # what readers decided from this snapshot
+
+    def runs(
+        self,
+        task: str | None = None,
+        arch: str | None = None,
+        seq_len: int | None = None,
+        status: str | None = "done",
+    ) -> list[Run]:
+        return _copied(
+            [
+                r
+                for r in self._runs
+                if task in (None, r.task)
+                and arch in (None, r.arch)
+                and status in (None, r.status)
+                and (seq_len is None or _seq_len(r.config.task_config, r.metrics) == seq_len)
+            ]
+        )
+
+    def get_run(self, run_id: str) -> Run | None:
+        hits = [r for r in self._runs if r.id == run_id]
+        return _copied(hits[0]) if hits else None
+
+    def has_run(self, run_id: str) -> bool:
+        return any(r.id == run_id and r.status == "done" for r in self._runs)
+
+    def measurements(self, kind: str | None = None) -> list[dict]:
+        return _copied([m for m in self._measurements if kind is None or m["kind"] == kind])
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def reading(db: str | Path | Snapshot) -> Reader:
+    """``db`` opened for reading: a :class:`Snapshot` as it is, a path as a :class:`Store`
+    (both are context managers)."""
+    return db if isinstance(db, Snapshot) else Store(db)

@@ -52,7 +52,8 @@ from typing import Any
 
 from . import fused, models, presets, protocol
 from .errors import BadInput
-from .store import Store, canonical_json, environment, recipe
+from .runs import Run
+from .store import Snapshot, Store, canonical_json, environment, reading
 from .train import RunConfig, TrainConfig, train
 
 BACKENDS = ("local", "ray")
@@ -175,8 +176,8 @@ def load_study(name_or_path: str | Path) -> list[RunConfig]:
 # -- running one run -----------------------------------------------------------------------------
 
 
-def execute(config: dict) -> dict:
-    """Train one run (a RunConfig dict) and return the record the store keeps.
+def execute(config: dict) -> Run:
+    """Train one run (a RunConfig dict) and return the run the store keeps.
 
     An exception inside training gives a record with status "failed" and the error, so one bad
     run does not stop a study (and is retried when the study runs again).
@@ -188,19 +189,10 @@ def execute(config: dict) -> dict:
         metrics, curve, status = result.metrics, result.curve, "done"
     except Exception as e:  # noqa: BLE001 - recorded, the study goes on
         metrics, curve, status = {"error": f"{type(e).__name__}: {e}"}, [], "failed"
-    return {
-        "run_id": run.id,
-        "config": run.to_dict(),
-        "metrics": metrics,
-        "curve": curve,
-        "env": environment(),
-        "started": started,
-        "finished": time.time(),
-        "status": status,
-    }
+    return Run(run.id, run, metrics, curve, environment(), status, started, time.time())
 
 
-def execute_unit(configs: list[dict]) -> list[dict]:
+def execute_unit(configs: list[dict]) -> list[Run]:
     """Train a unit of work — one run, or a population of runs that differ only in lr and
     seed — and return one store record per run, in order. A population that fails as a whole
     falls back to training its runs one by one."""
@@ -216,16 +208,7 @@ def execute_unit(configs: list[dict]) -> list[dict]:
         return [execute(c) for c in configs]
     finished, env = time.time(), environment()
     return [
-        {
-            "run_id": run.id,
-            "config": run.to_dict(),
-            "metrics": result.metrics,
-            "curve": result.curve,
-            "env": env,
-            "started": started,
-            "finished": finished,
-            "status": "done",
-        }
+        Run(run.id, run, result.metrics, result.curve, env, "done", started, finished)
         for run, result in zip(runs, results, strict=True)
     ]
 
@@ -261,8 +244,10 @@ def units(pending: list[RunConfig], workers: int = 1) -> tuple[list[list[RunConf
     return sorted(together + alone, key=lambda u: first[u[0].id]), list(why)
 
 
-def save(store: Store, record: dict) -> None:
-    store.put_run(**record)
+def save(store: Store, record: Run) -> None:
+    c = record.config
+    args = (record.metrics, record.curve, record.env, record.started, record.finished)
+    store.put_run(record.id, c.to_dict(), *args, status=record.status)
 
 
 @dataclass
@@ -324,7 +309,7 @@ def _local_worker(tasks: Any, events: Any, db: str, worker: int, parent: int) ->
             for record in records:
                 save(store, record)
         for config, record in zip(unit, records, strict=True):
-            events.put((record["status"], config, record["metrics"], worker, os.getpid()))
+            events.put((record.status, config, record.metrics, worker, os.getpid()))
     store.close()
 
 
@@ -503,7 +488,7 @@ def _run_ray(
                     continue
                 for run, record in zip(unit, records, strict=True):
                     save(store, record)
-                    emit(Event(record["status"], run, record["metrics"]))
+                    emit(Event(record.status, run, record.metrics))
     except BaseException:
         for ref in refs:
             ray.cancel(ref, force=True)
@@ -619,18 +604,17 @@ class Summary:
         return dict(self.__dict__)
 
 
-def summarize(stored: list[dict]) -> list[Summary]:
+def summarize(stored: list[Run]) -> list[Summary]:
     """Group stored runs by (arch, task, length, recipe): under a protocol, the selected
     learning rate's seeds (:func:`seqarch.protocol.select`); otherwise every seed."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[Run]] = {}
     options: dict[tuple, dict[str, set]] = {}  # every value each option takes per (task, T, arch)
     for r in stored:
-        c, m = r["config"], r["metrics"]
-        seq_len = c.get("task_config", {}).get("seq_len", m.get("seq_len"))
-        flat = recipe(c)
-        if c["train"].get(protocol.PROTOCOL_KEY):
+        seq_len = r.config.task_config.get("seq_len", r.metrics.get("seq_len"))
+        flat = r.recipe()
+        if r.protocol:
             flat.pop("train.lr", None)  # the protocol's sweep: one row, the lr it selects
-        base = (c["task"], seq_len, c["arch"])
+        base = (r.task, seq_len, r.arch)
         groups.setdefault((*base, json.dumps(flat, sort_keys=True)), []).append(r)
         for k, v in flat.items():
             options.setdefault(base, {}).setdefault(k, set()).add(json.dumps(v))
@@ -646,7 +630,7 @@ def summarize(stored: list[dict]) -> list[Summary]:
         if tag:
             sel = protocol.select(group, protocol.get(tag))
             chosen, lr, stopped = sel.runs, sel.lr, sel.stopped_by_time
-        ms = [g["metrics"] for g in chosen]
+        ms = [g.metrics for g in chosen]
         name = ms[0]["metric"]
         values = [m[name] for m in ms]
         iv = protocol.interval(values)
@@ -668,7 +652,7 @@ def summarize(stored: list[dict]) -> list[Summary]:
                 lr=lr,
                 protocol=tag,
                 stopped_by_time=stopped,
-                run_ids=[g.get("id", "") for g in chosen],
+                run_ids=[g.id for g in chosen],
             )
         )
     return rows
@@ -687,17 +671,19 @@ def _order(key: tuple) -> tuple:
     )
 
 
-def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[dict]:
+def study_rows(store: Store, runs: Iterable[RunConfig]) -> list[Run]:
     """The stored (finished) records of ``runs`` and of the seed runs their sweeps called for."""
     runs = list(runs)
     found = (store.get_run(r.id) for r in [*runs, *followups(store, runs)])
-    return [r for r in found if r is not None and r["status"] == "done"]
+    return [r for r in found if r is not None and r.status == "done"]
 
 
 # -- peers and per-condition breakdowns of a study's tasks ------------------------------------
 
 
-def conditions(db: str | Path, runs: list[RunConfig], measure: bool = True) -> list[dict]:
+def conditions(
+    db: str | Path | Snapshot, runs: list[RunConfig], measure: bool = True
+) -> list[dict]:
     """For every task of the study whose class names classical peers (``peers``, e.g. the VAD
     task's WebRTC and Silero): the peers on the same test split (computed once, stored) beside
     each architecture's selected seeds (mean), every metric the task reports per condition
@@ -708,7 +694,7 @@ def conditions(db: str | Path, runs: list[RunConfig], measure: bool = True) -> l
     from .tasks import task_class
 
     out: list[dict] = []
-    with Store(db) as store:
+    with reading(db) as store:
         records = study_rows(store, runs)
         seen: set[str] = set()
         for r in runs:
@@ -720,23 +706,22 @@ def conditions(db: str | Path, runs: list[RunConfig], measure: bool = True) -> l
             mine = [
                 x
                 for x in protocol.selected_runs(records)
-                if x["config"]["task"] == r.task and x["config"]["task_config"] == r.task_config
+                if x.task == r.task and x.config.task_config == r.task_config
             ]
-            for arch in dict.fromkeys(x["config"]["arch"] for x in mine):
-                rs = [x for x in mine if x["config"]["arch"] == arch]
-                keys = [k for k in rs[0]["metrics"] if _per_condition(k)]
+            for arch in dict.fromkeys(x.arch for x in mine):
+                rs = [x for x in mine if x.arch == arch]
+                keys = [k for k in rs[0].metrics if _per_condition(k)]
                 row = {
                     "name": arch,
                     "kind": "model",
                     "task": r.task,
                     "seeds": len(rs),
-                    "params": rs[0]["metrics"].get("params"),
-                    "runs": [x["id"] for x in rs],
+                    "params": rs[0].metrics.get("params"),
+                    "runs": [x.id for x in rs],
                 }
                 for k in keys:
-                    row[k] = statistics.fmean(float(x["metrics"][k]) for x in rs)
-                config = RunConfig.from_dict(rs[0]["config"])
-                row["us_per_frame"] = frame_us(config) if measure else None
+                    row[k] = statistics.fmean(float(x.metrics[k]) for x in rs)
+                row["us_per_frame"] = frame_us(rs[0].config) if measure else None
                 out.append(row)
             for name in names:
                 m = peers.ensure(store, name, r.task, r.task_config, run=measure)

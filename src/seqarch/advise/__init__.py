@@ -31,6 +31,7 @@ Every figure carries its source — ``formula:<model>.cost.<field>``, ``run:<id>
 
 from __future__ import annotations
 
+from ..readings import nearest, qualities_by_horizon, stored_flow_ratio
 from ..rules import skill_of, skill_text
 from .decide import Verdict, cost_key, key_reason, rank, verdict, winner_under
 from .defend import (
@@ -46,28 +47,32 @@ from .defend import (
 from .evaluate import (
     SUITES,
     TEXTBOOK,
+    TEXTBOOK_REAL,
     EvalRow,
     TableRow,
+    differs,
     evaluate,
     evaluation_summary,
     load_suite,
+    row_spec,
     spearman,
     textbook_table,
     truth_runs,
 )
 from .evidence import Evidence, Figure, Quality, fmt, formula_evidence
 from .gather import (
+    ADVICE_KIND,
     CALIBRATION_TASK,
     ablation_evidence,
     advise,
     attach_latency,
     calibration_horizon,
     gather,
-    nearest,
-    qualities_by_horizon,
-    stored_flow_ratio,
 )
+from .lag import LAG_KIND
 from .plans import calibration_runs, data_runs
+from .proxy import choose as proxy_for
+from .proxy import runs as proxy_runs
 from .spec import (
     CALIBRATION_MAX_HORIZON,
     KEY_REASONS,
@@ -78,6 +83,13 @@ from .spec import (
 )
 
 __all__ = [
+    "ADVICE_KIND",
+    "LAG_KIND",
+    "TEXTBOOK_REAL",
+    "differs",
+    "proxy_for",
+    "proxy_runs",
+    "row_spec",
     "CALIBRATION_MAX_HORIZON",
     "CALIBRATION_TASK",
     "EvalRow",

@@ -128,7 +128,7 @@ def finish(out: Path) -> None:
 def summary(p: Path | None = None) -> dict[str, Any]:
     """What the base holds: provenance, what is stale, and per task and distance the
     architectures and runs (``seqarch base``)."""
-    from ..readings import run_horizon
+    from ..readings import horizon
 
     p = p or shipped.path()
     if p is None:
@@ -141,8 +141,8 @@ def summary(p: Path | None = None) -> dict[str, Any]:
         con.close()
     cells: dict[tuple[str, int | None], dict[str, int]] = {}
     for r in rows:
-        run = {"config": json.loads(r["config"])}
-        key = (run["config"]["task"], run_horizon(run))
+        config = json.loads(r["config"])
+        key = (config["task"], horizon(config["task"], config.get("task_config", {})))
         cells.setdefault(key, {}).setdefault(r["arch"], 0)
         cells[key][r["arch"]] += 1
     return {

@@ -10,16 +10,12 @@ from typing import Any
 
 from .. import rules
 from ..errors import BadInput
+from ..readings import nearest, qualities_by_horizon
 from .decide import rank
 from .defend import REASON_TEXT
 from .evidence import fmt, formula_evidence
-from .gather import (
-    advise,
-    attach_latency,
-    nearest,
-    qualities_by_horizon,
-)
-from .plans import calibration_runs
+from .gather import advise, attach_latency
+from .plans import CALIBRATION_TASK, calibration_runs
 from .spec import CALIBRATION_MAX_HORIZON, ProblemSpec, Progress, archs
 
 TEXTBOOK = (
@@ -151,9 +147,16 @@ def textbook_table(
     (the report calls this with ``run=False, keep=False``: the same rule on stored evidence).
     ``real``: on the source's example tasks with real data (``TEXTBOOK_REAL``), each row
     beside the adding problem's pick for its task type from the store (never trained here)."""
-    key = _read_key(db, names, real) if not run and not keep else None
-    if key is not None and key in _READ:
-        return copy.deepcopy(_READ[key])
+    from ..store import Snapshot
+
+    memo = db.memo if isinstance(db, Snapshot) else _READ
+    key = None
+    if isinstance(db, Snapshot):
+        key = ("table", tuple(archs(names)), real)  # a snapshot's tables: decided once
+    elif not run and not keep:
+        key = _read_key(db, names, real)
+    if key is not None and key in memo:
+        return copy.deepcopy(memo[key])
     rows = []
     for task_type, choice, why, spec_kw in TEXTBOOK_REAL if real else TEXTBOOK:
         spec = row_spec(spec_kw)
@@ -199,7 +202,7 @@ def textbook_table(
                 r.on_adding = pick.measured
                 r.on_adding_at = f"{pick.measured_at} steps back, {pick.covered} models"
     if key is not None:
-        _READ[key] = copy.deepcopy(rows)
+        memo[key] = copy.deepcopy(rows)
     return rows
 
 
@@ -359,7 +362,7 @@ def evaluate(
             truth_ev = {}
             for arch in names:
                 ev = formula_evidence(spec, arch)
-                ev.by_horizon = qualities_by_horizon(runs, arch)
+                ev.by_horizon = qualities_by_horizon(runs, arch, CALIBRATION_TASK)
                 ev.quality = nearest(ev.by_horizon, spec.effective_horizon)
                 truth_ev[arch] = ev
             attach_latency(spec, store, truth_ev, run=True, say=say)

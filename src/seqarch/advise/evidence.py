@@ -7,88 +7,10 @@ from typing import Any
 
 from .. import cost as cost_model
 from ..models import accepted_options
-from ..rules import clears_baseline
+from ..readings import Figure, Quality, fmt
 from .spec import ProblemSpec
 
-
-@dataclass(frozen=True)
-class Figure:
-    """A number, its unit, and where it came from (a formula, a run, a measurement)."""
-
-    value: float
-    unit: str
-    source: str
-    spread: float = 0.0  # a measurement's spread across rounds (0: a formula, or not recorded)
-
-    def __str__(self) -> str:
-        return f"{fmt(self.value, self.unit)} [{self.source}]"
-
-    def text(self) -> str:
-        """The number without its source, for sentences that cite the source separately."""
-        return fmt(self.value, self.unit)
-
-
-def fmt(value: float, unit: str) -> str:
-    if unit == "B":
-        for div, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-            if abs(value) >= div:
-                return f"{_sig(value / div)} {name}"
-        return f"{value:.0f} B"
-    if unit == "µs":
-        if value >= 1e6:
-            return f"{value / 1e6:.3g} s"
-        if value >= 1e3:
-            return f"{_sig(value / 1e3)} ms"
-        return f"{_sig(value)} µs"
-    if unit == "":
-        return f"{value:.3g}"
-    if unit in ("params", "FLOPs"):
-        for div, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-            if abs(value) >= div:
-                return f"{_sig(value / div)}{name}{' ' + unit if unit == 'FLOPs' else ''}"
-        return f"{value:.0f}" + (" FLOPs" if unit == "FLOPs" else "")
-    return f"{value:.3g} {unit}"
-
-
-def _sig(x: float) -> str:
-    """Three significant figures, never in exponent form (1000, not 1e+03)."""
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-@dataclass
-class Quality:
-    """How well an architecture did on the stored task nearest the spec's horizon."""
-
-    skill: Figure  # mean over seeds; 0 = trivial baseline, 1 = perfect
-    spread: float  # half-width of the 95 % interval of skill over seeds (inf for one seed)
-    metric: str
-    value: float  # mean of the metric over seeds
-    baseline: float
-    task: str
-    horizon: int  # the dependency distance the runs trained at
-    seq_len: int
-    run_ids: list[str]
-    train_seconds: float  # mean wall-clock per run
-    lr: float | None = None  # the learning rate the protocol selected on validation
-    protocol: str | None = None  # the protocol's tag (None: a run made without one)
-    stopped_by_time: int = 0  # selected runs a wall-clock safety net stopped (not converged)
-    tuning_runs: int = 0  # runs behind the selection (lr grid × seeds)
-    seed_skills: dict[int, float] = field(default_factory=dict)  # skill per seed (for pairing)
-    origin: str | None = None  # from the shipped evidence base: where and when it was measured
-    width: int | None = None  # the trained models' hidden size
-
-    @property
-    def lo(self) -> float:
-        return self.skill.value - self.spread
-
-    @property
-    def hi(self) -> float:
-        return self.skill.value + self.spread
-
-    @property
-    def resolved(self) -> bool:
-        """The interval clears the baseline (seqarch.rules.clears_baseline)."""
-        return clears_baseline(self)
+__all__ = ["Evidence", "Figure", "Peer", "Quality", "fmt", "formula_evidence", "spec_cost"]
 
 
 @dataclass

@@ -8,19 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from ..derive.flow import FLOW_KIND
-from ..readings import comparisons, latest, preferred, run_horizon, step
+from ..readings import (
+    Figure,
+    common_horizon,
+    fmt,
+    latest,
+    qualities_by_horizon,
+    step,
+    stored_flow_ratio,
+)
 from ..records import Latency, Throughput
 from ..rules import skill_of
+from ..runs import Run
 from ..shipped import layer as shipped_layer
-from ..shipped import provenance
 from . import proxy as proxies
 from .defend import Recommendation, recommend
 from .evidence import (
     Evidence,
-    Figure,
     Peer,
-    Quality,
-    fmt,
     formula_evidence,
     spec_cost,
 )
@@ -40,94 +45,6 @@ from .plans import (
 from .spec import ProblemSpec, Progress, archs, calibration_horizon
 
 ADVICE_KIND = "advice"  # the store's kind for a recommendation (the report shows the latest)
-
-
-def _quality(group: list[dict], task: Any, h: int) -> Quality | None:
-    """One recipe's runs at distance ``h``: the protocol's selection (the lr chosen on
-    validation, its seeds' test metric), or every seed of a run made without a protocol."""
-    from .. import protocol
-
-    tag = group[0]["config"]["train"].get(protocol.PROTOCOL_KEY)
-    chosen, lr = group, None
-    sel = protocol.select(group, protocol.get(tag)) if tag else None
-    if sel is not None:
-        chosen, lr = sel.runs, sel.lr
-    measured = [r for r in chosen if task.metric in r["metrics"]]
-    values = [float(r["metrics"][task.metric]) for r in measured]
-    if not values:
-        return None
-    baseline = float(task.baseline()[task.metric])
-    skills = [skill_of(v, baseline, task.higher_is_better) for v in values]
-    by_seed = {int(r["config"]["seed"]): s for r, s in zip(measured, skills, strict=True)}
-    iv = protocol.interval(skills)
-    ids = [r["id"] for r in chosen]
-    return Quality(
-        skill=Figure(iv.mean, "", "run:" + ",".join(i[:8] for i in ids)),
-        spread=iv.half_width,
-        metric=task.metric,
-        value=sum(values) / len(values),
-        baseline=baseline,
-        task=group[0]["config"]["task"],
-        horizon=h,
-        seq_len=int(group[0]["config"].get("task_config", {}).get("seq_len") or 0),
-        run_ids=ids,
-        train_seconds=sum(float(r["metrics"].get("train_seconds", 0.0)) for r in chosen)
-        / len(chosen),
-        lr=lr,
-        protocol=tag,
-        stopped_by_time=protocol.stopped_by_time(chosen),
-        tuning_runs=len(group),
-        seed_skills=by_seed if len(by_seed) == len(skills) else {},
-        origin=provenance(chosen),
-        width=group[0]["config"].get("model_config", {}).get("hidden_size"),
-    )
-
-
-def qualities_by_horizon(
-    runs: list[dict], arch: str, task: str = CALIBRATION_TASK
-) -> dict[int, Quality]:
-    """Quality of ``arch`` on ``task`` at every stored dependency distance, from the runs that
-    count there (:func:`seqarch.readings.comparisons`: one recipe, never pooled)."""
-    from ..tasks import make_task
-
-    mine = [r for r in runs if r["config"]["arch"] == arch and r["config"]["task"] == task]
-    by_h: dict[int, list[list[dict]]] = {}
-    for (_, _, _, h), group in comparisons(mine).items():
-        if h is not None and run_horizon(group[0]) is not None:
-            by_h.setdefault(h, []).append(group)
-    out: dict[int, Quality] = {}
-    for h, groups in by_h.items():
-        group = preferred(groups)
-        t = make_task(task, **group[0]["config"].get("task_config", {}))
-        q = _quality(group, t, h)
-        if q is not None:
-            out[h] = q
-    return out
-
-
-def nearest(by_horizon: dict[int, Quality], target: int) -> Quality | None:
-    """The quality at the stored distance nearest ``target`` in log-distance (a run at 150
-    says more about 200 than one at 20); ties go to the longer, more conservative distance."""
-    if not by_horizon:
-        return None
-    h = min(by_horizon, key=lambda k: (abs(math.log(k) - math.log(target)), -k))
-    return by_horizon[h]
-
-
-def common_horizon(by_arch: dict[str, dict[int, Quality]], target: int) -> int | None:
-    """The one stored distance every architecture is judged at: the nearest ``target`` in
-    log-distance (ties to the longer) among the distances stored for at least two of them (one
-    alone compares with nothing). Never each architecture at its own nearest distance: an
-    LSTM at 150 steps against a minGRU at 60 is not a comparison. An architecture with no run
-    at that distance has no quality here (named as missing)."""
-    counts: dict[int, int] = {}
-    for qs in by_arch.values():
-        for k in qs:
-            counts[k] = counts.get(k, 0) + 1
-    pool = [k for k, n in counts.items() if n >= min(2, len(by_arch))]
-    if not pool:
-        return None
-    return min(pool, key=lambda k: (abs(math.log(k) - math.log(target)), -k))
 
 
 def coverage_gap(spec: ProblemSpec, evidence: dict[str, Evidence]) -> str | None:
@@ -162,49 +79,32 @@ def ablation_evidence(store: Any) -> dict[str, Any] | None:
     augmentation (``seqarch study --preset ablation``): mean test metric of each group."""
     from .. import protocol
 
-    groups: dict[str, list[dict]] = {"dropout_only": [], "combined": []}
+    groups: dict[str, list[Run]] = {"dropout_only": [], "combined": []}
     # the protocol's selected seeds only: the sweep's other learning rates were tuning
     for r in protocol.selected_runs(store.runs(task="ucr")):
-        t = r["config"]["train"]
-        if not t.get("dropout"):
+        t = r.config.train
+        if not t.dropout:
             continue
-        augmented = (
-            t.get("jitter_sigma", 0) > 0
-            or t.get("scaling_sigma", 0) > 0
-            or t.get("window_slice", 1) < 1
-        )
-        if t.get("clip_norm") is None and not t.get("layer_norm") and not augmented:
+        augmented = t.jitter_sigma > 0 or t.scaling_sigma > 0 or t.window_slice < 1
+        if t.clip_norm is None and not t.layer_norm and not augmented:
             groups["dropout_only"].append(r)
-        elif t.get("clip_norm") and t.get("layer_norm") and augmented:
+        elif t.clip_norm and t.layer_norm and augmented:
             groups["combined"].append(r)
     if not all(groups.values()):
         return None
-    metric = groups["combined"][0]["metrics"].get("metric", "accuracy")
+    metric = groups["combined"][0].metrics.get("metric", "accuracy")
     out: dict[str, Any] = {
         "metric": metric,
-        "dataset": groups["combined"][0]["config"]["task_config"].get("dataset", "UCR"),
+        "dataset": groups["combined"][0].config.task_config.get("dataset", "UCR"),
     }
     for name, runs in groups.items():
-        values = [float(r["metrics"][metric]) for r in runs if metric in r["metrics"]]
+        values = [float(r.metrics[metric]) for r in runs if metric in r.metrics]
         out[name] = {
             "mean": sum(values) / max(1, len(values)),
             "n": len(values),
-            "ids": [r["id"] for r in runs],
+            "ids": [r.id for r in runs],
         }
     return out
-
-
-def stored_flow_ratio(store: Any, arch: str, k: int) -> Figure | None:
-    """‖∂h_T/∂x_{T−k}‖ / ‖∂h_T/∂x_{T−1}‖ from a stored gradient-flow measurement covering k."""
-    best = None
-    for m in store.measurements(FLOW_KIND):
-        key, value = m["key"], m["value"]
-        if key.get("arch") != arch or key.get("trained") or key.get("k_max", 0) < k:
-            continue
-        ratios = value.get("input_ratio")
-        if ratios and (best is None or m["created"] > best[0]):
-            best = (m["created"], Figure(float(ratios[k - 1]), "", f"measurement:{m['id'][:8]}"))
-    return None if best is None else best[1]
 
 
 def gather(
@@ -302,7 +202,7 @@ def gather(
         )
         runs = store.runs(task=CALIBRATION_TASK)
         for arch in names:
-            evidence[arch].by_horizon = qualities_by_horizon(runs, arch)
+            evidence[arch].by_horizon = qualities_by_horizon(runs, arch, CALIBRATION_TASK)
             evidence[arch].proxy = stand_in
         proxy = stand_in
         common = common_horizon({a: ev.by_horizon for a, ev in evidence.items()}, h)
@@ -344,20 +244,15 @@ def gather(
     return evidence
 
 
-def with_raced(store: Any, runs: list[dict], task: str) -> list[dict]:
+def with_raced(store: Any, runs: list[Run], task: str) -> list[Run]:
     """``runs`` and the stored seeds racing added to their comparisons (same recipe, seeds
     beyond the protocol's)."""
-    from .. import protocol
-
-    keys = {protocol.recipe_key(r["config"]) for r in runs}
-    have = {r["id"] for r in runs}
+    keys = {r.recipe_key for r in runs}
+    have = {r.id for r in runs}
     more = [
         r
         for r in store.runs(task=task)
-        if r["id"] not in have
-        and r.get("status", "done") == "done"
-        and r["config"].get("train", {}).get(protocol.PROTOCOL_KEY)
-        and protocol.recipe_key(r["config"]) in keys
+        if r.id not in have and r.status == "done" and r.protocol and r.recipe_key in keys
     ]
     return runs + more
 
@@ -382,16 +277,16 @@ def race_top(
 
     state = {"evidence": evidence}
 
-    def question() -> list[dict]:
+    def question() -> list[Run]:
         ev = state["evidence"]
         archs = in_question(spec, rank(spec, ev), ev)
         ids = {i for a in archs if ev[a].quality is not None for i in ev[a].quality.run_ids}
         if not ids:
             return []
         with Store(db) as store:
-            records = [r for r in store.runs() if r["config"].get("train", {}).get("protocol")]
+            records = [r for r in store.runs() if r.protocol]
         groups = protocol.group(records).values()
-        return [r for g in groups if any(x["id"] in ids for x in g) for r in g]
+        return [r for g in groups if any(x.id in ids for x in g) for r in g]
 
     def train(extra: list[Any]) -> None:
         say(
@@ -422,10 +317,8 @@ def peer_evidence(store: Any, planned: list[Any], run: bool, say: Progress) -> l
     if resplit:  # the seeds stored beyond the protocol's, on this file's splits
         same = {k: v for k, v in first.task_config.items() if k != "seed"}
         for r in store.runs(task=first.task):
-            tc = r["config"].get("task_config", {})
-            if tc.get("seed") == r["config"].get("seed") and same == {
-                k: v for k, v in tc.items() if k != "seed"
-            }:
+            tc = r.config.task_config
+            if tc.get("seed") == r.seed and same == {k: v for k, v in tc.items() if k != "seed"}:
                 seeds.add(int(tc["seed"]))
     by_seed = {  # the split each seed trained on
         s: {**first.task_config, "seed": s} if resplit else dict(first.task_config)
@@ -647,9 +540,11 @@ def advise(
     the shipped base (seqarch.shipped) — and says how long measuring the rest would take."""
     import time
 
-    from ..store import Store, default_path
+    from ..store import Snapshot, Store, default_path, reading
 
-    db = Path(db) if db is not None else default_path()
+    if isinstance(db, Snapshot) and (run or keep):
+        raise TypeError("a store snapshot is read-only: advise(run=False, keep=False) on it")
+    db = db if isinstance(db, Snapshot) else Path(db) if db is not None else default_path()
     over = None  # the training the evidence would need, when it exceeds the budget
     train = run and (measure or bool(spec.data))
     default = DATA_MINUTES if spec.data else ADVISE_MINUTES
@@ -657,7 +552,7 @@ def advise(
     # no racing round that would end after it starts; a tenth of the budget is kept for what
     # follows the training (the peers on the raced splits, the kept models' refits, timings)
     deadline = time.time() + 0.9 * budget_s
-    with Store(db) as store:
+    with reading(db) as store:
         if train and not spec.data:  # on the user's data the step budget is fitted to it instead
             say = progress or (lambda _m: None)
             need = training_estimate(spec, archs(names), store, say, protocol, max_steps) / 60
@@ -745,7 +640,7 @@ def advise(
                     f"The horizon was not given; it was measured: about {lag['k']} steps "
                     f"[measurement:{lag['id']}]."
                 ]
-    with Store(db) as store:
-        if keep:
+    if keep:
+        with Store(db) as store:
             store.put_measurement(ADVICE_KIND, spec.to_dict(), rec.to_dict())
     return rec

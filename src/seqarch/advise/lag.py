@@ -26,9 +26,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..protocol import interval
+
+if TYPE_CHECKING:
+    from ..runs import Run
 
 LAG_KIND = "signal_lag"  # measurement: the estimate, its curve, the runs behind each point
 BOUNDED = ("accuracy", "f1", "exact_match", "auc")  # scores that live in [0, 1]
@@ -43,23 +46,21 @@ def lag_grid(T: int) -> list[int]:
     return out
 
 
-def lag_runs(records: list[dict], ks: list[int]) -> list[Any]:
+def lag_runs(records: list[Run], ks: list[int]) -> list[Any]:
     """The selected runs of one architecture (``records``: one per seed, full context) again
     with the task cropped to each sequence's last k steps, for every k."""
-    from ..train import RunConfig
-
     out = []
     for k in ks:
         for r in records:
-            run = RunConfig.from_dict(r["config"])
+            run = r.config
             out.append(dataclasses.replace(run, task_config={**run.task_config, "last": k}))
     return out
 
 
-def _summary(records: list[dict]) -> dict:
-    m0 = records[0]["metrics"]
+def _summary(records: list[Run]) -> dict:
+    m0 = records[0].metrics
     metric = m0["metric"]
-    values = [float(r["metrics"][metric]) for r in records]
+    values = [float(r.metrics[metric]) for r in records]
     iv = interval(values)
     lo, hi = iv.lo, iv.hi
     if metric in BOUNDED:  # a score in [0, 1]: the interval is too
@@ -72,11 +73,11 @@ def _summary(records: list[dict]) -> dict:
         "lo": lo,
         "hi": hi,
         "seeds": len(values),
-        "runs": [r["id"] for r in records],
+        "runs": [r.id for r in records],
     }
 
 
-def estimate(full: list[dict], by_k: dict[int, list[dict]], T: int) -> dict:
+def estimate(full: list[Run], by_k: dict[int, list[Run]], T: int) -> dict:
     """k̂ from the full-context records and each window's records (see the module docstring)."""
     from ..rules import EPS, EQUIVALENT_SKILL, paired_difference, skill_of
 
@@ -85,12 +86,12 @@ def estimate(full: list[dict], by_k: dict[int, list[dict]], T: int) -> dict:
     hib = ref["higher_is_better"]
     b = ref["baseline"]
 
-    def skills(records: list[dict]) -> dict[int, float]:
+    def skills(records: list[Run]) -> dict[int, float]:
         metric = ref["metric"]
         out = {}
         for r in records:
-            v = float(r["metrics"][metric])
-            out[int(r["config"]["seed"])] = skill_of(v, b, hib) if math.isfinite(b) else v
+            v = float(r.metrics[metric])
+            out[r.seed] = skill_of(v, b, hib) if math.isfinite(b) else v
         return out
 
     full_skill = skills(full)
@@ -121,10 +122,10 @@ def measure_lag(
     verdict = next(v for v in rec.ranking if v.arch == arch)
     ids = [s[4:] for s in verdict.evidence if s.startswith("run:")]
     with Store(db) as store:
-        full = [r for r in (store.get_run(i) for i in ids) if r and r.get("metrics")]
-    if not full or full[0]["config"]["task"] != "file_sequences":
+        full = [r for r in (store.get_run(i) for i in ids) if r and r.metrics]
+    if not full or full[0].task != "file_sequences":
         return None
-    task = make_task(full[0]["config"]["task"], **full[0]["config"]["task_config"])
+    task = make_task(full[0].task, **full[0].config.task_config)
     T = task.horizon
     planned = lag_runs(full, lag_grid(T))
     if run:
@@ -137,10 +138,10 @@ def measure_lag(
             )
         run_study(planned, db, on_event=on_event)
     with Store(db) as store:
-        by_k: dict[int, list[dict]] = {}
+        by_k: dict[int, list[Run]] = {}
         for r in planned:
             got = store.get_run(r.id)
-            if got and got.get("metrics"):
+            if got and got.metrics:
                 by_k.setdefault(r.task_config["last"], []).append(got)
         if not by_k:
             return None

@@ -177,7 +177,7 @@ def _entry(claim: Claim, st: Stored, f: Finding) -> Entry:
     )
 
 
-def _table_rows(db: Path, real: bool = False) -> list[Any]:
+def _table_rows(db: Any, real: bool = False) -> list[Any]:
     """The advisor's trade-off rows on stored evidence among the source's four architectures;
     ``real``: the rows re-decided on the source's example tasks with real data."""
     from ..advise import textbook_table
@@ -255,17 +255,20 @@ def claims_ledger(
 ) -> Ledger:
     """One entry per claim of the source, judged on the store at ``db`` (default
     ``./seqarch.db``); ``run``: first produce what is missing (:func:`.run.produce`)."""
-    from ..store import default_path, existing
+    from ..store import Snapshot, default_path, existing
 
-    db = Path(db) if db is not None else default_path()
+    source = db if isinstance(db, Snapshot) else None  # a report build's one read of the store
+    if source is not None and run:
+        raise TypeError("a store snapshot is read-only: claims_ledger(run=False) on it")
+    db = source.path if source is not None else Path(db) if db is not None else default_path()
     produced = None
     if run:
         from .run import produce, train_more
 
         produced = produce(db, say=progress, on_event=on_event)
-    else:
+    elif source is None:
         existing(db)
-    entries = _judge(db)
+    entries = _judge(source or db)
     if run:  # racing (the advisor's mechanism): more seeds while an entry cannot tell
         state = {"entries": entries}
 
@@ -279,11 +282,11 @@ def claims_ledger(
     return Ledger(str(db), entries, produced)
 
 
-def _judge(db: Path) -> list[Entry]:
-    """Every claim judged on the store at ``db``."""
-    from ..store import Store
+def _judge(db: Any) -> list[Entry]:
+    """Every claim judged on the store at ``db`` (a path, or a snapshot read once)."""
+    from ..store import reading
 
-    with Store(db) as store:
+    with reading(db) as store:
         st = Stored(store)
     entries = []
     table = [c for c in claims() if c.row is not None]
@@ -312,7 +315,7 @@ def unresolved_runs(db: str | Path, entries: list[Entry]) -> list[dict]:
     with Store(db) as store:
         records = store.runs()
     groups = protocol.group(records)
-    wanted = [g for g in groups.values() if any(r["id"].startswith(c) for r in g for c in cited)]
+    wanted = [g for g in groups.values() if any(r.id.startswith(c) for r in g for c in cited)]
     return [r for g in wanted for r in g]
 
 

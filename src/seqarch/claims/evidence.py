@@ -43,9 +43,8 @@ from typing import Any
 
 from .. import cost as cost_model
 from .. import protocol, readings
-from ..advise.evidence import fmt
-from ..advise.gather import qualities_by_horizon, stored_flow_ratio
 from ..derive.flow import FLOW_KIND
+from ..readings import fmt, preferred, qualities_by_horizon, stored_flow_ratio
 from ..records import Crossover, Export, Latency, Memory, Throughput
 from ..rules import (
     ACCURACY_MARGIN,
@@ -63,6 +62,7 @@ from ..rules import (
     solved_part,
     standing,
 )
+from ..runs import Run
 from . import run as plan
 
 FLOW_FACTOR = 10.0  # an order of magnitude more gradient kept
@@ -131,7 +131,7 @@ class Stored:
     def __init__(self, store: Any):
         self.runs = store.runs()
         self._measurements = store.measurements()
-        self.env = {r["id"]: r["env"] for r in self.runs}
+        self.env = {r.id: r.env for r in self.runs}
         self.env |= {m["id"]: m["env"] for m in self._measurements}
         self._qualities: dict[tuple[str, str], dict] = {}
 
@@ -246,9 +246,9 @@ def short(ids: list[str]) -> str:
     return ",".join(i[:8] for i in ids)
 
 
-def by_seed(runs: list[dict], metric: str) -> dict[int, float]:
+def by_seed(runs: list[Run], metric: str) -> dict[int, float]:
     """A metric of stored runs by their seed (what a paired difference matches on)."""
-    return {int(r["config"]["seed"]): float(r["metrics"].get(metric, math.nan)) for r in runs}
+    return {r.seed: float(r.metrics.get(metric, math.nan)) for r in runs}
 
 
 def over_axis(name: str, results: dict[int, str], axis: str, want: str) -> tuple[str, str]:
@@ -819,15 +819,10 @@ def gru_context(st: Stored) -> Finding:
     f.number("gru / lstm parameters", f"{g[0] / l[0]:.2f}", f"{g[1]} / {l[1]}")
     sel = {}
     for a in ("lstm", "gru"):
-        runs = [
-            r
-            for r in st.runs
-            if r["config"]["task"] == "regime_switch" and r["config"]["arch"] == a
-        ]
+        runs = [r for r in st.runs if r.task == "regime_switch" and r.arch == a]
         groups = protocol.group(runs)
         if groups:
-            group = max(groups.values(), key=len)
-            s = protocol.select(group)
+            s = protocol.select(preferred(groups.values()))
             if s is not None:
                 sel[a] = s
     if len(sel) < 2:
@@ -839,9 +834,9 @@ def gru_context(st: Stored) -> Finding:
         return f
     cost = {}
     for a, s in sel.items():
-        values = [float(r["metrics"].get("switch_cost", math.nan)) for r in s.runs]
+        values = [float(r.metrics.get("switch_cost", math.nan)) for r in s.runs]
         cost[a] = protocol.interval(values)
-        rec = [float(r["metrics"].get("recovery_steps", math.nan)) for r in s.runs]
+        rec = [float(r.metrics.get("recovery_steps", math.nan)) for r in s.runs]
         f.number(
             f"{a} accuracy lost per switch (steps)",
             cost[a].text(2),
@@ -884,11 +879,11 @@ def dropout_alone(st: Stored) -> Finding:
             runs = [
                 r
                 for r in st.runs
-                if r["config"]["task"] == "ucr"
-                and r["config"]["arch"] == arch
-                and r["config"]["train"].get("protocol")
-                and all(r["config"]["train"].get(k) == v for k, v in train.items())
-                and r["config"]["model_config"].get("num_layers") == 2
+                if r.task == "ucr"
+                and r.arch == arch
+                and r.protocol
+                and all(getattr(r.config.train, k) == v for k, v in train.items())
+                and r.config.model_config.get("num_layers") == 2
             ]
             s = protocol.select(runs) if runs else None
             if s is not None and s.complete:
@@ -996,27 +991,23 @@ def plot_data(st: Stored) -> dict[str, Any]:
             ]
     recovery = {}
     for a in plan.REGIME["archs"]:
-        runs = [
-            r
-            for r in st.runs
-            if r["config"]["task"] == "regime_switch" and r["config"]["arch"] == a
-        ]
+        runs = [r for r in st.runs if r.task == "regime_switch" and r.arch == a]
         groups = protocol.group(runs)
-        s = protocol.select(max(groups.values(), key=len)) if groups else None
+        s = protocol.select(preferred(groups.values())) if groups else None
         if s is None:
             continue
         ds = sorted(
             int(k.removeprefix("acc_since_"))
-            for k in s.runs[0]["metrics"]
+            for k in s.runs[0].metrics
             if k.startswith("acc_since_")
         )
         recovery[a] = {
             "x": ds,
             "y": [
-                sum(r["metrics"].get(f"acc_since_{d}", math.nan) for r in s.runs) / len(s.runs)
+                sum(r.metrics.get(f"acc_since_{d}", math.nan) for r in s.runs) / len(s.runs)
                 for d in ds
             ],
-            "steady": sum(r["metrics"]["steady_accuracy"] for r in s.runs) / len(s.runs),
+            "steady": sum(r.metrics["steady_accuracy"] for r in s.runs) / len(s.runs),
             "ids": s.run_ids,
         }
     steps = {}

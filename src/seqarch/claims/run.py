@@ -102,7 +102,7 @@ REGIME = {  # the regime-switching comparison
 
 def adding_spec(**kw: Any) -> Any:
     """A ProblemSpec decided on the adding problem at H = 64 (``proxy``: never a real task)."""
-    from ..advise.evaluate import row_spec
+    from ..advise import row_spec
 
     return row_spec(kw)
 
@@ -151,16 +151,16 @@ def table_specs() -> list[Any]:
 
 def real_specs() -> list[Any]:
     """The trade-off table's rows on the source's example tasks (``advise --table``)."""
-    from ..advise.evaluate import TEXTBOOK_REAL, row_spec
+    from ..advise import TEXTBOOK_REAL, row_spec
 
     return [row_spec(kw) for _, _, _, kw in TEXTBOOK_REAL]
 
 
 def real_runs() -> list[Any]:
     """The real rows' sweeps for the source's four (the real preset's recipe and run ids)."""
-    from ..advise import proxy
+    from ..advise import proxy_for, proxy_runs
 
-    return [r for s in real_specs() for r in proxy.runs(proxy.choose(s), list(SOURCE_ARCHS))]
+    return [r for s in real_specs() for r in proxy_runs(proxy_for(s), list(SOURCE_ARCHS))]
 
 
 def training_plan() -> list[Any]:

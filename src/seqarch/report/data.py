@@ -34,15 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import protocol, readings
-from ..advise import TEXTBOOK, skill_of
-from ..advise.evaluate import TEXTBOOK_REAL
-from ..advise.gather import ADVICE_KIND
-from ..advise.lag import LAG_KIND
+from ..advise import ADVICE_KIND, LAG_KIND, TEXTBOOK, TEXTBOOK_REAL, skill_of
 from ..derive.flow import FLOW_KIND
 from ..measure import LIMITS_KIND
 from ..records import Crossover, Latency, Memory, Throughput
 from ..reproduce import KIND as REPRODUCTION_KIND
-from ..store import Store, canonical_json, recipe
+from ..runs import Run
+from ..store import Snapshot, canonical_json
 
 # Measurement kinds read here (written by seqarch.derive.flow, seqarch.measure, seqarch.advise).
 # Every kind is declared by its producer; the report only reads them.
@@ -92,13 +90,13 @@ def _task_facts(task: str, task_config_json: str) -> tuple[int | None, str | Non
     return horizon(task, json.loads(task_config_json)), cls.metric, cls.higher_is_better
 
 
-def quality_rows(runs: list[dict]) -> list[QualityRow]:
+def quality_rows(runs: list[Run]) -> list[QualityRow]:
     """One row per finished run that has its task's headline metric."""
     rows = []
     for r in runs:
-        config, m = r["config"], r["metrics"]
-        task_config = config.get("task_config") or {}
-        horizon, metric, hib = _task_facts(str(config.get("task")), canonical_json(task_config))
+        config, m = r.config, r.metrics
+        task_config = config.task_config
+        horizon, metric, hib = _task_facts(config.task, canonical_json(task_config))
         metric = m.get("metric", metric)
         hib = m.get("higher_is_better", hib)
         if metric is None or not _is_number(m.get(metric)):
@@ -107,20 +105,20 @@ def quality_rows(runs: list[dict]) -> list[QualityRow]:
         baseline = m.get(f"baseline_{metric}")
         rows.append(
             QualityRow(
-                run_id=r["id"],
-                task=task_label(str(config.get("task")), task_config),
-                arch=str(config.get("arch")),
+                run_id=r.id,
+                task=task_label(config.task, task_config),
+                arch=config.arch,
                 horizon=horizon if horizon is not None else seq_len,
                 seq_len=seq_len,
-                seed=config.get("seed"),
+                seed=config.seed,
                 metric=str(metric),
                 value=float(m[metric]),
                 baseline=float(baseline) if _is_number(baseline) else None,
                 higher_is_better=bool(hib),
-                hidden_size=(config.get("model_config") or {}).get("hidden_size"),
+                hidden_size=config.model_config.get("hidden_size"),
                 train_seconds=m.get("train_seconds"),
-                variant=canonical_json(recipe(config)),
-                finished=float(r.get("finished") or 0.0),
+                variant=canonical_json(r.recipe()),
+                finished=r.finished,
             )
         )
     return rows
@@ -276,7 +274,7 @@ def crossover_rows(measurements: list[dict]) -> list[Crossover]:
 @dataclass
 class ReportData:
     db: str
-    runs: list[dict]
+    runs: list[Run]
     quality: list[QualityRow]
     points: list[QualityPoint]
     flow: list[FlowRow]
@@ -293,6 +291,7 @@ class ReportData:
     conditions: list[dict] = field(default_factory=list)
     claims: Any = None  # the claims ledger on this store (seqarch.claims.Ledger)
     claims_plots: dict = field(default_factory=dict)  # the numbers behind its plots
+    source: Snapshot | None = None  # the store as read once for this build
 
     @property
     def empty(self) -> bool:
@@ -309,20 +308,23 @@ def has_evidence(db: str | Path) -> bool:
 
 
 def load(db: str | Path) -> ReportData:
-    """Read everything the report shows from the store at ``db`` (a missing file reads empty)."""
-    runs: list[dict] = []
+    """Read everything the report shows from the store at ``db`` (a missing file reads empty),
+    once: the ledger, the trade-off tables and the conditions read the same snapshot."""
+    runs: list[Run] = []
     by_kind: dict[str, list[dict]] = {}
+    source = None
     if has_evidence(db):  # a missing store reads as empty (the shipped evidence base, if any)
-        with Store(db) as store:
-            runs = store.runs()
-            for m in store.measurements():
-                by_kind.setdefault(m["kind"], []).append(m)
-    done = [r for r in runs if r.get("status") == "done"]
+        source = Snapshot(db)
+        runs = source.runs()
+        for m in source.measurements():
+            by_kind.setdefault(m["kind"], []).append(m)
+    done = [r for r in runs if r.status == "done"]
     quality = quality_rows(protocol.selected_runs(done))
-    counted = {r["id"] for group in readings.comparisons(done).values() for r in group}
-    ledger, plots = claims_of(db)
+    counted = {r.id for group in readings.comparisons(done).values() for r in group}
+    ledger, plots = claims_of(source)
     return ReportData(
         db=str(db),
+        source=source,
         runs=runs,
         quality=quality,
         points=quality_points(quality, counted),
@@ -339,19 +341,19 @@ def load(db: str | Path) -> ReportData:
             {**m["value"], "id": m["id"], "data": m["key"]["data"]}
             for m in by_kind.get(LAG_KIND, [])
         ],
-        conditions=stored_conditions(db, runs),
+        conditions=stored_conditions(source, runs) if source is not None else [],
         claims=ledger,
         claims_plots=plots,
     )
 
 
-def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
+def stored_conditions(db: Snapshot, runs: list[Run]) -> list[dict]:
     """``seqarch.study.conditions`` of the real preset on what is stored (nothing run or timed):
     every task with classical peers, each architecture's selected seeds beside the peers."""
     from ..study import conditions, load_study
     from ..tasks import TASKS
 
-    tasks = {r["config"]["task"] for r in runs}
+    tasks = {r.task for r in runs}
     with_peers = {t for t in tasks if getattr(TASKS.get(t), "peers", ())}  # unknown: none
     if not with_peers:
         return []
@@ -359,17 +361,15 @@ def stored_conditions(db: str | Path, runs: list[dict]) -> list[dict]:
     return conditions(db, planned, measure=False)
 
 
-def claims_of(db: str | Path) -> tuple[Any, dict]:
-    """The claims ledger judged on the store at ``db`` and the numbers behind its plots
-    (nothing is trained or timed); (None, {}) when there is no store."""
-    if not has_evidence(db):
+def claims_of(source: Snapshot | None) -> tuple[Any, dict]:
+    """The claims ledger judged on the store read once (``source``) and the numbers behind
+    its plots (nothing is trained or timed); (None, {}) when there is no store."""
+    if source is None:
         return None, {}
     from ..claims import claims_ledger
     from ..claims.evidence import Stored, plot_data
 
-    with Store(db) as store:
-        plots = plot_data(Stored(store))
-    return claims_ledger(db), plots
+    return claims_ledger(source), plot_data(Stored(source))
 
 
 def _latest(measurements: list[dict]) -> dict | None:
@@ -389,10 +389,10 @@ ENV_FIELDS = (
 )
 
 
-def environments(runs: list[dict], measurements: list[dict]) -> list[dict]:
+def environments(runs: list[Run], measurements: list[dict]) -> list[dict]:
     """Distinct machines/versions the evidence came from, with counts and the time span."""
     seen: dict[str, dict] = {}
-    items = [(r["env"], r["finished"], "run") for r in runs]
+    items = [(r.env, r.finished, "run") for r in runs]
     items += [(m["env"], m["created"], "measurement") for m in measurements]
     for env, when, what in items:
         env = {k: env.get(k) for k in ENV_FIELDS}
@@ -423,12 +423,12 @@ def tradeoff_rows(data: ReportData) -> list[TradeoffRow]:
     """One row per task type of the source document's table, decided from the store by the
     advisor's own rule (``seqarch advise --table`` on stored evidence: nothing is trained or
     timed here, and nothing is written): on the adding problem, then on the real tasks."""
-    from ..advise.evaluate import differs, textbook_table
+    from ..advise import differs, textbook_table
 
     out = []
     for table, real in ((TEXTBOOK, False), (TEXTBOOK_REAL, True)):
-        exists = has_evidence(data.db)
-        rows = textbook_table(data.db, run=False, keep=False, real=real) if exists else []
+        source = data.source
+        rows = textbook_table(source, run=False, keep=False, real=real) if source else []
         command = "seqarch advise --table" + ("" if real else " --proxy adding")
         for (task_type, choice, why, _), r in itertools.zip_longest(table, rows):
             doc = " / ".join(c.upper() for c in choice)

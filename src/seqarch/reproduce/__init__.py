@@ -307,8 +307,7 @@ def _le_plan(quick: bool) -> list[tuple[str, Any]]:
             for arch in ("rnn", "lstm")
         ]
     # The advisor's own calibration at distance 150 (its runs are shared with advise)
-    from ..advise.plans import calibration_runs
-    from ..advise.spec import ProblemSpec
+    from ..advise import ProblemSpec, calibration_runs
 
     runs = calibration_runs(ProblemSpec(seq_len=200, horizon=150, hidden_size=64), ["rnn", "lstm"])
     T = runs[0].task_config["seq_len"]
