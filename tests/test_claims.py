@@ -11,7 +11,7 @@ import torch
 
 from seqarch import claims as C
 from seqarch.claims import evidence as E
-from seqarch.claims import render
+from seqarch.claims import ledger, render
 from seqarch.records import Latency
 from seqarch.store import Store, run_id
 from seqarch.tasks import make_task
@@ -406,16 +406,16 @@ def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
         st = E.Stored(store)
     adding = _row("lstm", True)
     # the real task alone: incomplete, never holds — the probe named as missing
-    e = C._table_entry(claim, st, adding, [_row("lstm", True)])
+    e = ledger._table_entry(claim, st, adding, [_row("lstm", True)])
     assert e.verdict == "incomplete" and e.why.startswith(
         "incomplete: 1 of 2 parts measured (holds so far)"
     )
     assert any("adding problem 60 steps back" in m for m in e.missing)
     assert any(n.source == "run:0123456789abcdef" for n in e.numbers)
-    e = C._table_entry(claim, st, adding, [_row("transformer", False)])
+    e = ledger._table_entry(claim, st, adding, [_row("transformer", False)])
     assert e.verdict == "incomplete" and "(breaks so far)" in e.why, e.why
     # a real task where one of the four has no runs is not judged
-    e = C._table_entry(claim, st, adding, [_row("lstm", True, covered="3 of 4")])
+    e = ledger._table_entry(claim, st, adding, [_row("lstm", True, covered="3 of 4")])
     assert e.verdict == "missing" and len(e.missing) == 2
     # the probe stored for all four (every seed): a real task that breaks and a probe that
     # holds make the row depend on the task, and the entry says which is which
@@ -423,7 +423,7 @@ def test_a_table_row_is_judged_on_its_real_task_and_on_its_probe(tmp_path):
         for arch in ("rnn", "lstm", "gru", "transformer"):
             put_adding(store, arch, 60, [0.01, 0.011, 0.012])
         st = E.Stored(store)
-    e = C._table_entry(claim, st, adding, [_row("transformer", False)])
+    e = ledger._table_entry(claim, st, adding, [_row("transformer", False)])
     assert e.verdict == "depends", e.why
     assert "on a short sentence (`vad`, real data): breaks" in e.why
     assert "on the adding problem 60 steps back (synthetic): holds" in e.why

@@ -7,7 +7,7 @@ from rich.console import RenderableType
 from rich.markup import escape
 from rich.table import Table
 
-from . import Entry, Ledger
+from .ledger import Entry, Ledger
 
 COLOURS = {
     "holds": "green",

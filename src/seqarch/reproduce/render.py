@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from . import REPRODUCTIONS, Result
+from .reproductions import REPRODUCTIONS, Result
 
 
 def listing(papers: dict[str, dict[str, str]]) -> Table:
