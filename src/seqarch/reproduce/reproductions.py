@@ -86,19 +86,12 @@ def _recipe(
     """A reproduction's recipe under the fair protocol — or, given ``lr``, outside it: that one
     rate on the protocol's seeds, with its stopping rule (a quick check, not a comparison)."""
     from .. import protocol as protocols
-    from ..train import RunConfig, TrainConfig
 
     fair = protocol or protocols.DEFAULT
-    options = fair.train_options(steps)
-    if lr is not None:
-        options = {k: v for k, v in options.items() if k != protocols.PROTOCOL_KEY} | {"lr": lr}
-    return RunConfig(
-        arch=arch,
-        task=task,
-        task_config=task_config,
-        model_config=model_config,
-        train=TrainConfig(batch_size=batch_size, threads=1, **options),
-    )
+    first = protocols.comparison(
+        [arch], task, task_config, model_config, steps, fair, batch_size=batch_size, threads=1
+    )[0]
+    return first if lr is None else replace(first, train=replace(first.train, lr=lr, protocol=None))
 
 
 def _runs(recipe: Any) -> list[Any]:
