@@ -9,7 +9,7 @@ or ``run.config.train.lr``, never a dict path, so a renamed field fails in one p
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -93,9 +93,6 @@ class Run:
     def recipe(self) -> dict[str, Any]:
         """Its options but its seeds, flattened (seqarch.ids.recipe)."""
         return recipe(self.config.to_dict())
-
-    def as_base(self) -> Run:
-        return replace(self, origin="base")
 
     def to_dict(self) -> dict[str, Any]:
         """The stored layout, for JSON output."""

@@ -173,16 +173,8 @@ def _check_existing(path: Path) -> None:
 
 class Reader:
     """What every reader of stored evidence asks of a store (:class:`Store`, or a
-    :class:`Snapshot` of one): runs, measurements, and measure-if-missing."""
-
-    def runs(
-        self,
-        task: str | None = None,
-        arch: str | None = None,
-        seq_len: int | None = None,
-        status: str | None = "done",
-    ) -> list[Run]:
-        raise NotImplementedError
+    :class:`Snapshot` of one): ``runs``, ``get_run``, ``has_run``, ``measurements``, and the
+    two below, measure-if-missing on top of ``measurements``."""
 
     def measurements(self, kind: str | None = None) -> list[dict]:
         raise NotImplementedError
@@ -441,6 +433,7 @@ class Snapshot(Reader):
             self.path = store.path
             self._runs = store.runs(status=None)
             self._measurements = store.measurements()
+        self._by_id = {r.id: r for r in self._runs}  # one row per id (the store's own rule)
         self.memo: dict[Any, Any] = {}  # what readers decided from this snapshot
 
     def runs(
@@ -462,11 +455,12 @@ class Snapshot(Reader):
         )
 
     def get_run(self, run_id: str) -> Run | None:
-        hits = [r for r in self._runs if r.id == run_id]
-        return _copied(hits[0]) if hits else None
+        run = self._by_id.get(run_id)
+        return None if run is None else _copied(run)
 
     def has_run(self, run_id: str) -> bool:
-        return any(r.id == run_id and r.status == "done" for r in self._runs)
+        run = self._by_id.get(run_id)
+        return run is not None and run.status == "done"
 
     def measurements(self, kind: str | None = None) -> list[dict]:
         return _copied([m for m in self._measurements if kind is None or m["kind"] == kind])

@@ -147,16 +147,13 @@ def textbook_table(
     (the report calls this with ``run=False, keep=False``: the same rule on stored evidence).
     ``real``: on the source's example tasks with real data (``TEXTBOOK_REAL``), each row
     beside the adding problem's pick for its task type from the store (never trained here)."""
-    from ..store import Snapshot
+    from ..store import Snapshot, default_path
 
-    memo = db.memo if isinstance(db, Snapshot) else _READ
-    key = None
-    if isinstance(db, Snapshot):
-        key = ("table", tuple(archs(names)), real)  # a snapshot's tables: decided once
-    elif not run and not keep:
-        key = _read_key(db, names, real)
-    if key is not None and key in memo:
-        return copy.deepcopy(memo[key])
+    if not run and not keep and not isinstance(db, Snapshot):
+        db = Snapshot(db if db is not None else default_path())  # read-only: the store read once
+    key = ("table", tuple(archs(names)), real)  # a snapshot's tables are decided once
+    if isinstance(db, Snapshot) and key in db.memo:
+        return copy.deepcopy(db.memo[key])
     rows = []
     for task_type, choice, why, spec_kw in TEXTBOOK_REAL if real else TEXTBOOK:
         spec = row_spec(spec_kw)
@@ -201,29 +198,9 @@ def textbook_table(
             if pick is not None:
                 r.on_adding = pick.measured
                 r.on_adding_at = f"{pick.measured_at} steps back, {pick.covered} models"
-    if key is not None:
-        memo[key] = copy.deepcopy(rows)
+    if isinstance(db, Snapshot):
+        db.memo[key] = copy.deepcopy(rows)
     return rows
-
-
-_READ: dict[tuple, list[TableRow]] = {}  # read-only tables, by the store's state
-
-
-def _read_key(db: str | Path | None, names: list[str] | None, real: bool) -> tuple:
-    """A read-only table's identity: the store's files as they stand (any write changes the
-    database or its write-ahead log), the base read under it, the models, real or adding. One
-    report build reads the same table for the ledger and for its own section: decided once."""
-    from .. import shipped
-    from ..store import default_path
-
-    path = Path(db) if db is not None else default_path()
-    files = [path, path.with_name(path.name + "-wal")]
-    state = tuple(
-        (str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()
-    )
-    base = shipped.path()
-    stamp = None if base is None else (str(base), base.stat().st_mtime_ns)
-    return (str(path.resolve()), state, stamp, tuple(archs(names)), real)
 
 
 def _proxy_name(p: dict | None) -> str:

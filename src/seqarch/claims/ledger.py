@@ -269,15 +269,15 @@ def claims_ledger(
 
 
 def _judge(db: Any) -> list[Entry]:
-    """Every claim judged on the store at ``db`` (a path, or a snapshot read once)."""
-    from ..store import reading
+    """Every claim judged on the store at ``db`` (a path, or a snapshot), read once."""
+    from ..store import Snapshot
 
-    with reading(db) as store:
-        st = Stored(store)
+    source = db if isinstance(db, Snapshot) else Snapshot(db)
+    st = Stored(source)
     entries = []
     table = [c for c in claims() if c.row is not None]
-    rows = _table_rows(db) if table else []
-    real = _table_rows(db, real=True) if table else []
+    rows = _table_rows(source) if table else []
+    real = _table_rows(source, real=True) if table else []
     for claim in claims():
         if claim.row is not None:
             kind = claim.item.split(" /")[0]  # "Streaming", "Medium sequences", "Long sequences"
